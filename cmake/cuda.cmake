@@ -1,0 +1,26 @@
+# The CUDA backend: kernels/cuda/*.cu compiled by nvcc into libfovea, plus the CUDA
+# runtime, cuBLAS(Lt) and cuDNN. Any nvcc warning fails the build.
+if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+  set(CMAKE_CUDA_ARCHITECTURES 90)
+endif()
+enable_language(CUDA)
+set(CMAKE_CUDA_STANDARD 20)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+find_package(CUDAToolkit REQUIRED)
+
+find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
+find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
+if(NOT CUDNN_LIBRARY OR NOT CUDNN_INCLUDE_DIR)
+  message(FATAL_ERROR "FOVEA_CUDA=ON but cuDNN 9 was not found (cudnn.h / libcudnn.so). "
+                      "Install cuDNN or configure with -DFOVEA_CUDA=OFF.")
+endif()
+
+file(GLOB FOVEA_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)
+target_sources(fovea PRIVATE ${FOVEA_CUDA_SOURCES})
+target_compile_options(fovea PRIVATE
+  $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra>)
+target_include_directories(fovea PUBLIC ${CUDNN_INCLUDE_DIR})
+target_link_libraries(fovea PUBLIC CUDA::cudart CUDA::cublas CUDA::cublasLt ${CUDNN_LIBRARY})
+target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
+set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}")

@@ -1,0 +1,78 @@
+#include "engine/allocator.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "engine/error.h"
+
+namespace fovea {
+
+#ifdef FOVEA_HAS_CUDA
+Allocator& cuda_allocator(int device);  // engine/cuda_allocator.cpp
+#endif
+
+void ByteCounter::on_allocate(size_t nbytes) {
+  const size_t now = current_.fetch_add(nbytes) + nbytes;
+  size_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+  allocations_.fetch_add(1);
+}
+
+AllocatorStats ByteCounter::stats() const {
+  AllocatorStats s;
+  s.current_bytes = current_.load();
+  s.peak_bytes = peak_.load();
+  s.allocations = allocations_.load();
+  return s;
+}
+
+namespace {
+
+class CpuAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes) override {
+    // aligned_alloc wants a size that is a multiple of the alignment, and we never
+    // hand out a null pointer, even for empty tensors.
+    const size_t rounded = ((nbytes + kCpuAlignment - 1) / kCpuAlignment) * kCpuAlignment;
+    void* ptr = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
+    if (ptr == nullptr) {
+      fail("CPU allocator: out of memory allocating {} bytes ({} bytes already in use)", nbytes,
+           bytes_.current());
+    }
+    bytes_.on_allocate(nbytes);
+    return ptr;
+  }
+
+  void deallocate(void* ptr, size_t nbytes) override {
+    std::free(ptr);
+    bytes_.on_deallocate(nbytes);
+  }
+
+  AllocatorStats stats() const override { return bytes_.stats(); }
+  void reset_peak() override { bytes_.reset_peak(); }
+
+ private:
+  ByteCounter bytes_;
+};
+
+}  // namespace
+
+Allocator& cpu_allocator() {
+  static CpuAllocator allocator;
+  return allocator;
+}
+
+Allocator& allocator_for(Device device) {
+  if (device.is_cpu()) return cpu_allocator();
+#ifdef FOVEA_HAS_CUDA
+  return cuda_allocator(device.index);
+#else
+  fail("device {} requested, but this build of fovea has no CUDA backend (built with "
+       "FOVEA_CUDA=OFF)",
+       device.str());
+#endif
+}
+
+}  // namespace fovea
