@@ -1,0 +1,44 @@
+#pragma once
+// Containers: ModuleList (children named "0", "1", ... held in order and run by their
+// owner), Sequential (a ModuleList that runs its children in order, and may also name
+// them), and Identity.
+#include <string>
+
+#include "layers/module.h"
+
+namespace fovea {
+
+class ModuleList : public Module {
+ public:
+  ModuleList() : Module("ModuleList") {}
+  // Appends `child` under the next index, as nn.ModuleList and nn.Sequential name them.
+  template <typename M>
+  std::shared_ptr<M> add(std::shared_ptr<M> child) {
+    return register_module(std::to_string(children().size()), std::move(child));
+  }
+  size_t size() const { return children().size(); }
+  Module& at(size_t index) const { return *children().at(index).second; }
+
+ protected:
+  explicit ModuleList(std::string type_name) : Module(std::move(type_name)) {}
+};
+
+class Sequential : public ModuleList {
+ public:
+  Sequential() : ModuleList("Sequential") {}
+  using ModuleList::add;
+  // Appends `child` under an explicit name (nn.Sequential(OrderedDict(...))).
+  template <typename M>
+  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> child) {
+    return register_module(name, std::move(child));
+  }
+  Tensor forward(const Tensor& x) override;
+};
+
+class Identity : public Module {
+ public:
+  Identity() : Module("Identity") {}
+  Tensor forward(const Tensor& x) override { return x; }
+};
+
+}  // namespace fovea
