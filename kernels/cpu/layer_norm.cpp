@@ -1,6 +1,7 @@
-// CPU reference for layer norm (kernels/norm.h). x is [rows, cols]: the statistics are
-// row sums and the weight/bias gradients are column sums, both accumulated in double by
-// sum_terms, which also splits very long rows across threads.
+// CPU reference for layer norm (kernels/norm.h). x is [rows, cols] and rows are
+// independent: one task normalises a whole row while it sits in cache (statistics in
+// double, two passes), so results do not depend on the thread count. The weight and bias
+// gradients are column sums over rows, which sum_terms accumulates in double.
 #include <cmath>
 #include <vector>
 
@@ -12,11 +13,20 @@ namespace fovea::kernels::cpu {
 
 namespace {
 
-// Per-row sum over columns of term(r, j), in double.
+// Sum over j < n of term(j), in double, with four independent accumulators to break the
+// add latency chain.
 template <typename Term>
-std::vector<double> row_sums(int64_t rows, int64_t cols, Term term) {
-  return sum_terms<double>(rows, cols, 1,
-                           [&](int64_t r, int64_t j, int64_t) { return term(r, j); });
+double row_sum(int64_t n, Term term) {
+  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    a0 += term(j);
+    a1 += term(j + 1);
+    a2 += term(j + 2);
+    a3 += term(j + 3);
+  }
+  for (; j < n; ++j) a0 += term(j);
+  return (a0 + a1) + (a2 + a3);
 }
 
 // Per-column sum over rows of term(r, j), in double.
@@ -32,24 +42,24 @@ template <typename T>
 void layer_norm_forward(const T* x, const T* weight, const T* bias, double eps, T* y, T* mean,
                         T* rstd, int64_t rows, int64_t cols) {
   const double count = static_cast<double>(cols);
-  std::vector<double> mu =
-      row_sums(rows, cols, [&](int64_t r, int64_t j) { return double(x[r * cols + j]); });
-  for (double& m : mu) m /= count;
-  const std::vector<double> squares = row_sums(rows, cols, [&](int64_t r, int64_t j) {
-    const double d = double(x[r * cols + j]) - mu[r];
-    return d * d;
-  });
-  for (int64_t r = 0; r < rows; ++r) {
-    mean[r] = static_cast<T>(mu[r]);
-    rstd[r] = static_cast<T>(1.0 / std::sqrt(squares[r] / count + eps));
-  }
-  parallel_for(rows, cols, [&](int64_t begin, int64_t end) {
+  parallel_for(rows, 4 * cols, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * cols;
+      const double mu = row_sum(cols, [&](int64_t j) { return double(xr[j]); }) / count;
+      // Two passes (mean, then squared deviations) avoid the cancellation of
+      // E[x^2] - E[x]^2.
+      const double var = row_sum(cols,
+                                 [&](int64_t j) {
+                                   const double d = double(xr[j]) - mu;
+                                   return d * d;
+                                 }) /
+                         count;
+      mean[r] = static_cast<T>(mu);
+      rstd[r] = static_cast<T>(1.0 / std::sqrt(var + eps));
+      const T m = mean[r], s = rstd[r];
       T* yr = y + r * cols;
       for (int64_t j = 0; j < cols; ++j) {
-        const T xhat = (xr[j] - mean[r]) * rstd[r];
-        yr[j] = xhat * (weight ? weight[j] : T(1)) + (bias ? bias[j] : T(0));
+        yr[j] = (xr[j] - m) * s * (weight ? weight[j] : T(1)) + (bias ? bias[j] : T(0));
       }
     }
   });
@@ -58,7 +68,6 @@ void layer_norm_forward(const T* x, const T* weight, const T* bias, double eps, 
 template <typename T>
 void layer_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rstd, const T* weight,
                          T* grad_x, T* grad_weight, T* grad_bias, int64_t rows, int64_t cols) {
-  auto w = [&](int64_t j) { return weight ? double(weight[j]) : 1.0; };
   if (grad_bias) {
     const std::vector<double> total =
         column_sums(rows, cols, [&](int64_t r, int64_t j) { return double(grad_y[r * cols + j]); });
@@ -73,25 +82,23 @@ void layer_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rs
   }
   if (!grad_x) return;
 
-  // Per row: the means of dxhat = dy * weight and of dxhat * xhat.
   const double count = static_cast<double>(cols);
-  const std::vector<double> sum_dxhat = row_sums(
-      rows, cols, [&](int64_t r, int64_t j) { return double(grad_y[r * cols + j]) * w(j); });
-  const std::vector<double> sum_dxhat_xhat = row_sums(rows, cols, [&](int64_t r, int64_t j) {
-    const int64_t k = r * cols + j;
-    return double(grad_y[k]) * w(j) * (double(x[k]) - double(mean[r]));
-  });
-  parallel_for(rows, cols, [&](int64_t begin, int64_t end) {
+  parallel_for(rows, 4 * cols, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      const T mean_dxhat = static_cast<T>(sum_dxhat[r] / count);
-      const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat[r] * double(rstd[r]) / count);
       const T* dy = grad_y + r * cols;
       const T* xr = x + r * cols;
       T* dx = grad_x + r * cols;
+      const T m = mean[r], s = rstd[r];
+      auto dxhat = [&](int64_t j) { return dy[j] * (weight ? weight[j] : T(1)); };
+      // The row means of dxhat = dy * weight and of dxhat * xhat.
+      const T mean_dxhat =
+          static_cast<T>(row_sum(cols, [&](int64_t j) { return double(dxhat(j)); }) / count);
+      const T mean_dxhat_xhat = static_cast<T>(
+          row_sum(cols, [&](int64_t j) { return double(dxhat(j)) * (double(xr[j]) - double(m)); }) *
+          double(s) / count);
       for (int64_t j = 0; j < cols; ++j) {
-        const T xhat = (xr[j] - mean[r]) * rstd[r];
-        const T dxhat = dy[j] * (weight ? weight[j] : T(1));
-        dx[j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+        const T xhat = (xr[j] - m) * s;
+        dx[j] = s * (dxhat(j) - mean_dxhat - xhat * mean_dxhat_xhat);
       }
     }
   });
