@@ -1,0 +1,117 @@
+// CPU reference for batch norm (kernels/norm.h). x is [rows, channels] with channels
+// last, so a channel's values are strided by `channels`: the statistics are column sums,
+// which sum_terms accumulates in double over row blocks fixed by the shape alone.
+#include <vector>
+
+#include "kernels/cpu/accumulate.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/norm.h"
+
+namespace fovea::kernels::cpu {
+
+namespace {
+
+// Per-channel sum over rows of term(r, c), in double.
+template <typename Term>
+std::vector<double> column_sums(int64_t rows, int64_t channels, Term term) {
+  return sum_terms<double>(1, rows, channels,
+                           [&](int64_t, int64_t r, int64_t c) { return term(r, c); });
+}
+
+}  // namespace
+
+template <typename T>
+void batch_norm_stats(const T* x, T* mean, T* var, int64_t rows, int64_t channels) {
+  const double count = static_cast<double>(rows);
+  std::vector<double> mu = column_sums(
+      rows, channels, [&](int64_t r, int64_t c) { return double(x[r * channels + c]); });
+  for (double& m : mu) m /= count;
+  // Two passes (mean, then squared deviations) avoid the cancellation of E[x^2] - E[x]^2.
+  const std::vector<double> squares = column_sums(rows, channels, [&](int64_t r, int64_t c) {
+    const double d = double(x[r * channels + c]) - mu[c];
+    return d * d;
+  });
+  for (int64_t c = 0; c < channels; ++c) {
+    mean[c] = static_cast<T>(mu[c]);
+    var[c] = static_cast<T>(squares[c] / count);
+  }
+}
+
+template <typename T>
+void batch_norm_forward(const T* x, const T* mean, const T* rstd, const T* weight, const T* bias,
+                        T* y, int64_t rows, int64_t channels) {
+  std::vector<T> scale(channels), shift(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    scale[c] = rstd[c] * (weight ? weight[c] : T(1));
+    shift[c] = bias ? bias[c] : T(0);
+  }
+  parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* xr = x + r * channels;
+      T* yr = y + r * channels;
+      for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
+    }
+  });
+}
+
+template <typename T>
+void batch_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rstd, const T* weight,
+                         bool batch_stats, T* grad_x, T* grad_weight, T* grad_bias, int64_t rows,
+                         int64_t channels) {
+  // sum_dy[c] = sum of dy, sum_dy_xhat[c] = sum of dy * xhat over the channel's rows.
+  std::vector<double> sum_dy, sum_dy_xhat;
+  if (grad_bias || (grad_x && batch_stats)) {
+    sum_dy = column_sums(rows, channels,
+                         [&](int64_t r, int64_t c) { return double(grad_y[r * channels + c]); });
+  }
+  if (grad_weight || (grad_x && batch_stats)) {
+    sum_dy_xhat = column_sums(rows, channels, [&](int64_t r, int64_t c) {
+      const int64_t k = r * channels + c;
+      return double(grad_y[k]) * (double(x[k]) - double(mean[c]));
+    });
+    for (int64_t c = 0; c < channels; ++c) sum_dy_xhat[c] *= double(rstd[c]);
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    if (grad_bias) grad_bias[c] = static_cast<T>(sum_dy[c]);
+    if (grad_weight) grad_weight[c] = static_cast<T>(sum_dy_xhat[c]);
+  }
+  if (!grad_x) return;
+
+  // dx = k * (dy - mean_dy - xhat * mean_dy_xhat), with k = weight * rstd; the two means
+  // are zero when the statistics are constants (eval).
+  const double count = static_cast<double>(rows);
+  std::vector<T> k(channels), mean_dy(channels, T(0)), mean_dy_xhat(channels, T(0));
+  for (int64_t c = 0; c < channels; ++c) {
+    k[c] = rstd[c] * (weight ? weight[c] : T(1));
+    if (batch_stats) {
+      mean_dy[c] = static_cast<T>(sum_dy[c] / count);
+      mean_dy_xhat[c] = static_cast<T>(sum_dy_xhat[c] / count);
+    }
+  }
+  parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* dy = grad_y + r * channels;
+      const T* xr = x + r * channels;
+      T* dx = grad_x + r * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        const T xhat = (xr[c] - mean[c]) * rstd[c];
+        dx[c] = k[c] * (dy[c] - mean_dy[c] - xhat * mean_dy_xhat[c]);
+      }
+    }
+  });
+}
+
+template void batch_norm_stats<float>(const float*, float*, float*, int64_t, int64_t);
+template void batch_norm_stats<double>(const double*, double*, double*, int64_t, int64_t);
+template void batch_norm_forward<float>(const float*, const float*, const float*, const float*,
+                                        const float*, float*, int64_t, int64_t);
+template void batch_norm_forward<double>(const double*, const double*, const double*, const double*,
+                                         const double*, double*, int64_t, int64_t);
+template void batch_norm_backward<float>(const float*, const float*, const float*, const float*,
+                                         const float*, bool, float*, float*, float*, int64_t,
+                                         int64_t);
+template void batch_norm_backward<double>(const double*, const double*, const double*,
+                                          const double*, const double*, bool, double*, double*,
+                                          double*, int64_t, int64_t);
+
+}  // namespace fovea::kernels::cpu
