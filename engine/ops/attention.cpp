@@ -142,7 +142,10 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
                                          out.data<T>());
     });
     out = out.to(dtype);
-    if (options.probabilities) *options.probabilities = probs.to(dtype);
+    // A copy even when the dtype matches: probs is saved for backward, and the caller may
+    // edit the map it gets.
+    if (options.probabilities)
+      *options.probabilities = dtype == compute ? probs.clone() : probs.to(dtype);
   }
   if (!should_record({q, k, v, bias})) return out;
 

@@ -249,6 +249,18 @@ TEST(AttentionUnit, ProbabilitiesAndAFullyMaskedRow) {
   EXPECT_TRUE(testing::all_close(v.grad(), v.grad(), 0, 0));
 }
 
+TEST(AttentionUnit, ProbabilitiesAreACopyOfWhatBackwardUses) {
+  const Tensor q = randn_f32({2, 3, 4}, 26).requires_grad_();
+  const Tensor k = randn_f32({2, 5, 4}, 27), v = randn_f32({2, 5, 2}, 28);
+  Tensor probabilities;
+  const Tensor y = scaled_dot_product_attention(q, k, v, {.probabilities = &probabilities});
+  probabilities.fill_(0.0);  // the caller may edit the map
+  sum(y).backward();
+  const Tensor fresh_q = q.detach().clone().requires_grad_();
+  sum(scaled_dot_product_attention(fresh_q, k, v)).backward();
+  EXPECT_ALL_CLOSE(q.grad(), fresh_q.grad(), 0, 0);
+}
+
 TEST(AttentionUnit, SoftmaxIsStableForHugeScores) {
   // Scores around 1e4 overflow exp() unless the row maximum is subtracted first.
   const Tensor q = mul(randn_f32({1, 4, 8}, 17), 100.0), k = mul(randn_f32({1, 6, 8}, 18), 100.0);
