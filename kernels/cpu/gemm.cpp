@@ -56,7 +56,12 @@ void gemm_batched(const GemmShape& shape, int64_t batch, T alpha, const T* a, in
                   const T* b, int64_t stride_b, T beta, T* c, int64_t stride_c) {
   const int64_t flops_each = shape.m * shape.n * std::max<int64_t>(shape.k, 1);
   constexpr int64_t kLargeGemm = 1 << 21;  // past this, Eigen's own threading pays off
-  if (flops_each >= kLargeGemm || batch == 1) {
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  // Whole GEMMs per thread need no synchronisation inside a product, so they win whenever
+  // there are enough of them to occupy every thread; Eigen's threading splits one product
+  // and only pays off for a few large ones.
+  const bool per_thread = batch >= threads || flops_each < kLargeGemm;
+  if (!per_thread || batch == 1) {
     for (int64_t i = 0; i < batch; ++i) {
       gemm_one(shape, alpha, a + i * stride_a, b + i * stride_b, beta, c + i * stride_c);
     }

@@ -1,0 +1,180 @@
+// scaled_dot_product_attention (engine/ops/attention.h): checks, autocast, the flattening
+// of leading dims into one batch, and the backward node. The math is in
+// kernels/cpu/attention.cpp.
+#include "engine/ops/attention.h"
+
+#include <cmath>
+#include <vector>
+
+#include "engine/autocast.h"
+#include "engine/autograd.h"
+#include "engine/ops/dispatch.h"
+#include "engine/ops/loops.h"
+#include "engine/ops/reduction.h"
+#include "engine/rng.h"
+#include "kernels/attention.h"
+
+namespace fovea {
+
+namespace {
+
+constexpr const char* kOp = "scaled_dot_product_attention";
+
+// A bias or mask broadcast over the scores [lead..., L, S], in the kernel's terms: where
+// each flattened batch element starts, and the strides within one [L, S] map.
+struct ScoreBroadcast {
+  std::vector<int64_t> batch_offsets;
+  int64_t row_stride = 0, col_stride = 0;
+};
+
+ScoreBroadcast broadcast_over_scores(const Tensor& t, const Shape& score_shape, const char* what) {
+  const int64_t lead_dims = static_cast<int64_t>(score_shape.size()) - t.dim();
+  bool fits = lead_dims >= 0;
+  for (int64_t d = 0; fits && d < t.dim(); ++d) {
+    fits = t.size(d) == 1 || t.size(d) == score_shape[lead_dims + d];
+  }
+  FOVEA_CHECK(fits, "{}: {} of shape {} does not broadcast to the scores [..., L, S] = {}", kOp,
+              what, shape_str(t.shape()), shape_str(score_shape));
+  const Shape strides = broadcast_strides(t, score_shape, kOp);
+  const int64_t lead = static_cast<int64_t>(score_shape.size()) - 2;
+  ScoreBroadcast out;
+  out.row_stride = strides[lead];
+  out.col_stride = strides[lead + 1];
+  const int64_t batch = shape_numel(Shape(score_shape.begin(), score_shape.begin() + lead));
+  out.batch_offsets.resize(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t offset = 0, rest = b;
+    for (int64_t d = lead - 1; d >= 0; --d) {
+      offset += (rest % score_shape[d]) * strides[d];
+      rest /= score_shape[d];
+    }
+    out.batch_offsets[b] = offset;
+  }
+  return out;
+}
+
+void check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
+                     const AttentionOptions& options) {
+  FOVEA_CHECK(q.defined() && k.defined() && v.defined(), "{}: q, k and v must all be defined", kOp);
+  FOVEA_CHECK(q.dim() >= 2 && q.dim() == k.dim() && q.dim() == v.dim(),
+              "{}: expected q [..., L, D], k [..., S, D], v [..., S, Dv] with the same number "
+              "of dims (at least 2), got q {}, k {}, v {}",
+              kOp, shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  const Shape lead(q.shape().begin(), q.shape().end() - 2);
+  const bool same_lead = Shape(k.shape().begin(), k.shape().end() - 2) == lead &&
+                         Shape(v.shape().begin(), v.shape().end() - 2) == lead;
+  FOVEA_CHECK(same_lead && q.size(-1) == k.size(-1) && k.size(-2) == v.size(-2),
+              "{}: shapes do not fit q [..., L, D], k [..., S, D], v [..., S, Dv]: got q {}, "
+              "k {}, v {}",
+              kOp, shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  check_floating(q, kOp, "q");
+  FOVEA_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(),
+              "{}: q, k and v must have one dtype, got {}, {} and {}", kOp, dtype_name(q.dtype()),
+              dtype_name(k.dtype()), dtype_name(v.dtype()));
+  if (options.bias.defined()) check_floating(options.bias, kOp, "bias");
+  FOVEA_CHECK(!options.mask.defined() || options.mask.dtype() == DType::boolean,
+              "{}: mask must be a bool tensor (true = may attend), got {} of shape {}", kOp,
+              dtype_name(options.mask.dtype()), shape_str(options.mask.shape()));
+  FOVEA_CHECK(options.dropout_p >= 0.0 && options.dropout_p < 1.0,
+              "{}: dropout_p must be in [0, 1), got {}", kOp, options.dropout_p);
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                                    const AttentionOptions& options) {
+  const Tensor q = autocast(q_in, AutocastPolicy::lower_precision);
+  const Tensor k = autocast(k_in, AutocastPolicy::lower_precision);
+  const Tensor v = autocast(v_in, AutocastPolicy::lower_precision);
+  check_arguments(q, k, v, options);
+  // The bias takes the scores' dtype through a differentiable cast, so its gradient
+  // arrives in its own dtype.
+  const Tensor bias = options.bias.defined()
+                          ? autocast(options.bias, AutocastPolicy::lower_precision).to(q.dtype())
+                          : Tensor();
+  const Tensor& mask = options.mask;
+  check_cpu(kOp, {&q, &k, &v, &bias, &mask});
+
+  const DType dtype = q.dtype(), compute = cpu_compute_dtype(dtype);
+  Shape score_shape(q.shape().begin(), q.shape().end() - 1);
+  score_shape.push_back(k.size(-2));
+  Shape out_shape(q.shape().begin(), q.shape().end() - 1);
+  out_shape.push_back(v.size(-1));
+  const int64_t head_dim = q.size(-1);
+  const kernels::cpu::AttentionShape shape{
+      .batch = shape_numel(Shape(q.shape().begin(), q.shape().end() - 2)),
+      .q_len = q.size(-2),
+      .kv_len = k.size(-2),
+      .head_dim = head_dim,
+      .value_dim = v.size(-1),
+      .scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)))};
+  kernels::cpu::AttentionDropout dropout{.p = options.dropout_p};
+  if (dropout.p > 0) {
+    const RngState state =
+        default_generator().reserve(static_cast<uint64_t>(shape_numel(score_shape)));
+    dropout.seed = state.seed;
+    dropout.offset = state.offset;
+  }
+
+  Tensor q_c, k_c, v_c, probs, out;
+  {
+    NoGradGuard no_grad;
+    q_c = q.detach().to(compute).contiguous();
+    k_c = k.detach().to(compute).contiguous();
+    v_c = v.detach().to(compute).contiguous();
+    const Tensor bias_c = bias.defined() ? bias.detach().to(compute) : Tensor();
+    const ScoreBroadcast bias_at =
+        bias.defined() ? broadcast_over_scores(bias_c, score_shape, "bias") : ScoreBroadcast{};
+    const ScoreBroadcast mask_at =
+        mask.defined() ? broadcast_over_scores(mask, score_shape, "mask") : ScoreBroadcast{};
+    probs = make_tensor(score_shape, compute, q.device());
+    out = make_tensor(out_shape, compute, q.device());
+    visit_floating(compute, kOp, [&](auto tag) {
+      using T = decltype(tag);
+      const kernels::cpu::ScoreOperand<T> bias_operand{
+          bias_c.defined() ? bias_c.data<T>() : nullptr, bias_at.batch_offsets.data(),
+          bias_at.row_stride, bias_at.col_stride};
+      const kernels::cpu::ScoreOperand<bool> mask_operand{
+          mask.defined() ? mask.data<bool>() : nullptr, mask_at.batch_offsets.data(),
+          mask_at.row_stride, mask_at.col_stride};
+      kernels::cpu::attention_forward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
+                                         bias_operand, mask_operand, dropout, probs.data<T>(),
+                                         out.data<T>());
+    });
+    out = out.to(dtype);
+    // A copy even when the dtype matches: probs is saved for backward, and the caller may
+    // edit the map it gets.
+    if (options.probabilities)
+      *options.probabilities = dtype == compute ? probs.clone() : probs.to(dtype);
+  }
+  if (!should_record({q, k, v, bias})) return out;
+
+  record_op(
+      kOp, {q, k, v, bias}, {out},
+      [q_c, k_c, v_c, probs, shape, dropout, score_shape, dtype, compute,
+       bias_shape =
+           bias.defined() ? bias.shape() : Shape()](const BackwardContext& ctx) -> TensorList {
+        const Tensor grad_out = ctx.grad().to(compute).contiguous();
+        Tensor grad_scores = make_tensor(score_shape, compute, grad_out.device());
+        auto gradient_like = [&](const Tensor& like, size_t input) {
+          return ctx.needs_grad(input) ? make_tensor(like.shape(), compute, like.device())
+                                       : Tensor();
+        };
+        Tensor grad_q = gradient_like(q_c, 0), grad_k = gradient_like(k_c, 1),
+               grad_v = gradient_like(v_c, 2);
+        visit_floating(compute, kOp, [&](auto tag) {
+          using T = decltype(tag);
+          auto data_or_null = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
+          kernels::cpu::attention_backward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
+                                              probs.data<T>(), dropout, grad_out.data<T>(),
+                                              grad_scores.data<T>(), data_or_null(grad_q),
+                                              data_or_null(grad_k), data_or_null(grad_v));
+        });
+        auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
+        return {finish(grad_q), finish(grad_k), finish(grad_v),
+                ctx.needs_grad(3) ? sum_to(grad_scores, bias_shape).to(dtype) : Tensor()};
+      });
+  return out;
+}
+
+}  // namespace fovea
