@@ -1,0 +1,103 @@
+// interpolate (engine/ops/interpolate.h): argument checks and the output size as PyTorch
+// computes them, then kernels/cpu/interpolate.cpp forward and backward.
+#include "engine/ops/interpolate.h"
+
+#include <cmath>
+
+#include "engine/autograd.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/shape.h"
+
+namespace fovea {
+
+namespace {
+
+using kernels::cpu::InterpolateMode;
+using kernels::cpu::InterpolateShape;
+
+InterpolateMode parse_mode(const std::string& mode) {
+  if (mode == "nearest") return InterpolateMode::nearest;
+  if (mode == "bilinear") return InterpolateMode::bilinear;
+  if (mode == "bicubic") return InterpolateMode::bicubic;
+  fail("interpolate: mode must be 'nearest', 'bilinear' or 'bicubic', got '{}'", mode);
+}
+
+InterpolateShape plan(const Tensor& x, const InterpolateOptions& options) {
+  FOVEA_CHECK(x.dim() == 4, "interpolate: expected an NHWC tensor [N, H, W, C], got shape {}",
+              shape_str(x.shape()));
+  check_floating(x, "interpolate", "input");
+  InterpolateShape s;
+  s.mode = parse_mode(options.mode);
+  FOVEA_CHECK(!(options.align_corners && s.mode == InterpolateMode::nearest),
+              "interpolate: align_corners applies to bilinear and bicubic only, not nearest");
+  s.align_corners = options.align_corners;
+  FOVEA_CHECK(options.size.has_value() != options.scale_factor.has_value(),
+              "interpolate: give exactly one of size and scale_factor (got {})",
+              options.size ? "both" : "neither");
+  s.batch = x.size(0);
+  s.in_h = x.size(1);
+  s.in_w = x.size(2);
+  s.channels = x.size(3);
+  FOVEA_CHECK(s.in_h > 0 && s.in_w > 0, "interpolate: input of shape {} has an empty spatial dim",
+              shape_str(x.shape()));
+  if (options.size) {
+    s.out_h = (*options.size)[0];
+    s.out_w = (*options.size)[1];
+    FOVEA_CHECK(s.out_h > 0 && s.out_w > 0,
+                "interpolate: output size [{}, {}] must be positive (input of shape {})", s.out_h,
+                s.out_w, shape_str(x.shape()));
+  } else {
+    const auto [factor_h, factor_w] = *options.scale_factor;
+    FOVEA_CHECK(std::isfinite(factor_h) && std::isfinite(factor_w) && factor_h > 0 && factor_w > 0,
+                "interpolate: scale_factor ({}, {}) must be positive and finite", factor_h,
+                factor_w);
+    // PyTorch truncates the product in double.
+    s.out_h = static_cast<int64_t>(static_cast<double>(s.in_h) * factor_h);
+    s.out_w = static_cast<int64_t>(static_cast<double>(s.in_w) * factor_w);
+    FOVEA_CHECK(s.out_h > 0 && s.out_w > 0,
+                "interpolate: scale_factor ({}, {}) gives an empty output [{}, {}] for input of "
+                "shape {}",
+                factor_h, factor_w, s.out_h, s.out_w, shape_str(x.shape()));
+    s.scale_h = factor_h;
+    s.scale_w = factor_w;
+  }
+  return s;
+}
+
+// Records nothing; 16-bit floats compute in f32.
+Tensor interpolate_raw(const Tensor& x_in, const InterpolateShape& s) {
+  NoGradGuard no_grad;
+  const DType compute = cpu_compute_dtype(x_in.dtype());
+  const Tensor x = x_in.to(compute).contiguous();
+  Tensor out = make_tensor({s.batch, s.out_h, s.out_w, s.channels}, compute, x.device());
+  visit_floating(compute, "interpolate", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cpu::interpolate<T>(x.data<T>(), out.data<T>(), s);
+  });
+  return out.to(x_in.dtype());
+}
+
+Tensor interpolate_backward_raw(const Tensor& grad, const InterpolateShape& s, DType dtype) {
+  const DType compute = cpu_compute_dtype(dtype);
+  const Tensor g = grad.to(compute).contiguous();
+  Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.channels}, compute, g.device());
+  visit_floating(compute, "interpolate backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cpu::interpolate_backward<T>(g.data<T>(), grad_x.data<T>(), s);
+  });
+  return grad_x.to(dtype);
+}
+
+}  // namespace
+
+Tensor interpolate(const Tensor& x, const InterpolateOptions& options) {
+  check_cpu("interpolate", {&x});
+  const InterpolateShape s = plan(x, options);
+  Tensor out = interpolate_raw(x, s);
+  record_op("interpolate", {x}, {out}, [s, dtype = x.dtype()](const BackwardContext& ctx) {
+    return TensorList{interpolate_backward_raw(ctx.grad(), s, dtype)};
+  });
+  return out;
+}
+
+}  // namespace fovea
