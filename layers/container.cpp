@@ -4,7 +4,7 @@ namespace fovea {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor out = x;
-  for (const auto& [name, child] : children()) out = child->forward(out);
+  for (const auto& [name, child] : children()) out = (*child)(out);
   return out;
 }
 

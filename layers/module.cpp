@@ -7,6 +7,24 @@
 
 namespace fovea {
 
+namespace {
+thread_local ModuleObserver* tls_observer = nullptr;
+}
+
+ObserveModules::ObserveModules(ModuleObserver* observer) : previous_(tls_observer) {
+  tls_observer = observer;
+}
+ObserveModules::~ObserveModules() { tls_observer = previous_; }
+
+Tensor Module::operator()(const Tensor& x) {
+  if (tls_observer == nullptr) return forward(x);
+  ModuleObserver* observer = tls_observer;
+  observer->before(*this, x);
+  Tensor out = forward(x);
+  observer->after(*this, out);
+  return out;
+}
+
 Tensor Module::forward(const Tensor&) {
   fail("{} has no single-tensor forward(); call its own forward method", type_name_);
 }

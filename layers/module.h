@@ -17,6 +17,28 @@
 
 namespace fovea {
 
+class Module;
+
+// Sees every module call made through Module::operator() on this thread while an
+// ObserveModules guard is alive: `fovea summary` records output shapes and MACs with it.
+class ModuleObserver {
+ public:
+  virtual ~ModuleObserver() = default;
+  virtual void before(Module& module, const Tensor& input) = 0;
+  virtual void after(Module& module, const Tensor& output) = 0;
+};
+
+class ObserveModules {
+ public:
+  explicit ObserveModules(ModuleObserver* observer);
+  ~ObserveModules();
+  ObserveModules(const ObserveModules&) = delete;
+  ObserveModules& operator=(const ObserveModules&) = delete;
+
+ private:
+  ModuleObserver* previous_;
+};
+
 class Module {
  public:
   explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
@@ -27,7 +49,8 @@ class Module {
   // The single-tensor forward most modules have. Modules with other signatures (attention
   // returning maps, models with forward_features) add their own methods.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // Calls forward() and lets an observer watch; parents call children this way.
+  Tensor operator()(const Tensor& x);
 
   const std::string& type_name() const { return type_name_; }
 

@@ -11,6 +11,7 @@
 #include "engine/ops/dispatch.h"
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
+#include "engine/profile.h"
 #include "engine/rng.h"
 #include "kernels/attention.h"
 
@@ -108,6 +109,7 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
       .head_dim = head_dim,
       .value_dim = v.size(-1),
       .scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)))};
+  count_macs(shape.batch * shape.q_len * shape.kv_len * (shape.head_dim + shape.value_dim));
   kernels::cpu::AttentionDropout dropout{.p = options.dropout_p};
   if (dropout.p > 0) {
     const RngState state =

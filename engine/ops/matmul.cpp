@@ -12,6 +12,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/reduction.h"
+#include "engine/profile.h"
 #include "kernels/gemm.h"
 
 namespace fovea {
@@ -216,6 +217,7 @@ Tensor grad_of_right(const Tensor& g, const Tensor& a, const Shape& b_shape) {
 // a [..., M, K] x b [..., K, N] with broadcast batch dims; both at least 2-D.
 Tensor matmul_nd(const Tensor& a, const Tensor& b, const char* op) {
   Tensor out = matmul_raw(a, b);
+  count_macs(out.numel() * a.size(-1));
   if (!should_record({a, b})) return out;
   record_op(op, {a, b}, {out},
             [a_saved = b.requires_grad() ? a.detach() : Tensor(),
@@ -292,6 +294,7 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   check_cpu("linear", {&x, &weight, &bias});
 
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
+  count_macs(rows * in_features * out_features);
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   Tensor y;
