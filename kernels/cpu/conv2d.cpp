@@ -1,13 +1,20 @@
-// CPU reference for the dense 2-D convolution (kernels/conv.h): im2col + GEMM in NHWC.
+// CPU reference for the dense 2-D convolution (kernels/conv.h): GEMMs in NHWC.
 //
-// Layout. One row of the im2col matrix holds the patch of one output pixel as
+// Which path runs:
+//   stride 1, one group, large images   shifted rows (conv2d_shifted.cpp): no im2col
+//   1x1, stride 1, no padding           x already is the [M, Cin] patch matrix
+//   anything else                       im2col + GEMM, below
+// and backward-data, for stride 1, is the forward convolution of grad_y with the weight
+// rotated by 180 degrees and in/out channels swapped, so it takes the forward's paths and
+// needs no col2im; other strides use col2im.
+//
+// im2col layout. One row of the patch matrix holds the patch of one output pixel as
 // [groups][kh][kw][Cg] (Cg = Cin/groups). Group g's block [kh, kw, Cg] has the layout of a
 // row of W_g = w[g*Cog : (g+1)*Cog], so with K = kh*kw*Cg and M output pixels, per group:
 //   forward          y[:, g]    = col[:, g] x W_g^T   [M, K] x [K, Cog]
 //   backward-data    dcol[:, g] = dy[:, g] x W_g      [M, Cog] x [Cog, K], then col2im
 //   backward-weight  dW_g       = dy[:, g]^T x col[:, g]   [Cog, M] x [M, K]
-// Groups are strided views of the same buffers: nothing is copied per group. A 1x1
-// stride-1 unpadded conv needs no im2col at all: x already is the [M, Cin] col matrix.
+// Groups are strided views of the same buffers: nothing is copied per group.
 //
 // Work. Whole images are grouped into work items; the items are shared among the threads,
 // each running single-threaded GEMMs on its own col buffer, which stays in its core's
@@ -16,15 +23,10 @@
 // scatter-add needs no locks. With fewer items than threads (batch 1), the items run one
 // after another and each parallelises inside: Eigen threads the GEMM, im2col splits rows
 // and col2im splits channels.
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
-#include <memory>
-#include <vector>
 
-#include "kernels/conv.h"
-#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/conv2d_internal.h"
 #include "kernels/gemm.h"
 
 namespace fovea::kernels {
@@ -71,7 +73,7 @@ WorkPlan plan_work(const Conv2dShape& s, const Geometry& g) {
                           std::max<int64_t>(fair_share, 1));
   plan.items = (s.batch + plan.images_per_item - 1) / plan.images_per_item;
   const int64_t flops_per_item = plan.images_per_item * g.rows_per_image * g.width * g.cog;
-  plan.parts = plan.items >= threads ? parallel_part_count(plan.items, flops_per_item) : 1;
+  plan.parts = item_parts(plan.items, flops_per_item);
   return plan;
 }
 
@@ -85,11 +87,6 @@ void for_each_piece(const Conv2dShape& s, const Geometry& g, const WorkPlan& pla
   const int64_t r0 = first * g.rows_per_image, rows = (last - first) * g.rows_per_image;
   const int64_t pieces = (rows + plan.piece_budget - 1) / plan.piece_budget;
   for (int64_t p = 0; p < pieces; ++p) piece(r0 + rows * p / pieces, r0 + rows * (p + 1) / pieces);
-}
-
-template <typename T>
-std::unique_ptr<T[]> uninitialised(int64_t n) {
-  return std::unique_ptr<T[]>(new T[static_cast<size_t>(n)]);
 }
 
 // col[i] = the patch of output row r0 + i, laid out [groups][kh][kw][Cg], zeros where the
@@ -174,10 +171,8 @@ void col2im_add(const Conv2dShape& s, const Geometry& g, const T* col, int64_t r
   });
 }
 
-}  // namespace
-
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
+void im2col_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
   const Geometry g(s);
   const WorkPlan plan = plan_work(s, g);
   parallel_parts(plan.items, plan.parts, [&](int64_t, int64_t begin, int64_t end) {
@@ -214,7 +209,7 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
 }
 
 template <typename T>
-void conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* grad_x) {
+void col2im_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* grad_x) {
   const Geometry g(s);
   const WorkPlan plan = plan_work(s, g);
   const int64_t image_size = s.in_h * s.in_w * s.in_channels;
@@ -248,50 +243,106 @@ void conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* 
 }
 
 template <typename T>
-void conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T* grad_w) {
+void im2col_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T* grad_w) {
   const Geometry g(s);
   const WorkPlan plan = plan_work(s, g);
-  const int64_t weight_size = s.out_channels * g.k;
-  if (plan.items == 0) {  // an empty batch
-    std::fill(grad_w, grad_w + weight_size, T(0));
-    return;
-  }
-  // Part 0 accumulates into grad_w itself, every other part into its own partial.
-  std::vector<std::unique_ptr<T[]>> partials(static_cast<size_t>(plan.parts));
-  for (int64_t p = 1; p < plan.parts; ++p) partials[p] = uninitialised<T>(weight_size);
-  parallel_parts(plan.items, plan.parts, [&](int64_t part, int64_t begin, int64_t end) {
-    T* acc = part == 0 ? grad_w : partials[part].get();
-    std::fill(acc, acc + weight_size, T(0));
-    std::unique_ptr<T[]> col = g.direct ? nullptr : uninitialised<T>(plan.piece_budget * g.width);
+  sum_over_parts(plan.items, plan.parts, s.out_channels * g.k, grad_w,
+                 [&](T* acc, int64_t begin, int64_t end) {
+                   std::unique_ptr<T[]> col =
+                       g.direct ? nullptr : uninitialised<T>(plan.piece_budget * g.width);
+                   for (int64_t item = begin; item < end; ++item) {
+                     for_each_piece(s, g, plan, item, [&](int64_t r0, int64_t r1) {
+                       const T* patches = x + r0 * s.in_channels;
+                       if (!g.direct) {
+                         im2col(s, g, x, r0, r1, col.get());
+                         patches = col.get();
+                       }
+                       const GemmShape gemm_shape{.trans_a = true,
+                                                  .trans_b = false,
+                                                  .m = g.cog,
+                                                  .n = g.k,
+                                                  .k = r1 - r0,
+                                                  .lda = s.out_channels,
+                                                  .ldb = g.width,
+                                                  .ldc = g.k};
+                       for (int64_t grp = 0; grp < s.groups; ++grp) {
+                         gemm<T>(gemm_shape, T(1), grad_y + r0 * s.out_channels + grp * g.cog,
+                                 patches + grp * g.k, T(1), acc + grp * g.cog * g.k);
+                       }
+                     });
+                   }
+                 });
+}
+
+// Stride 1: grad_x is the forward convolution of grad_y (padding (k-1)*dilation - pad)
+// with the weight rotated by 180 degrees and its in/out channels swapped within each group.
+bool transposes_to_forward(const Conv2dShape& s) {
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= (s.kernel_h - 1) * s.dilation_h &&
+         s.pad_w <= (s.kernel_w - 1) * s.dilation_w;
+}
+
+template <typename T>
+void transposed_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* grad_x) {
+  const Geometry g(s);
+  Conv2dShape t = s;
+  t.in_h = s.out_h;
+  t.in_w = s.out_w;
+  t.in_channels = s.out_channels;
+  t.out_h = s.in_h;
+  t.out_w = s.in_w;
+  t.out_channels = s.in_channels;
+  t.pad_h = (s.kernel_h - 1) * s.dilation_h - s.pad_h;
+  t.pad_w = (s.kernel_w - 1) * s.dilation_w - s.pad_w;
+  // rotated [Cin, kh, kw, Cog]: rotated[g*Cg + c, kh-1-i, kw-1-j, o] = w[g*Cog + o, i, j, c].
+  // Per group and tap that is a [Cog, Cg] -> [Cg, Cog] transpose, done in cache-sized tiles
+  // (the weight can be several MB).
+  std::unique_ptr<T[]> rotated = uninitialised<T>(s.in_channels * g.taps * g.cog);
+  constexpr int64_t kTile = 32;
+  parallel_for(s.groups * g.taps, g.cog * g.cg, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
-      for_each_piece(s, g, plan, item, [&](int64_t r0, int64_t r1) {
-        const T* patches = x + r0 * s.in_channels;
-        if (!g.direct) {
-          im2col(s, g, x, r0, r1, col.get());
-          patches = col.get();
+      const int64_t grp = item / g.taps, tap = item % g.taps;
+      const T* src = w + (grp * g.cog * g.taps + tap) * g.cg;  // row o: src + o*taps*Cg
+      T* dst = rotated.get() + (grp * g.cg * g.taps + g.taps - 1 - tap) * g.cog;  // row c
+      for (int64_t o0 = 0; o0 < g.cog; o0 += kTile) {
+        for (int64_t c0 = 0; c0 < g.cg; c0 += kTile) {
+          for (int64_t c = c0; c < std::min(g.cg, c0 + kTile); ++c) {
+            for (int64_t o = o0; o < std::min(g.cog, o0 + kTile); ++o) {
+              dst[c * g.taps * g.cog + o] = src[o * g.taps * g.cg + c];
+            }
+          }
         }
-        const GemmShape gemm_shape{.trans_a = true,
-                                   .trans_b = false,
-                                   .m = g.cog,
-                                   .n = g.k,
-                                   .k = r1 - r0,
-                                   .lda = s.out_channels,
-                                   .ldb = g.width,
-                                   .ldc = g.k};
-        for (int64_t grp = 0; grp < s.groups; ++grp) {
-          gemm<T>(gemm_shape, T(1), grad_y + r0 * s.out_channels + grp * g.cog, patches + grp * g.k,
-                  T(1), acc + grp * g.cog * g.k);
-        }
-      });
+      }
     }
   });
-  if (plan.parts > 1) {
-    parallel_for(weight_size, plan.parts, [&](int64_t begin, int64_t end) {
-      for (int64_t p = 1; p < plan.parts; ++p) {
-        const T* partial = partials[p].get();
-        for (int64_t i = begin; i < end; ++i) grad_w[i] += partial[i];
-      }
-    });
+  conv2d_forward(t, grad_y, rotated.get(), static_cast<const T*>(nullptr), grad_x);
+}
+
+}  // namespace
+
+template <typename T>
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
+  if (shifted_conv_applies(s)) {
+    shifted_conv2d_forward(s, x, w, bias, y);
+  } else {
+    im2col_forward(s, x, w, bias, y);
+  }
+}
+
+template <typename T>
+void conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* grad_x) {
+  if (!Geometry(s).direct && transposes_to_forward(s)) {
+    transposed_backward_data(s, grad_y, w, grad_x);
+  } else {
+    col2im_backward_data(s, grad_y, w, grad_x);
+  }
+}
+
+template <typename T>
+void conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T* grad_w) {
+  if (shifted_conv_applies(s)) {
+    shifted_conv2d_backward_weight(s, grad_y, x, grad_w);
+  } else {
+    im2col_backward_weight(s, grad_y, x, grad_w);
   }
 }
 

@@ -1,14 +1,13 @@
 // CPU reference for the depthwise 2-D convolution (kernels/conv.h): groups == Cin, so
 // output channel o = c*multiplier + m reads input channel c alone.
 //
-// im2col + GEMM would run one GEMM with K = kh*kw per channel, all overhead. Instead each
-// kernel loops over pixels and taps with the channels innermost: in NHWC the channels of a
-// pixel are contiguous, so every tap is one vectorised multiply-add over a channel row.
-// The weight is first turned tap-major ([kh*kw, Cout], a few KB) so that one tap's weights
-// are contiguous too. Channels go in blocks of kBlock, accumulated in registers across
-// all the taps before one store.
+// im2col + GEMM would run one GEMM with K = kh*kw per channel, all overhead. Instead the
+// kernels loop over pixels with the channels innermost: in NHWC a pixel's channels are
+// contiguous, and so are a tap's weights once the weight is made tap-major ([kh*kw, Cout],
+// a few KB). Channels go in blocks of kBlock that accumulate over all of a pixel's taps
+// before one store, so the output is written once instead of read and written per tap.
 #include <algorithm>
-#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/conv.h"
@@ -31,20 +30,41 @@ std::vector<T> taps_major(const Conv2dShape& s, const T* w) {
   return out;
 }
 
-// The input row ih = oh*stride - pad + k*dilation, or -1 outside the input.
-inline int64_t input_index(int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dilation,
-                           int64_t size) {
-  const int64_t i = out * stride - pad + k * dilation;
-  return i >= 0 && i < size ? i : -1;
+// Calls block(c0, len) over [0, channels) in blocks of kBlock; len is a compile-time
+// constant for the full blocks, so their loops unroll into registers.
+template <typename Block>
+inline void for_each_block(int64_t channels, Block&& block) {
+  int64_t c0 = 0;
+  for (; c0 + kBlock <= channels; c0 += kBlock)
+    block(c0, std::integral_constant<int64_t, kBlock>{});
+  if (c0 < channels) block(c0, channels - c0);
 }
 
-// The output index whose tap k reads input index `in`, or -1 when there is none.
-inline int64_t output_index(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation,
-                            int64_t size) {
-  const int64_t t = in + pad - k * dilation;
-  if (t < 0 || t % stride != 0) return -1;
-  return t / stride < size ? t / stride : -1;
+// The outputs [begin, end) along one dim whose tap k reads an input inside [0, size):
+// 0 <= out*stride - pad + k*dilation < size.
+struct Span {
+  int64_t begin, end;
+};
+inline Span valid_outputs(int64_t k, int64_t stride, int64_t pad, int64_t dilation, int64_t size,
+                          int64_t out_size) {
+  const int64_t shift = k * dilation - pad;  // input = out*stride + shift
+  const int64_t begin = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+  const int64_t end = size - shift <= 0 ? 0 : (size - shift - 1) / stride + 1;
+  return {begin, std::clamp<int64_t>(end, begin, out_size)};
 }
+
+// A pixel's taps that fall inside the image: where the other operand's pixel starts and
+// where the tap's weights start.
+struct TapList {
+  std::vector<int64_t> pixel, weight;
+  int64_t count = 0;
+  explicit TapList(int64_t taps) : pixel(static_cast<size_t>(taps)), weight(pixel.size()) {}
+  void add(int64_t pixel_offset, int64_t weight_offset) {
+    pixel[count] = pixel_offset;
+    weight[count] = weight_offset;
+    ++count;
+  }
+};
 
 }  // namespace
 
@@ -54,32 +74,35 @@ void depthwise_conv2d_forward(const Conv2dShape& s, const T* x, const T* w, cons
   const int64_t mult = cout / cin;
   const std::vector<T> wt = taps_major(s, w);
   parallel_for(s.batch * s.out_h, s.out_w * taps * cout, [&](int64_t begin, int64_t end) {
+    TapList list(taps);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t n = row / s.out_h, oh = row % s.out_h;
-      const T* image = x + n * s.in_h * s.in_w * cin;
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        list.count = 0;
+        for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
+          const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dilation_h;
+          if (ih < 0 || ih >= s.in_h) continue;
+          for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
+            const int64_t iw = ow * s.stride_w - s.pad_w + kj * s.dilation_w;
+            if (iw < 0 || iw >= s.in_w) continue;
+            list.add(((n * s.in_h + ih) * s.in_w + iw) * cin, (ki * s.kernel_w + kj) * cout);
+          }
+        }
         T* out = y + (row * s.out_w + ow) * cout;
-        for (int64_t o0 = 0; o0 < cout; o0 += kBlock) {
-          const int64_t len = std::min(kBlock, cout - o0);
+        for_each_block(cout, [&](int64_t o0, auto len) {
           T acc[kBlock];
           for (int64_t j = 0; j < len; ++j) acc[j] = bias ? bias[o0 + j] : T(0);
-          for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
-            const int64_t ih = input_index(oh, ki, s.stride_h, s.pad_h, s.dilation_h, s.in_h);
-            if (ih < 0) continue;
-            for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
-              const int64_t iw = input_index(ow, kj, s.stride_w, s.pad_w, s.dilation_w, s.in_w);
-              if (iw < 0) continue;
-              const T* src = image + (ih * s.in_w + iw) * cin;
-              const T* wrow = wt.data() + (ki * s.kernel_w + kj) * cout + o0;
-              if (mult == 1) {
-                for (int64_t j = 0; j < len; ++j) acc[j] += src[o0 + j] * wrow[j];
-              } else {
-                for (int64_t j = 0; j < len; ++j) acc[j] += src[(o0 + j) / mult] * wrow[j];
-              }
+          for (int64_t t = 0; t < list.count; ++t) {
+            const T* src = x + list.pixel[t];
+            const T* wrow = wt.data() + list.weight[t] + o0;
+            if (mult == 1) {
+              for (int64_t j = 0; j < len; ++j) acc[j] += wrow[j] * src[o0 + j];
+            } else {
+              for (int64_t j = 0; j < len; ++j) acc[j] += wrow[j] * src[(o0 + j) / mult];
             }
           }
-          std::copy(acc, acc + len, out + o0);
-        }
+          for (int64_t j = 0; j < len; ++j) out[o0 + j] = acc[j];
+        });
       }
     }
   });
@@ -90,36 +113,41 @@ void depthwise_conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const
   const int64_t taps = s.kernel_h * s.kernel_w, cin = s.in_channels, cout = s.out_channels;
   const int64_t mult = cout / cin;
   const std::vector<T> wt = taps_major(s, w);
-  // A gather: each input pixel sums what its taps' output pixels send back, so every
-  // gradient element is written once and input rows split across threads freely.
+  // A gather: input pixel (ih, iw) collects from every output pixel whose tap read it
+  // (oh*stride - pad + ki*dilation == ih, likewise for iw), so each gradient element is
+  // written once and input rows split across threads freely.
   parallel_for(s.batch * s.in_h, s.in_w * taps * cout, [&](int64_t begin, int64_t end) {
+    TapList list(taps);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t n = row / s.in_h, ih = row % s.in_h;
-      const T* grad_image = grad_y + n * s.out_h * s.out_w * cout;
       for (int64_t iw = 0; iw < s.in_w; ++iw) {
+        list.count = 0;
+        for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
+          const int64_t th = ih + s.pad_h - ki * s.dilation_h;
+          if (th < 0 || th % s.stride_h != 0 || th / s.stride_h >= s.out_h) continue;
+          for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
+            const int64_t tw = iw + s.pad_w - kj * s.dilation_w;
+            if (tw < 0 || tw % s.stride_w != 0 || tw / s.stride_w >= s.out_w) continue;
+            list.add(((n * s.out_h + th / s.stride_h) * s.out_w + tw / s.stride_w) * cout,
+                     (ki * s.kernel_w + kj) * cout);
+          }
+        }
         T* out = grad_x + (row * s.in_w + iw) * cin;
-        for (int64_t c0 = 0; c0 < cin; c0 += kBlock) {
-          const int64_t len = std::min(kBlock, cin - c0);
+        for_each_block(cin, [&](int64_t c0, auto len) {
           T acc[kBlock] = {};
-          for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
-            const int64_t oh = output_index(ih, ki, s.stride_h, s.pad_h, s.dilation_h, s.out_h);
-            if (oh < 0) continue;
-            for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
-              const int64_t ow = output_index(iw, kj, s.stride_w, s.pad_w, s.dilation_w, s.out_w);
-              if (ow < 0) continue;
-              const T* g = grad_image + (oh * s.out_w + ow) * cout + c0 * mult;
-              const T* wrow = wt.data() + (ki * s.kernel_w + kj) * cout + c0 * mult;
-              if (mult == 1) {
-                for (int64_t j = 0; j < len; ++j) acc[j] += g[j] * wrow[j];
-              } else {
-                for (int64_t j = 0; j < len; ++j) {
-                  for (int64_t m = 0; m < mult; ++m) acc[j] += g[j * mult + m] * wrow[j * mult + m];
-                }
+          for (int64_t t = 0; t < list.count; ++t) {
+            const T* g = grad_y + list.pixel[t] + c0 * mult;
+            const T* wrow = wt.data() + list.weight[t] + c0 * mult;
+            if (mult == 1) {
+              for (int64_t j = 0; j < len; ++j) acc[j] += g[j] * wrow[j];
+            } else {
+              for (int64_t j = 0; j < len; ++j) {
+                for (int64_t m = 0; m < mult; ++m) acc[j] += g[j * mult + m] * wrow[j * mult + m];
               }
             }
           }
-          std::copy(acc, acc + len, out + c0);
-        }
+          for (int64_t j = 0; j < len; ++j) out[c0 + j] = acc[j];
+        });
       }
     }
   });
@@ -132,35 +160,38 @@ void depthwise_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, con
   const int64_t mult = cout / cin, weight_size = taps * cout;
   const int64_t rows = s.batch * s.out_h;
   const int64_t parts = parallel_part_count(rows, s.out_w * taps * cout);
-  // One tap-major partial per part. Each output row is first summed on its own, so a
-  // weight's gradient is a sum of row sums rather than one running sum over N*Ho*Wo terms.
+  // One tap-major partial per part. Each (output row, tap) is summed in registers along
+  // the row first, so a weight's gradient is a sum of row sums rather than one running
+  // sum over N*Ho*Wo terms.
   std::vector<T> partials(static_cast<size_t>(parts * weight_size), T(0));
   parallel_parts(rows, parts, [&](int64_t part, int64_t begin, int64_t end) {
-    T* acc = partials.data() + part * weight_size;
-    std::vector<T> row_acc(static_cast<size_t>(weight_size));
+    T* acc_part = partials.data() + part * weight_size;
     for (int64_t row = begin; row < end; ++row) {
-      std::fill(row_acc.begin(), row_acc.end(), T(0));
       const int64_t n = row / s.out_h, oh = row % s.out_h;
-      const T* image = x + n * s.in_h * s.in_w * cin;
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const T* g = grad_y + (row * s.out_w + ow) * cout;
-        for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
-          const int64_t ih = input_index(oh, ki, s.stride_h, s.pad_h, s.dilation_h, s.in_h);
-          if (ih < 0) continue;
-          for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
-            const int64_t iw = input_index(ow, kj, s.stride_w, s.pad_w, s.dilation_w, s.in_w);
-            if (iw < 0) continue;
-            const T* src = image + (ih * s.in_w + iw) * cin;
-            T* tap_acc = row_acc.data() + (ki * s.kernel_w + kj) * cout;
-            if (mult == 1) {
-              for (int64_t o = 0; o < cout; ++o) tap_acc[o] += g[o] * src[o];
-            } else {
-              for (int64_t o = 0; o < cout; ++o) tap_acc[o] += g[o] * src[o / mult];
+      const T* grad_row = grad_y + row * s.out_w * cout;
+      for (int64_t ki = 0; ki < s.kernel_h; ++ki) {
+        const int64_t ih = oh * s.stride_h - s.pad_h + ki * s.dilation_h;
+        if (ih < 0 || ih >= s.in_h) continue;
+        const T* in_row = x + (n * s.in_h + ih) * s.in_w * cin;
+        for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
+          const Span span = valid_outputs(kj, s.stride_w, s.pad_w, s.dilation_w, s.in_w, s.out_w);
+          const T* first_in = in_row + (kj * s.dilation_w - s.pad_w) * cin;  // ow = 0
+          T* tap_acc = acc_part + (ki * s.kernel_w + kj) * cout;
+          for_each_block(cout, [&](int64_t o0, auto len) {
+            T acc[kBlock] = {};
+            for (int64_t ow = span.begin; ow < span.end; ++ow) {
+              const T* g = grad_row + ow * cout + o0;
+              const T* src = first_in + ow * s.stride_w * cin;
+              if (mult == 1) {
+                for (int64_t j = 0; j < len; ++j) acc[j] += g[j] * src[o0 + j];
+              } else {
+                for (int64_t j = 0; j < len; ++j) acc[j] += g[j] * src[(o0 + j) / mult];
+              }
             }
-          }
+            for (int64_t j = 0; j < len; ++j) tap_acc[o0 + j] += acc[j];
+          });
         }
       }
-      for (int64_t i = 0; i < weight_size; ++i) acc[i] += row_acc[i];
     }
   });
   for (int64_t o = 0; o < cout; ++o) {

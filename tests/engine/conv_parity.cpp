@@ -38,6 +38,7 @@ TEST_F(ConvParity, DenseConvs) {
   const Reference& r = *reference_;
   check_conv(r, "stem_7x7_s2", {.stride = {2, 2}, .padding = {3, 3}});
   check_conv(r, "conv_3x3", {.padding = {1, 1}});
+  check_conv(r, "conv_3x3_wide", {.padding = {1, 1}});
   check_conv(r, "conv_3x3_s2_batch1", {.stride = {2, 2}, .padding = {1, 1}});
   check_conv(r, "conv_3x3_dilation2", {.padding = {2, 2}, .dilation = {2, 2}});
   check_conv(r, "conv_1x1", {});

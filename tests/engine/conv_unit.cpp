@@ -80,8 +80,17 @@ void check_against_naive(const Shape& x_shape, const Shape& w_shape, const Conv2
 }
 
 TEST(ConvUnit, MatchesNaiveLoopOnEveryKernelPath) {
-  // Batch 1 with an im2col matrix bigger than one piece: chunks inside one image.
+  // Batch 1, wide rows: the shifted-rows path, parallel inside the image.
   check_against_naive({1, 64, 64, 32}, {8, 3, 3, 32}, {.padding = {1, 1}}, 1);
+  // The shifted-rows path over several images, without padding, and a 1x3 kernel.
+  check_against_naive({3, 5, 17, 4}, {6, 3, 3, 4}, {.padding = {1, 1}}, 2);
+  check_against_naive({3, 4, 40, 4}, {6, 3, 3, 4}, {}, 3);
+  check_against_naive({2, 3, 20, 5}, {4, 1, 3, 5}, {.padding = {0, 1}}, 5);
+  // Batch 1 at stride 2 with an im2col matrix bigger than one piece: chunks inside one
+  // image, and col2im.
+  check_against_naive({1, 130, 130, 32}, {8, 3, 3, 32}, {.stride = {2, 2}, .padding = {1, 1}}, 8);
+  // Stride 1 with more padding than the kernel reaches: backward-data through col2im.
+  check_against_naive({2, 4, 5, 3}, {4, 1, 1, 3}, {.padding = {1, 1}}, 9);
   // Several images per work item, an odd batch, groups and stride.
   check_against_naive({5, 9, 9, 6}, {4, 3, 3, 3},
                       {.stride = {2, 2}, .padding = {1, 1}, .groups = 2}, 4);

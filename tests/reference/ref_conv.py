@@ -28,6 +28,9 @@ def build():
     c.record("stem_7x7_s2", conv(2, 3), x=image(2, 23, 21, 3), weight=weight(8, 7, 7, 3))
     c.record("conv_3x3", conv(1, 1), x=image(2, 9, 9, 16), weight=weight(16, 3, 3, 16),
              bias=torch.randn(16))
+    # Wide rows take the shifted-rows path.
+    c.record("conv_3x3_wide", conv(1, 1), x=image(2, 5, 20, 8), weight=weight(8, 3, 3, 8),
+             bias=torch.randn(8))
     c.record("conv_3x3_s2_batch1", conv(2, 1), x=image(1, 13, 13, 8), weight=weight(12, 3, 3, 8))
     c.record("conv_3x3_dilation2", conv(1, 2, 2), x=image(2, 9, 9, 4), weight=weight(6, 3, 3, 4))
     c.record("conv_1x1", conv(), x=image(2, 5, 7, 8), weight=weight(12, 1, 1, 8),
