@@ -32,6 +32,35 @@ void parallel_for(int64_t n, int64_t cost_per_item, Body&& body) {
   }
 }
 
+// How many parts parallel_parts() cuts [0, n) into: one per thread (at most n), or 1 when
+// the work is too small to share or we already run inside a parallel region.
+inline int64_t parallel_part_count(int64_t n, int64_t cost_per_item) {
+  if (n <= 0) return 1;
+  const int64_t work = n * std::max<int64_t>(cost_per_item, 1);
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (work < kParallelGrain || threads == 1) return 1;
+  return std::min<int64_t>(n, threads);
+}
+
+// Calls body(part, begin, end) for each of the `parts` contiguous ranges of [0, n), the
+// parts in parallel. For kernels that keep one partial result per part (a weight
+// gradient, say) and add the partials in part order afterwards: the result then depends
+// on the part count but never on scheduling. With one part, body runs on the calling
+// thread outside any parallel region, so the work inside it may parallelise itself.
+template <typename Body>
+void parallel_parts(int64_t n, int64_t parts, Body&& body) {
+  if (n <= 0) return;
+  if (parts <= 1) {
+    body(int64_t{0}, int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(static_cast <int>(parts))
+  for (int64_t p = 0; p < parts; ++p) {
+    const int64_t begin = n * p / parts, end = n * (p + 1) / parts;
+    if (begin < end) body(p, begin, end);
+  }
+}
+
 // Runs row(offsets, count) over every innermost run of a Loop: `offsets` are the element
 // offsets of each operand at the start of the run, and the run steps by
 // loop.inner_stride(op). Long inner dims are cut into pieces so that a single
