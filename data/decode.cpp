@@ -18,6 +18,7 @@ namespace {
 struct JpegFacts {
   int components = 0;
   bool adobe_marker = false;
+  bool has_scan = false;
   bool has_end_marker = false;
 };
 
@@ -49,7 +50,8 @@ JpegFacts inspect_jpeg(std::span<const uint8_t> bytes) {
   // Inside entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker,
   // so FF D9 after the first scan can only be the end-of-image marker.
   static constexpr uint8_t kEndOfImage[] = {0xFF, 0xD9};
-  if (scan_start < bytes.size()) {
+  facts.has_scan = scan_start < bytes.size();
+  if (facts.has_scan) {
     facts.has_end_marker =
         std::search(bytes.begin() + scan_start, bytes.end(), std::begin(kEndOfImage),
                     std::end(kEndOfImage)) != bytes.end();
@@ -131,6 +133,9 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& name, Colo
           "{}: 4-channel (CMYK) JPEG without an Adobe APP14 marker, so its colour space is "
           "unknown; convert it to RGB",
           name));
+    }
+    if (!facts.has_scan) {
+      throw DecodeError(fmt::format("{}: corrupt JPEG (no readable start-of-scan marker)", name));
     }
     if (!facts.has_end_marker) {
       throw DecodeError(fmt::format("{}: truncated JPEG (no end-of-image marker)", name));

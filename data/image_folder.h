@@ -21,7 +21,7 @@ struct ImageFolderOptions {
   ColorMode color = ColorMode::rgb;
   // A JSON class map {"class name": index, ...} (for instance the train split's, given to
   // the val split). Empty: the sorted class folders are the classes.
-  std::filesystem::path class_map;
+  std::filesystem::path class_map{};
   bool quiet = false;  // do not print the scan report to stderr
 };
 

@@ -46,10 +46,10 @@ struct LoaderOptions {
   int64_t samples_per_epoch = 0;  // class_balanced only (0: the dataset size)
   bool drop_last = true;
   uint64_t seed = 0;
-  DType dtype = DType::f32;           // f32, bf16 or f16 images
-  bool pin_memory = true;             // page-locked batches when a GPU is present
-  std::optional<MixupOptions> mixup;  // batch-level mixup/cutmix with soft targets
-  bool quiet = false;                 // no warnings on stderr for bad samples
+  DType dtype = DType::f32;             // f32, bf16 or f16 images
+  bool pin_memory = true;               // page-locked batches when a GPU is present
+  std::optional<MixupOptions> mixup{};  // batch-level mixup/cutmix with soft targets
+  bool quiet = false;                   // no warnings on stderr for bad samples
 };
 
 struct Batch {

@@ -25,7 +25,7 @@ struct PackOptions {
   Interpolation interpolation = Interpolation::bilinear;
   int threads = 0;  // 0: every OpenMP thread
   // Called after each chunk with (images done, total).
-  std::function<void(int64_t, int64_t)> progress;
+  std::function<void(int64_t, int64_t)> progress{};
 };
 
 struct PackResult {

@@ -32,6 +32,12 @@ Pipeline::Pipeline(PipelineSpec spec) : spec_(std::move(spec)) {
               "Pipeline: channels must be 1 or 3, got {}", spec_.channels);
   FOVEA_CHECK(spec_.crop_fraction > 0.0 && spec_.crop_fraction <= 1.0,
               "Pipeline: crop_fraction must be in (0, 1], got {}", spec_.crop_fraction);
+  for (const auto* values : {&spec_.normalization.mean, &spec_.normalization.std}) {
+    FOVEA_CHECK(values->size() == 1 || static_cast<int>(values->size()) == spec_.channels,
+                "Pipeline: normalization has {} mean/std values for {} output channel(s); give 1 "
+                "or {} (ImageNet's defaults are for 3 channels)",
+                values->size(), spec_.channels, spec_.channels);
+  }
   const Interpolation interpolation = spec_.interpolation;
   const bool augment = spec_.train && spec_.augment;
 

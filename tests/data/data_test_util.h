@@ -46,11 +46,13 @@ inline const IdxDataset& fashion_test() {
 inline Image colourised(int64_t index, int height, int width) {
   const Image gray = resize(fashion_test().load(index), height, width, Interpolation::bilinear);
   Image rgb(height, width, 3);
-  const int tint[3] = {static_cast<int>(60 + 37 * index % 190), static_cast<int>(200 - 53 * index % 150),
+  const int tint[3] = {static_cast<int>(60 + 37 * index % 190),
+                       static_cast<int>(200 - 53 * index % 150),
                        static_cast<int>(90 + 71 * index % 160)};
   for (size_t i = 0; i < gray.pixels.size(); ++i) {
     for (int c = 0; c < 3; ++c) {
-      rgb.pixels[3 * i + c] = static_cast<uint8_t>((gray.pixels[i] * tint[c] + (255 - gray.pixels[i]) * (c * 40)) / 255);
+      rgb.pixels[3 * i + c] = static_cast<uint8_t>(
+          (gray.pixels[i] * tint[c] + (255 - gray.pixels[i]) * (c * 40)) / 255);
     }
   }
   return rgb;
@@ -63,7 +65,8 @@ inline std::vector<uint8_t> read_bytes(const std::filesystem::path& path) {
 
 inline void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // A 16-bit grayscale PNG: signature, IHDR, one zlib-compressed IDAT (filter 0 on every
@@ -84,7 +87,8 @@ inline void write_png16(const std::filesystem::path& path, int height, int width
   std::vector<uint8_t> header;
   be32(header, width);
   be32(header, height);
-  header.insert(header.end(), {16, 0, 0, 0, 0});  // 16-bit, grayscale, deflate, filter, no interlace
+  header.insert(header.end(),
+                {16, 0, 0, 0, 0});  // 16-bit, grayscale, deflate, filter, no interlace
   std::vector<uint8_t> raw;
   for (int y = 0; y < height; ++y) {
     raw.push_back(0);
@@ -117,7 +121,8 @@ struct TestTree {
 
 inline TestTree make_test_tree(const std::filesystem::path& root, int size = 40) {
   namespace fs = std::filesystem;
-  for (const char* d : {"A_upper", "a_lower/nested", "b_bad", "c_empty"}) fs::create_directories(root / d);
+  for (const char* d : {"A_upper", "a_lower/nested", "b_bad", "c_empty"})
+    fs::create_directories(root / d);
   write_png(root / "A_upper/0.png", colourised(0, size, size + 8));
   write_png(root / "A_upper/1.PNG", fashion_test().load(1));
   write_jpeg(root / "A_upper/2.JPEG", colourised(2, size + 4, size));
@@ -131,7 +136,8 @@ inline TestTree make_test_tree(const std::filesystem::path& root, int size = 40)
   for (size_t i = 2; i < corrupt.size(); ++i) corrupt[i] = static_cast<uint8_t>(i * 13);
   write_bytes(root / "b_bad/corrupt.jpg", corrupt);
   write_bytes(root / "b_bad/zero.png", {});
-  write_bytes(root / "b_bad/fake.png", {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
+  write_bytes(root / "b_bad/fake.png",
+              {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
   write_bytes(root / "b_bad/notes.txt", {'h', 'i'});
   return {};
 }

@@ -107,7 +107,8 @@ TEST(Flip, TwiceIsIdentityAndMirrors) {
 
 TEST(Rotate, ZeroIsIdentityAndQuarterTurnsAreExact) {
   const Image image = testing::colourised(11, 9, 9);
-  for (Interpolation f : {Interpolation::nearest, Interpolation::bilinear, Interpolation::bicubic}) {
+  for (Interpolation f :
+       {Interpolation::nearest, Interpolation::bilinear, Interpolation::bicubic}) {
     EXPECT_EQ(rotate(image, 0.0, f), image);
   }
   const Image quarter = rotate(image, 90.0);
