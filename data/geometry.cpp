@@ -100,13 +100,20 @@ Rect random_resized_crop_box(int image_height, int image_width, const CropRange&
 
 Image flip_horizontal(const Image& image) {
   Image out(image.height, image.width, image.channels);
-  const int c = image.channels;
+  const int c = image.channels, w = image.width;
   for (int y = 0; y < image.height; ++y) {
     const uint8_t* src = image.row(y);
     uint8_t* dst = out.row(y);
-    for (int x = 0; x < image.width; ++x) {
-      std::memcpy(dst + static_cast<size_t>(image.width - 1 - x) * c,
-                  src + static_cast<size_t>(x) * c, c);
+    if (c == 3) {  // the common case, without a memcpy call per pixel
+      for (int x = 0; x < w; ++x) {
+        dst[3 * (w - 1 - x)] = src[3 * x];
+        dst[3 * (w - 1 - x) + 1] = src[3 * x + 1];
+        dst[3 * (w - 1 - x) + 2] = src[3 * x + 2];
+      }
+      continue;
+    }
+    for (int x = 0; x < w; ++x) {
+      for (int k = 0; k < c; ++k) dst[(w - 1 - x) * c + k] = src[x * c + k];
     }
   }
   return out;

@@ -20,23 +20,28 @@ void normalize_into(const Image& image, const Normalization& normalization, floa
   };
   const auto mean = per_channel(normalization.mean, "mean");
   const auto std = per_channel(normalization.std, "std");
-  // A table of the 256 possible results per channel turns the loop into lookups.
-  std::vector<float> table(static_cast<size_t>(channels) * 256);
+  // (v / 255 - mean) / std as one multiply-add per value, v * scale + shift.
+  float scale[3], shift[3];
+  std::vector<float> scales(channels), shifts(channels);
   for (int c = 0; c < channels; ++c) {
     FOVEA_CHECK(std(c) > 0.0f, "normalize: std of channel {} is {}, expected > 0", c, std(c));
-    for (int v = 0; v < 256; ++v) table[c * 256 + v] = (v / 255.0f - mean(c)) / std(c);
+    scales[c] = 1.0f / (255.0f * std(c));
+    shifts[c] = -mean(c) / std(c);
+    if (c < 3) scale[c] = scales[c], shift[c] = shifts[c];
   }
   const size_t pixels = static_cast<size_t>(image.height) * image.width;
   const uint8_t* in = image.pixels.data();
   if (channels == 3) {
     for (size_t i = 0; i < pixels; ++i) {
-      out[3 * i] = table[in[3 * i]];
-      out[3 * i + 1] = table[256 + in[3 * i + 1]];
-      out[3 * i + 2] = table[512 + in[3 * i + 2]];
+      out[3 * i] = in[3 * i] * scale[0] + shift[0];
+      out[3 * i + 1] = in[3 * i + 1] * scale[1] + shift[1];
+      out[3 * i + 2] = in[3 * i + 2] * scale[2] + shift[2];
     }
     return;
   }
-  for (size_t i = 0; i < pixels * channels; ++i) out[i] = table[(i % channels) * 256 + in[i]];
+  for (size_t i = 0; i < pixels * channels; ++i) {
+    out[i] = in[i] * scales[i % channels] + shifts[i % channels];
+  }
 }
 
 void store_as(const float* values, size_t count, DType dtype, void* out) {

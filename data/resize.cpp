@@ -88,25 +88,38 @@ Taps compute_taps(int in_size, int out_size, Interpolation interpolation) {
   return taps;
 }
 
+// Written with min/max rather than std::clamp so that it compiles without branches.
 uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::clamp(std::nearbyint(v), 0.0f, 255.0f));
+  return static_cast<uint8_t>(
+      static_cast<int>(std::nearbyint(std::min(std::max(v, 0.0f), 255.0f))));
 }
 
-// Along x: rows [top, top + rows) of the box, into floats [rows][out_width][C].
+// Along x, first, over the box rows that some output row reads: floats
+// [rows][out_width][C]. The channels of a pixel are summed together, so that with C known
+// at compile time the C accumulators stay in registers.
 template <int C>
 void resample_rows(const Image& src, const Rect& box, const Taps& taps, int out_width, int channels,
                    float* out) {
   const int c_count = C > 0 ? C : channels;
+  std::vector<float> acc(c_count);
   for (int y = 0; y < box.height; ++y) {
     const uint8_t* row = src.row(box.top + y) + static_cast<size_t>(box.left) * c_count;
     float* dst = out + static_cast<size_t>(y) * out_width * c_count;
     for (int x = 0; x < out_width; ++x) {
       const float* w = taps.weights.data() + static_cast<size_t>(x) * taps.max_taps;
       const uint8_t* p = row + static_cast<size_t>(taps.first[x]) * c_count;
-      for (int c = 0; c < c_count; ++c) {
-        float sum = 0.0f;
-        for (int k = 0; k < taps.count[x]; ++k) sum += w[k] * p[k * c_count + c];
-        dst[x * c_count + c] = sum;
+      if constexpr (C > 0) {
+        float sum[C] = {};
+        for (int k = 0; k < taps.count[x]; ++k) {
+          for (int c = 0; c < C; ++c) sum[c] += w[k] * p[k * C + c];
+        }
+        for (int c = 0; c < C; ++c) dst[x * C + c] = sum[c];
+      } else {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int k = 0; k < taps.count[x]; ++k) {
+          for (int c = 0; c < c_count; ++c) acc[c] += w[k] * p[k * c_count + c];
+        }
+        for (int c = 0; c < c_count; ++c) dst[x * c_count + c] = acc[c];
       }
     }
   }
@@ -163,6 +176,7 @@ Image resize(const Image& source, int height, int width, Interpolation interpola
       resample_rows<0>(source, rows, across, width, channels, horizontal.data());
       break;
   }
+  // Along y: whole rows at a time, which vectorises.
   Image out(height, width, channels);
   const size_t row_floats = static_cast<size_t>(width) * channels;
   std::vector<float> sum(row_floats);
