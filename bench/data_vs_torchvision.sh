@@ -34,9 +34,8 @@ print(f"  packed (short side 160): {pack160:7.0f}   = {pack160 / jpeg:.1f}x the 
 print(f"  packed (short side 256): {pack256:7.0f}   = {pack256 / jpeg:.1f}x the JPEG path")
 print("\nLoader, batches of 32, wall clock (workers share this machine's cores):")
 for name in ("BM_LoaderFromJpeg/1", "BM_LoaderFromJpeg/2", "BM_LoaderFromPack160/1", "BM_LoaderFromPack160/2"):
-    key = name + "/real_time"
-    if key in runs:
-        print(f"  {name:24s} {runs[key]['items_per_second']:7.0f} img/s")
+    if name in runs:
+        print(f"  {name:24s} {runs[name]['items_per_second']:7.0f} img/s")
 print(f"\nInput-bound or not, against a model step of {step_ms} ms per batch of 32:")
 for label, per_core in (("JPEG", jpeg), ("pack 160", pack160)):
     batch_ms = 32 / per_core * 1000
