@@ -1,0 +1,87 @@
+#include "data/host_buffer.h"
+
+#include <cstdlib>
+
+#include "engine/allocator.h"
+#include "engine/error.h"
+#ifdef FOVEA_HAS_CUDA
+#include "engine/cuda_check.h"
+#endif
+
+namespace fovea::data {
+
+std::shared_ptr<HostBufferPool> HostBufferPool::create(size_t buffer_bytes, bool pin) {
+  bool pinned = false;
+#ifdef FOVEA_HAS_CUDA
+  pinned = pin && cuda_available();
+#else
+  (void)pin;
+#endif
+  return std::shared_ptr<HostBufferPool>(new HostBufferPool(buffer_bytes, pinned));
+}
+
+HostBufferPool::~HostBufferPool() {
+  for (void* buffer : free_) {
+#ifdef FOVEA_HAS_CUDA
+    if (pinned_) {
+      cudaFreeHost(buffer);  // a destructor cannot throw; the process is ending anyway
+      continue;
+    }
+#endif
+    std::free(buffer);
+  }
+}
+
+void* HostBufferPool::allocate() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!free_.empty()) {
+      void* buffer = free_.back();
+      free_.pop_back();
+      return buffer;
+    }
+    ++allocated_;
+  }
+  void* buffer = nullptr;
+#ifdef FOVEA_HAS_CUDA
+  if (pinned_) {
+    FOVEA_CUDA_CHECK(cudaHostAlloc(&buffer, buffer_bytes_, cudaHostAllocDefault));
+    return buffer;
+  }
+#endif
+  const size_t rounded = (buffer_bytes_ + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+  buffer = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
+  FOVEA_CHECK(buffer != nullptr, "HostBufferPool: out of memory allocating {} bytes",
+              buffer_bytes_);
+  return buffer;
+}
+
+void HostBufferPool::release(void* buffer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  free_.push_back(buffer);
+}
+
+size_t HostBufferPool::buffers_allocated() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return allocated_;
+}
+
+Tensor HostBufferPool::tensor(const Shape& shape, DType dtype) {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  FOVEA_CHECK(bytes <= buffer_bytes_,
+              "HostBufferPool: a {} {} tensor needs {} bytes, buffers hold {}", shape_str(shape),
+              dtype_name(dtype), bytes, buffer_bytes_);
+  void* buffer = allocate();
+  // The storage keeps the pool alive, so a batch may outlive its loader.
+  auto storage =
+      std::make_shared<Storage>(buffer, bytes, Device::cpu(),
+                                [pool = shared_from_this()](void* data) { pool->release(data); });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(impl);
+}
+
+}  // namespace fovea::data
