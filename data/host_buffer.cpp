@@ -5,7 +5,7 @@
 #include "engine/allocator.h"
 #include "engine/error.h"
 #ifdef FOVEA_HAS_CUDA
-#include "engine/cuda_check.h"
+#include "kernels/cuda_check.h"
 #endif
 
 namespace fovea::data {

@@ -16,8 +16,12 @@ void constant_(Tensor& t, double value) {
   NoGradGuard no_grad;
   t.fill_(value);
 }
-void zeros_(Tensor& t) { constant_(t, 0.0); }
-void ones_(Tensor& t) { constant_(t, 1.0); }
+void zeros_(Tensor& t) {
+  constant_(t, 0.0);
+}
+void ones_(Tensor& t) {
+  constant_(t, 1.0);
+}
 
 void uniform_(Tensor& t, double low, double high) {
   NoGradGuard no_grad;

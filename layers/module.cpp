@@ -14,7 +14,9 @@ thread_local ModuleObserver* tls_observer = nullptr;
 ObserveModules::ObserveModules(ModuleObserver* observer) : previous_(tls_observer) {
   tls_observer = observer;
 }
-ObserveModules::~ObserveModules() { tls_observer = previous_; }
+ObserveModules::~ObserveModules() {
+  tls_observer = previous_;
+}
 
 Tensor Module::operator()(const Tensor& x) {
   if (tls_observer == nullptr) return forward(x);
@@ -33,7 +35,8 @@ void Module::check_new_name(const std::string& name) const {
   FOVEA_CHECK(!name.empty() && name.find('.') == std::string::npos,
               "{}: invalid member name '{}' (non-empty, without dots)", type_name_, name);
   auto taken = [&](const auto& list, auto get_name) {
-    return std::any_of(list.begin(), list.end(), [&](const auto& e) { return get_name(e) == name; });
+    return std::any_of(list.begin(), list.end(),
+                       [&](const auto& e) { return get_name(e) == name; });
   };
   const bool duplicate = taken(parameters_, [](const Slot& s) { return s.name; }) ||
                          taken(buffers_, [](const Slot& s) { return s.name; }) ||
@@ -148,13 +151,15 @@ Module::LoadResult Module::load_state_dict(const TensorMap& state, bool strict) 
   for (const auto& [name, tensor] : state) {
     if (!seen.count(name)) result.unexpected.push_back(name);
   }
-  const bool clean = result.missing.empty() && result.unexpected.empty() && result.mismatched.empty();
+  const bool clean =
+      result.missing.empty() && result.unexpected.empty() && result.mismatched.empty();
   if (strict && !clean) {
-    fail("load_state_dict into {}: {} missing key(s) [{}], {} unexpected key(s) [{}], {} "
-         "mis-shaped key(s) [{}]",
-         type_name_, result.missing.size(), fmt::join(result.missing, ", "),
-         result.unexpected.size(), fmt::join(result.unexpected, ", "), result.mismatched.size(),
-         fmt::join(result.mismatched, "; "));
+    fail(
+        "load_state_dict into {}: {} missing key(s) [{}], {} unexpected key(s) [{}], {} "
+        "mis-shaped key(s) [{}]",
+        type_name_, result.missing.size(), fmt::join(result.missing, ", "),
+        result.unexpected.size(), fmt::join(result.unexpected, ", "), result.mismatched.size(),
+        fmt::join(result.mismatched, "; "));
   }
   // Copy in place, so that anything holding these tensors (an optimizer) sees the values.
   NoGradGuard no_grad;
@@ -196,7 +201,8 @@ void Module::to(DType dtype) {
 }
 
 void Module::zero_grad() {
-  visit_slots("", true, false, [](const std::string&, const Slot& s) { s.tensor->set_grad(Tensor()); });
+  visit_slots("", true, false,
+              [](const std::string&, const Slot& s) { s.tensor->set_grad(Tensor()); });
 }
 
 void Module::set_requires_grad(bool enabled, const std::string& pattern) {

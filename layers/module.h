@@ -71,9 +71,9 @@ class Module {
   // Parameters and persistent buffers, by dotted name (tensors share storage).
   TensorMap state_dict() const;
   struct LoadResult {
-    std::vector<std::string> missing;      // in the module, not in the file
-    std::vector<std::string> unexpected;   // in the file, not in the module
-    std::vector<std::string> mismatched;   // "name: file [a, b] vs module [c, d]"
+    std::vector<std::string> missing;     // in the module, not in the file
+    std::vector<std::string> unexpected;  // in the file, not in the module
+    std::vector<std::string> mismatched;  // "name: file [a, b] vs module [c, d]"
   };
   // Copies matching tensors in (converting dtype and device). With strict, any missing,
   // unexpected or mis-shaped key is an error that lists them all; without, they are

@@ -31,7 +31,9 @@ class Net : public Module {
     blocks->add(std::make_shared<ScaleShift>(3));
     register_parameter("cls_token", &cls_token_, zeros({1, 3}));
   }
-  Tensor forward(const Tensor& x) override { return add(blocks->forward(stem->forward(x)), cls_token_); }
+  Tensor forward(const Tensor& x) override {
+    return add(blocks->forward(stem->forward(x)), cls_token_);
+  }
   std::shared_ptr<ScaleShift> stem;
   std::shared_ptr<Sequential> blocks;
   Tensor cls_token_;
@@ -41,9 +43,9 @@ TEST(Module, DottedNamesInRegistrationOrder) {
   Net net;
   std::vector<std::string> names;
   for (const auto& [name, p] : net.named_parameters()) names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{"cls_token", "stem.weight", "stem.bias",
-                                             "blocks.0.weight", "blocks.0.bias", "blocks.2.weight",
-                                             "blocks.2.bias"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"cls_token", "stem.weight", "stem.bias", "blocks.0.weight",
+                                      "blocks.0.bias", "blocks.2.weight", "blocks.2.bias"}));
   EXPECT_EQ(net.num_parameters(), 3 + 6 * 3);
   const TensorMap state = net.state_dict();
   EXPECT_TRUE(state.count("stem.num_batches_tracked"));
@@ -140,7 +142,8 @@ TEST(Init, FansAndDistributions) {
   Tensor w = empty({256, 512});
   init::trunc_normal_(w, 0.0, 0.02, -0.04, 0.04);
   EXPECT_LE(max(abs(w)).item(), 0.04);
-  EXPECT_NEAR(var(w.flatten(), {0}).item(), 0.02 * 0.02 * 0.774, 2e-5);  // variance of N truncated at 2 sigma
+  EXPECT_NEAR(var(w.flatten(), {0}).item(), 0.02 * 0.02 * 0.774,
+              2e-5);  // variance of N truncated at 2 sigma
   init::kaiming_uniform_(w, std::sqrt(5.0));
   EXPECT_LE(max(abs(w)).item(), 1.0 / std::sqrt(512.0));
   init::kaiming_normal_(conv_weight, init::FanMode::fan_out);

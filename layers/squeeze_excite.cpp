@@ -1,0 +1,23 @@
+#include "layers/squeeze_excite.h"
+
+namespace fovea {
+
+SqueezeExcite::SqueezeExcite(int64_t channels, const SqueezeExciteConfig& config)
+    : Module("SqueezeExcite"),
+      act_(activation_kind(config.act)),
+      gate_(activation_kind(config.gate)) {
+  FOVEA_CHECK(config.reduced_channels > 0, "SqueezeExcite({}): reduced_channels must be positive",
+              channels);
+  reduce = register_module(config.reduce_name,
+                           std::make_shared<Conv2d>(channels, config.reduced_channels, 1));
+  expand = register_module(config.expand_name,
+                           std::make_shared<Conv2d>(config.reduced_channels, channels, 1));
+}
+
+Tensor SqueezeExcite::forward(const Tensor& x) {
+  Tensor s = mean(x, {1, 2}, /*keepdim=*/true);  // [N, 1, 1, C]
+  s = activate(gate_, (*expand)(activate(act_, (*reduce)(s))));
+  return mul(x, s);
+}
+
+}  // namespace fovea
