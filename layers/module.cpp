@@ -44,6 +44,18 @@ void Module::check_new_name(const std::string& name) const {
   FOVEA_CHECK(!duplicate, "{}: the name '{}' is registered twice", type_name_, name);
 }
 
+void Module::replace_module(const std::string& name, ModulePtr child) {
+  auto it = std::find_if(children_.begin(), children_.end(),
+                         [&](const auto& entry) { return entry.first == name; });
+  if (it == children_.end()) {
+    if (child) register_module(name, std::move(child));
+  } else if (child) {
+    it->second = std::move(child);
+  } else {
+    children_.erase(it);
+  }
+}
+
 void Module::register_parameter(const std::string& name, Tensor* slot, Tensor value) {
   check_new_name(name);
   if (value.defined()) {

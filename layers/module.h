@@ -18,6 +18,7 @@
 namespace fovea {
 
 class Module;
+using ModulePtr = std::shared_ptr<Module>;
 
 // Sees every module call made through Module::operator() on this thread while an
 // ObserveModules guard is alive: `fovea summary` records output shapes and MACs with it.
@@ -101,6 +102,9 @@ class Module {
     children_.emplace_back(name, child);
     return child;
   }
+  // Puts `child` under `name`, replacing whatever was there (a classifier being reset);
+  // a null child removes the entry.
+  void replace_module(const std::string& name, ModulePtr child);
 
  private:
   struct Slot {
@@ -118,7 +122,5 @@ class Module {
   std::vector<Slot> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
-
-using ModulePtr = std::shared_ptr<Module>;
 
 }  // namespace fovea

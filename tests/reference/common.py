@@ -56,3 +56,37 @@ def nchw(t: torch.Tensor) -> torch.Tensor:
 
 def save(tensors: dict, path: pathlib.Path):
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
+
+
+def randomize_norms(model: torch.nn.Module, seed: int = 0):
+    """Fresh PyTorch models have BatchNorm at weight 1, bias 0, mean 0, var 1, which
+    would hide mistakes in how a model uses its norms; give them random values."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
+                if getattr(module, "weight", None) is not None:
+                    module.weight.uniform_(0.5, 1.5, generator=generator)
+                    module.bias.uniform_(-0.2, 0.2, generator=generator)
+                if isinstance(module, torch.nn.BatchNorm2d) and module.running_mean is not None:
+                    module.running_mean.uniform_(-0.2, 0.2, generator=generator)
+                    module.running_var.uniform_(0.5, 1.5, generator=generator)
+
+
+def model_case(model: torch.nn.Module, x_nchw: torch.Tensor, grad_params=()) -> dict:
+    """A model parity case: runs `model` in eval mode on x, backpropagates a random
+    gradient, and returns 'input' and 'grad_input' (NHWC), 'logits', 'gy', every
+    state_dict entry as 'state.<key>' (PyTorch layout and names), and the gradients of
+    the named parameters as 'grad.<key>'."""
+    model.eval()
+    x = x_nchw.detach().clone().requires_grad_(True)
+    logits = model(x)
+    gy = torch.randn_like(logits)
+    logits.backward(gy)
+    out = {"input": nhwc(x), "grad_input": nhwc(x.grad), "logits": logits, "gy": gy}
+    for key, value in model.state_dict().items():
+        out[f"state.{key}"] = value
+    params = dict(model.named_parameters())
+    for key in grad_params:
+        out[f"grad.{key}"] = params[key].grad
+    return {k: v.detach().contiguous().clone() for k, v in out.items()}

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the PyTorch reference files that fovea's parity tests read.
 
-Every tests/reference/ref_<family>.py module has a build() that returns a dict of named
-tensors; this driver saves each as <out>/<family>.safetensors. It runs with Debian's
+Every tests/reference/ref_<family>.py module has either a build() that returns a dict of
+named tensors, saved as <out>/<family>.safetensors, or a build_files() that yields
+(name, tensors) pairs, saved as <out>/<family>/<name>.safetensors. It runs with Debian's
 python3-torch (PyTorch 1.13, CPU) and the pinned safetensors/timm that test.sh installs
 into build/pydeps. Images are NHWC and conv weights [out, kh, kw, in], as in fovea.
 """
@@ -31,9 +32,19 @@ def main() -> int:
         if args.only and family not in args.only:
             continue
         start = time.time()
-        tensors = importlib.import_module(path.stem).build()
-        common.save(tensors, out / f"{family}.safetensors")
-        print(f"{family}: {len(tensors)} tensors in {time.time() - start:.1f}s")
+        module = importlib.import_module(path.stem)
+        if hasattr(module, "build_files"):
+            # One file per entry (models: one per architecture, so a test loads only
+            # the weights it needs): <out>/<family>/<name>.safetensors.
+            for name, tensors in module.build_files():
+                (out / family).mkdir(exist_ok=True)
+                common.save(tensors, out / family / f"{name}.safetensors")
+                print(f"{family}/{name}: {len(tensors)} tensors in {time.time() - start:.1f}s")
+                start = time.time()
+        else:
+            tensors = module.build()
+            common.save(tensors, out / f"{family}.safetensors")
+            print(f"{family}: {len(tensors)} tensors in {time.time() - start:.1f}s")
     return 0
 
 

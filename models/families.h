@@ -1,0 +1,12 @@
+#pragma once
+// Each models/<family>.cpp lists its models here; models/registry.cpp concatenates the
+// lists in this order, which is the order `fovea models` prints.
+#include <vector>
+
+#include "models/model.h"
+
+namespace fovea {
+
+std::vector<ModelInfo> simple_models();  // simple_cnn (the seeds' Custom_1), logreg
+
+}  // namespace fovea

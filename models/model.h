@@ -1,0 +1,71 @@
+#pragma once
+// What every architecture offers, the way timm's models do: forward_features (the
+// backbone), forward_head (pooling and classifier), a replaceable classifier for
+// fine-tuning, gradient checkpointing per stage, and the registry that creates models by
+// their timm names.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+
+namespace fovea {
+
+struct ModelConfig {
+  int64_t num_classes = 1000;
+  int64_t in_chans = 3;
+  int64_t img_size = 0;         // 0: the model's default input size
+  double drop_rate = 0.0;       // dropout before the classifier
+  double drop_path_rate = 0.0;  // stochastic depth, rising linearly over the blocks
+  std::string pretrained_path;  // a safetensors file with timm names; empty for none
+};
+
+class Model : public Module {
+ public:
+  using Module::Module;
+
+  // x [B, H, W, C] -> the last feature map [B, h, w, C'] (CNNs) or tokens [B, N, C'].
+  virtual Tensor forward_features(const Tensor& x) = 0;
+  // features -> logits [B, num_classes]; with pre_logits, the pooled features instead.
+  virtual Tensor forward_head(const Tensor& features, bool pre_logits = false) = 0;
+  Tensor forward(const Tensor& x) override { return forward_head(forward_features(x)); }
+
+  // Replaces the classifier by a fresh one for `num_classes` (0 removes it), as timm's
+  // reset_classifier does for fine-tuning.
+  virtual void reset_classifier(int64_t num_classes) = 0;
+  // The state_dict prefix of the classifier ("fc", "head", "classifier", "head.fc").
+  virtual std::string classifier_name() const = 0;
+  virtual int64_t num_features() const = 0;  // width of the pooled features
+
+  // Recompute each stage (or block) in backward instead of storing its activations.
+  virtual void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
+  bool grad_checkpointing() const { return grad_checkpointing_; }
+
+ protected:
+  bool grad_checkpointing_ = false;
+};
+
+using ModelPtr = std::shared_ptr<Model>;
+
+// Renames one torchvision state_dict key to fovea's (timm's) name for the same tensor;
+// an empty result drops the key (a buffer fovea computes itself, say).
+using KeyMap = std::function<std::string(const std::string& torchvision_key)>;
+
+struct ModelInfo {
+  std::string name{};    // timm's name: "resnet50", "swin_tiny_patch4_window7_224"
+  std::string family{};  // the models/ file: "resnet", "swin", ...
+  int64_t default_img_size = 224;
+  int64_t smoke_img_size = 64;  // a small input the model accepts, for quick tests
+  std::function<ModelPtr(const ModelConfig&)> create{};
+  std::string torchvision_name{};  // "resnet50", "swin_t", ...; empty when torchvision lacks it
+  KeyMap torchvision_keys{};       // needed when torchvision's names differ from timm's
+};
+
+// Every model fovea has, in the order `fovea models` lists them.
+const std::vector<ModelInfo>& model_registry();
+const ModelInfo& model_info(const std::string& name);  // throws, listing close matches
+// Creates a model; loads config.pretrained_path when given (replacing the classifier when
+// the file's class count differs, as timm does).
+ModelPtr create_model(const std::string& name, const ModelConfig& config = {});
+
+}  // namespace fovea
