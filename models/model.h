@@ -37,6 +37,11 @@ class Model : public Module {
   virtual std::string classifier_name() const = 0;
   virtual int64_t num_features() const = 0;  // width of the pooled features
 
+  // The attention probabilities of every attention block for input x, first block first
+  // ([B, heads, N, N] for ViT; [B * windows, heads, 49, 49] per block for Swin). Models
+  // without attention throw.
+  virtual std::vector<Tensor> attention_maps(const Tensor& x);
+
   // Recompute each stage (or block) in backward instead of storing its activations.
   virtual void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
   bool grad_checkpointing() const { return grad_checkpointing_; }

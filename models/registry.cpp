@@ -40,6 +40,10 @@ std::vector<std::string> close_matches(const std::string& name) {
 
 }  // namespace
 
+std::vector<Tensor> Model::attention_maps(const Tensor&) {
+  fail("{} has no attention layers; attention maps exist for ViT and Swin models", type_name());
+}
+
 const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = [] {
     std::vector<ModelInfo> all;

@@ -5,6 +5,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/reduction.h"
+#include "engine/profile.h"
 #include "kernels/conv.h"
 
 namespace fovea {
@@ -148,6 +149,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   const Tensor bias = autocast(bias_in, AutocastPolicy::lower_precision);
   check_cpu(kOp, {&x, &weight, &bias});
   const Conv2dShape shape = conv_shape(x, weight, bias, options);
+  count_macs(shape.batch * shape.out_h * shape.out_w * shape.out_channels * shape.kernel_h *
+             shape.kernel_w * shape.group_in());
   Tensor y = forward_raw(shape, x, weight, bias);
   if (!should_record({x, weight, bias})) return y;
 
