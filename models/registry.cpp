@@ -1,5 +1,4 @@
-#include <algorithm>
-
+#include "engine/text.h"
 #include "models/families.h"
 #include "models/import.h"
 
@@ -7,35 +6,10 @@ namespace fovea {
 
 namespace {
 
-// Edit distance, to suggest the model a user probably meant.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
-
-std::vector<std::string> close_matches(const std::string& name) {
-  std::vector<std::pair<size_t, std::string>> scored;
-  for (const ModelInfo& info : model_registry()) {
-    const bool contains =
-        info.name.find(name) != std::string::npos || name.find(info.name) != std::string::npos;
-    scored.emplace_back(contains ? 0 : edit_distance(name, info.name), info.name);
-  }
-  std::sort(scored.begin(), scored.end());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < scored.size() && i < 5 && scored[i].first <= 4; ++i) {
-    out.push_back(scored[i].second);
-  }
-  return out;
+std::vector<std::string> registered_names_like(const std::string& name) {
+  std::vector<std::string> names;
+  for (const ModelInfo& info : model_registry()) names.push_back(info.name);
+  return fovea::close_matches(name, names, 5);
 }
 
 }  // namespace
@@ -59,7 +33,7 @@ const ModelInfo& model_info(const std::string& name) {
   for (const ModelInfo& info : model_registry()) {
     if (info.name == name) return info;
   }
-  const std::vector<std::string> matches = close_matches(name);
+  const std::vector<std::string> matches = registered_names_like(name);
   if (matches.empty()) fail("unknown model '{}'; `fovea models` lists them all", name);
   fail("unknown model '{}'; did you mean {}? (`fovea models` lists them all)", name,
        fmt::join(matches, ", "));

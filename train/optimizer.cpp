@@ -1,0 +1,177 @@
+#include "train/optimizer.h"
+
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "kernels/optimizer.h"
+
+namespace fovea::train {
+
+namespace {
+
+// timm's no_weight_decay: 1-D parameters (norms, biases, layer scales) and the token and
+// position tables of transformers.
+bool decays(const std::string& name, const Tensor& p) {
+  if (p.dim() <= 1) return false;
+  for (const char* exempt : {"pos_embed", "cls_token", "relative_position_bias_table",
+                             "absolute_pos_embed", "logit_scale"}) {
+    if (name.find(exempt) != std::string::npos) return false;
+  }
+  return true;
+}
+
+// The depth of a parameter for layer-wise lr decay: embeddings 0, block i at i + 1, the
+// rest (final norm, head) at the top.
+int64_t layer_id(const std::string& name, int64_t num_blocks) {
+  static const std::regex block(R"((?:^|\.)(?:blocks|layers|stages)\.(\d+)\.)");
+  std::smatch match;
+  if (std::regex_search(name, match, block)) return std::stoll(match[1]) + 1;
+  for (const char* embedding : {"cls_token", "pos_embed", "patch_embed", "stem"}) {
+    if (name.rfind(embedding, 0) == 0) return 0;
+  }
+  return num_blocks + 1;
+}
+
+void check_f32_contiguous(const Tensor& t, const std::string& name, const char* what) {
+  FOVEA_CHECK(t.dtype() == DType::f32 && t.is_contiguous() && t.device().is_cpu(),
+              "optimizer: {} of '{}' must be a contiguous f32 CPU tensor, got {} {} on {}", what,
+              name, dtype_name(t.dtype()), shape_str(t.shape()), t.device().str());
+}
+
+}  // namespace
+
+std::vector<ParamGroup> make_param_groups(const Module& model, const TrainingSection& config) {
+  const auto named = model.named_parameters();
+  int64_t num_blocks = 0;
+  if (config.layer_decay < 1.0) {
+    for (const auto& [name, p] : named) num_blocks = std::max(num_blocks, layer_id(name, 0) - 1);
+    ++num_blocks;
+  }
+  std::map<std::pair<double, double>, ParamGroup> by_setting;
+  for (const auto& [name, p] : named) {
+    if (!p.requires_grad()) continue;
+    const double wd = (config.decay_norm_and_bias || decays(name, p)) ? config.weight_decay : 0.0;
+    const double scale =
+        config.layer_decay < 1.0
+            ? std::pow(config.layer_decay,
+                       static_cast<double>(num_blocks + 1 - layer_id(name, num_blocks)))
+            : 1.0;
+    ParamGroup& group = by_setting[{wd, scale}];
+    group.weight_decay = wd;
+    group.lr_scale = scale;
+    group.names.push_back(name);
+    group.params.push_back(p);
+  }
+  std::vector<ParamGroup> groups;
+  for (auto& [key, group] : by_setting) groups.push_back(std::move(group));
+  FOVEA_CHECK(!groups.empty(), "optimizer: the model has no trainable parameters (all frozen?)");
+  return groups;
+}
+
+void Optimizer::zero_grad() {
+  for (ParamGroup& g : groups_) {
+    for (Tensor& p : g.params) p.set_grad(Tensor());
+  }
+}
+
+double Optimizer::grad_norm() const {
+  double total = 0.0;
+  for (const ParamGroup& g : groups_) {
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      const Tensor& grad = g.params[i].grad();
+      if (!grad.defined()) continue;
+      check_f32_contiguous(grad, g.names[i], "the gradient");
+      total += kernels::cpu::sum_of_squares(grad.data<float>(), grad.numel());
+    }
+  }
+  return std::sqrt(total);
+}
+
+Tensor& Optimizer::buffer(size_t group, size_t index, const std::string& name) {
+  const std::string key = fmt::format("{}.{}.{}", group, index, name);
+  auto it = state_.find(key);
+  if (it == state_.end()) it = state_.emplace(key, zeros_like(groups_[group].params[index])).first;
+  return it->second;
+}
+
+TensorMap Optimizer::state_dict() const {
+  TensorMap out = state_;
+  out["steps"] = scalar_tensor(static_cast<double>(steps_), DType::i64);
+  return out;
+}
+
+void Optimizer::load_state_dict(const TensorMap& state) {
+  state_.clear();
+  for (const auto& [key, tensor] : state) {
+    if (key == "steps") {
+      steps_ = static_cast<int64_t>(tensor.item());
+    } else {
+      state_[key] = tensor.clone();
+    }
+  }
+}
+
+AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double eps)
+    : Optimizer(std::move(groups)), beta1_(beta1), beta2_(beta2), eps_(eps) {}
+
+void AdamW::step(double lr, double grad_scale) {
+  NoGradGuard no_grad;
+  ++steps_;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const ParamGroup& group = groups_[g];
+    const kernels::cpu::AdamWStep settings{.lr = lr * group.lr_scale,
+                                           .beta1 = beta1_,
+                                           .beta2 = beta2_,
+                                           .eps = eps_,
+                                           .weight_decay = group.weight_decay,
+                                           .step = steps_,
+                                           .grad_scale = grad_scale};
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      const Tensor& p = group.params[i];
+      if (!p.grad().defined()) continue;
+      check_f32_contiguous(p, group.names[i], "the parameter");
+      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
+      kernels::cpu::adamw_step(settings, p.data<float>(), p.grad().data<float>(),
+                               buffer(g, i, "exp_avg").data<float>(),
+                               buffer(g, i, "exp_avg_sq").data<float>(), p.numel());
+    }
+  }
+}
+
+SGD::SGD(std::vector<ParamGroup> groups, double momentum, bool nesterov)
+    : Optimizer(std::move(groups)), momentum_(momentum), nesterov_(nesterov) {}
+
+void SGD::step(double lr, double grad_scale) {
+  NoGradGuard no_grad;
+  ++steps_;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const ParamGroup& group = groups_[g];
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      const Tensor& p = group.params[i];
+      if (!p.grad().defined()) continue;
+      check_f32_contiguous(p, group.names[i], "the parameter");
+      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
+      const std::string key = fmt::format("{}.{}.momentum_buffer", g, i);
+      const bool first = state_.count(key) == 0;
+      kernels::cpu::sgd_step({.lr = lr * group.lr_scale,
+                              .momentum = momentum_,
+                              .weight_decay = group.weight_decay,
+                              .nesterov = nesterov_,
+                              .first = first,
+                              .grad_scale = grad_scale},
+                             p.data<float>(), p.grad().data<float>(),
+                             buffer(g, i, "momentum_buffer").data<float>(), p.numel());
+    }
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Module& model, const TrainingSection& config) {
+  std::vector<ParamGroup> groups = make_param_groups(model, config);
+  if (config.optimizer == "sgd") {
+    return std::make_unique<SGD>(std::move(groups), config.momentum, config.nesterov);
+  }
+  return std::make_unique<AdamW>(std::move(groups), config.beta1, config.beta2, config.eps);
+}
+
+}  // namespace fovea::train

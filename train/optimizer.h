@@ -1,0 +1,73 @@
+#pragma once
+// Optimizers over parameter groups. Groups carry their own weight decay and learning-rate
+// scale: norms and biases get no weight decay (timm's habit), and ViT fine-tuning may
+// scale each block's learning rate by layer_decay^(depth - block).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/module.h"
+#include "train/config.h"
+
+namespace fovea::train {
+
+struct ParamGroup {
+  std::vector<std::string> names;
+  std::vector<Tensor> params;
+  double weight_decay = 0.0;
+  double lr_scale = 1.0;
+};
+
+// The trainable parameters of `model`, grouped by (weight decay, lr scale).
+std::vector<ParamGroup> make_param_groups(const Module& model, const TrainingSection& config);
+
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {}
+  virtual ~Optimizer() = default;
+
+  // One update at learning rate `lr` (times each group's lr_scale). Every gradient is
+  // first multiplied by grad_scale: the loss scaler's 1/scale and the clipping factor.
+  // Parameters without a gradient are left alone.
+  virtual void step(double lr, double grad_scale = 1.0) = 0;
+  void zero_grad();
+  // The L2 norm of all gradients together (as torch.nn.utils.clip_grad_norm_ computes it).
+  double grad_norm() const;
+  int64_t steps() const { return steps_; }
+
+  // The optimizer's state for checkpoints: "<group>.<index>.<buffer>" plus "steps".
+  virtual TensorMap state_dict() const;
+  virtual void load_state_dict(const TensorMap& state);
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+
+ protected:
+  // Per-parameter state buffers, created zeroed on first use.
+  Tensor& buffer(size_t group, size_t index, const std::string& name);
+
+  std::vector<ParamGroup> groups_;
+  int64_t steps_ = 0;
+  TensorMap state_;
+};
+
+class AdamW : public Optimizer {
+ public:
+  AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double eps);
+  void step(double lr, double grad_scale) override;
+
+ private:
+  double beta1_, beta2_, eps_;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<ParamGroup> groups, double momentum, bool nesterov);
+  void step(double lr, double grad_scale) override;
+
+ private:
+  double momentum_;
+  bool nesterov_;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const Module& model, const TrainingSection& config);
+
+}  // namespace fovea::train
