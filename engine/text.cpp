@@ -25,9 +25,12 @@ std::vector<std::string> close_matches(const std::string& word,
   const size_t budget = std::max<size_t>(2, word.size() / 3);
   std::vector<std::pair<size_t, std::string>> scored;
   for (const std::string& candidate : candidates) {
+    // One containing the other ("resnet5" in "resnet50") costs only the extra letters.
     const bool contains = !word.empty() && (candidate.find(word) != std::string::npos ||
                                             word.find(candidate) != std::string::npos);
-    const size_t distance = contains ? 0 : edit_distance(word, candidate);
+    const size_t distance =
+        contains ? std::max(word.size(), candidate.size()) - std::min(word.size(), candidate.size())
+                 : edit_distance(word, candidate);
     if (distance <= budget) scored.emplace_back(distance, candidate);
   }
   std::stable_sort(scored.begin(), scored.end(),

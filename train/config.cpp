@@ -36,7 +36,9 @@ template <typename T>
 T scalar_as(const YAML::Node& node, const std::string& where, const std::string& path) {
   if (!node.IsScalar()) {
     fail("{}: '{}' must be {}, got a {}", where, path, expected_form<T>(),
-         node.IsSequence() ? "list" : node.IsMap() ? "section" : "null");
+         node.IsSequence() ? "list"
+         : node.IsMap()    ? "section"
+                           : "null");
   }
   const std::string text = node.Scalar();
   try {
@@ -113,7 +115,7 @@ struct KeyLister {
 };
 
 struct YamlWriter {
-  YAML::Node root;
+  YAML::Node root{YAML::NodeType::Map};
   template <typename T>
   void field(const std::string& path, T& value, const FieldRule&) {
     // "training.early_stopping.patience" -> root["training"]["early_stopping"]["patience"]
@@ -123,9 +125,13 @@ struct YamlWriter {
       parts.push_back(path.substr(start, dot - start));
     }
     parts.push_back(path.substr(start));
-    std::vector<YAML::Node> chain{root};
-    for (size_t i = 0; i + 1 < parts.size(); ++i) chain.push_back(chain.back()[parts[i]]);
-    chain.back()[parts.back()] = value;
+    // yaml-cpp nodes are handles: operator= copies values, reset() moves the handle.
+    YAML::Node section = root;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (!section[parts[i]].IsMap()) section[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      section.reset(section[parts[i]]);
+    }
+    section[parts.back()] = value;
   }
 };
 
@@ -135,7 +141,14 @@ bool is_section(const std::string& path, const std::vector<std::string>& keys) {
 }
 
 std::string unknown_key_message(const std::string& path, const std::vector<std::string>& keys) {
-  const std::vector<std::string> close = close_matches(path, keys, 1);
+  // Sections are candidates too, so a misspelt section name finds its match.
+  std::vector<std::string> candidates = keys;
+  for (const std::string& key : keys) {
+    for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1)) {
+      candidates.push_back(key.substr(0, dot));
+    }
+  }
+  const std::vector<std::string> close = close_matches(path, candidates, 1);
   return close.empty() ? fmt::format("unknown key '{}'", path)
                        : fmt::format("unknown key '{}'; did you mean '{}'?", path, close[0]);
 }
@@ -191,8 +204,8 @@ TrainConfig load_yaml_config(const std::string& path) {
   }
   TrainConfig config;
   if (root.IsNull()) return config;
-  FOVEA_CHECK(root.IsMap(), "{}: the top level must be sections (model:, data:, training:, output:)",
-              path);
+  FOVEA_CHECK(root.IsMap(),
+              "{}: the top level must be sections (model:, data:, training:, output:)", path);
   assign_map(config, root, "", path, config_keys());
   return config;
 }
@@ -200,7 +213,8 @@ TrainConfig load_yaml_config(const std::string& path) {
 TrainConfig load_config(const std::string& path) {
   FOVEA_CHECK(std::filesystem::exists(path), "config file '{}' does not exist", path);
   const std::string ext = std::filesystem::path(path).extension().string();
-  TrainConfig config = (ext == ".ini" || ext == ".cfg") ? load_ini_config(path) : load_yaml_config(path);
+  TrainConfig config =
+      (ext == ".ini" || ext == ".cfg") ? load_ini_config(path) : load_yaml_config(path);
   if (config.output.run_name.empty()) {
     config.output.run_name = std::filesystem::path(path).stem().string();
   }

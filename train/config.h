@@ -12,37 +12,37 @@ namespace fovea::train {
 
 struct ModelSection {
   std::string name = "simple_cnn";
-  std::string pretrained;         // a fovea safetensors file; empty: random init
-  int64_t num_classes = 0;        // 0: the dataset's class count
-  double drop_rate = 0.0;         // dropout before the classifier
-  double drop_path_rate = 0.0;    // stochastic depth
+  std::string pretrained;           // a fovea safetensors file; empty: random init
+  int64_t num_classes = 0;          // 0: the dataset's class count
+  double drop_rate = 0.0;           // dropout before the classifier
+  double drop_path_rate = 0.0;      // stochastic depth
   std::vector<std::string> freeze;  // parameter-name prefixes to freeze: [stem, stages.0]
-  int64_t freeze_layers = 0;      // seed 001 style: freeze the first N top-level groups
-  bool freeze_backbone = false;   // train the classifier only (linear probe)
+  int64_t freeze_layers = 0;        // seed 001 style: freeze the first N top-level groups
+  bool freeze_backbone = false;     // train the classifier only (linear probe)
   bool grad_checkpointing = false;
 };
 
 struct DataSection {
   std::string dataset = "fashion_mnist";  // fashion_mnist | imagefolder | packed
-  std::string root;       // imagefolder/packed: a folder holding train/ val/ [test/]
+  std::string root;  // imagefolder/packed: a folder holding train/ val/ [test/]
   std::string train_split = "train";
   std::string val_split = "val";    // missing folder: split val_fraction out of train
   std::string test_split = "test";  // missing folder: the test metrics are the val metrics
   double val_fraction = 0.1;
-  int64_t img_size = 0;   // 0: the model's default (28 for logreg)
-  int64_t in_chans = 0;   // 0: the dataset's channels
+  int64_t img_size = 0;  // 0: the model's default (28 for logreg)
+  int64_t in_chans = 0;  // 0: the dataset's channels
   bool augment = true;
   std::vector<double> crop_scale = {0.08, 1.0};  // RandomResizedCrop area range
   double crop_fraction = 0.875;  // eval: resize to img_size / crop_fraction, centre crop
   double hflip = 0.5;
   double vflip = 0.0;
-  double rotation = 0.0;  // degrees, uniform in [-r, r] (the seeds use 25)
+  double rotation = 0.0;      // degrees, uniform in [-r, r] (the seeds use 25)
   double color_jitter = 0.0;  // brightness = contrast = saturation strength
   std::string randaugment;    // timm style, e.g. rand-m9-mstd0.5; empty: off
   double random_erasing = 0.0;
-  double clahe = 0.0;         // CLAHE clip limit; 0: off
-  double mixup = 0.0;         // mixup alpha; 0: off
-  double cutmix = 0.0;        // cutmix alpha; 0: off
+  double clahe = 0.0;                 // CLAHE clip limit; 0: off
+  double mixup = 0.0;                 // mixup alpha; 0: off
+  double cutmix = 0.0;                // cutmix alpha; 0: off
   std::string normalize = "dataset";  // dataset | imagenet
   std::string sampler = "shuffle";    // shuffle | class_balanced
   int64_t workers = 2;
@@ -62,40 +62,40 @@ struct TrainingSection {
   std::string optimizer = "adamw";  // adamw | sgd
   double lr = 3e-4;
   double weight_decay = 0.05;
-  double momentum = 0.9;  // sgd
-  bool nesterov = false;  // sgd
+  double momentum = 0.9;                          // sgd
+  bool nesterov = false;                          // sgd
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
-  bool decay_norm_and_bias = false;  // false: no weight decay on norms and biases
-  double layer_decay = 1.0;          // < 1: layer-wise lr decay (ViT fine-tuning)
-  std::string schedule = "cosine";   // cosine | step | multistep | plateau | constant
+  bool decay_norm_and_bias = false;               // false: no weight decay on norms and biases
+  double layer_decay = 1.0;                       // < 1: layer-wise lr decay (ViT fine-tuning)
+  std::string schedule = "cosine";                // cosine | step | multistep | plateau | constant
   double warmup_epochs = 0.0;
-  int64_t warmup_steps = 0;          // overrides warmup_epochs when > 0
-  double warmup_lr = 0.0;            // lr at the first warmup step, rising linearly to lr
+  int64_t warmup_steps = 0;  // overrides warmup_epochs when > 0
+  double warmup_lr = 0.0;    // lr at the first warmup step, rising linearly to lr
   double min_lr = 0.0;
-  int64_t step_epochs = 30;          // step: decay every N epochs
-  std::vector<int64_t> milestones;   // multistep: epochs
-  double gamma = 0.1;                // step, multistep, plateau: decay factor
+  int64_t step_epochs = 30;         // step: decay every N epochs
+  std::vector<int64_t> milestones;  // multistep: epochs
+  double gamma = 0.1;               // step, multistep, plateau: decay factor
   int64_t plateau_patience = 2;
   std::string loss = "cross_entropy";  // cross_entropy | focal | bce
   double label_smoothing = 0.0;
   double focal_gamma = 2.0;
-  double focal_alpha = 0.0;          // 0: off
-  std::string class_weights = "none";  // none | balanced | given
+  double focal_alpha = 0.0;                 // 0: off
+  std::string class_weights = "none";       // none | balanced | given
   std::vector<double> class_weight_values;  // with class_weights: given
   int64_t accumulation_steps = 1;
-  double clip_grad_norm = 0.0;       // 0: off
-  std::string amp = "off";           // off | bf16 | fp16
+  double clip_grad_norm = 0.0;  // 0: off
+  std::string amp = "off";      // off | bf16 | fp16
   bool ema = false;
   double ema_decay = 0.9998;
-  bool ema_eval = false;             // evaluate (and keep as best) the EMA weights
+  bool ema_eval = false;  // evaluate (and keep as best) the EMA weights
   EarlyStopping early_stopping;
   uint64_t seed = 42;
-  std::string device = "cpu";        // cpu | cuda | cuda:N
+  std::string device = "cpu";  // cpu | cuda | cuda:N
 };
 
 struct OutputSection {
-  std::string dir;  // empty: outputs/<run name>
-  std::string run_name;  // empty: the config file's name
+  std::string dir;                     // empty: outputs/<run name>
+  std::string run_name;                // empty: the config file's name
   int64_t checkpoint_every_steps = 0;  // 0: at the end of each epoch only
 };
 

@@ -92,7 +92,8 @@ TrainConfig load_ini_config(const std::string& path) {
     std::string value = trim(line.substr(eq + 1));
     if (key == "model.pretrained") {
       // Seeds say PRETRAINED = true and expect a download; fovea loads files only.
-      FOVEA_CHECK(lower(value) == "false", "{}: PRETRAINED = {} needs weights: fovea downloads "
+      FOVEA_CHECK(lower(value) == "false",
+                  "{}: PRETRAINED = {} needs weights: fovea downloads "
                   "nothing; set PRETRAINED_PATH to a safetensors file made by `fovea import`",
                   where, value);
       continue;

@@ -30,8 +30,8 @@ Splits open_splits(const TrainConfig& config, const std::string& output_dir) {
   const DataSection& d = config.data;
   Splits s;
   if (d.dataset == "fashion_mnist") {
-    std::tie(s.train, s.val) =
-        data::train_validation_subsets(data::fashion_mnist("train"), d.val_fraction, config.training.seed);
+    std::tie(s.train, s.val) = data::train_validation_subsets(data::fashion_mnist("train"),
+                                                              d.val_fraction, config.training.seed);
     s.test = data::fashion_mnist("test");
     return s;
   }
@@ -48,9 +48,11 @@ Splits open_splits(const TrainConfig& config, const std::string& output_dir) {
   if (fs::is_directory(fs::path(d.root) / d.val_split)) {
     s.val = open_split(d, d.val_split, map_for_others);
   } else {
-    std::tie(s.train, s.val) = data::train_validation_subsets(s.train, d.val_fraction, config.training.seed);
+    std::tie(s.train, s.val) =
+        data::train_validation_subsets(s.train, d.val_fraction, config.training.seed);
   }
-  if (fs::is_directory(fs::path(d.root) / d.test_split)) s.test = open_split(d, d.test_split, map_for_others);
+  if (fs::is_directory(fs::path(d.root) / d.test_split))
+    s.test = open_split(d, d.test_split, map_for_others);
   for (const auto* part : {s.val.get(), s.test.get()}) {
     FOVEA_CHECK(part == nullptr || part->classes() == s.train->classes(),
                 "data: the splits under '{}' do not have the same classes as '{}'", d.root,
@@ -70,8 +72,10 @@ std::shared_ptr<const data::Dataset> limited(std::shared_ptr<const data::Dataset
 }
 
 // Per-channel mean and std of up to 256 training images (seeded sample), in [0, 1] units.
-data::Normalization dataset_statistics(const data::Dataset& dataset, int64_t channels, uint64_t seed) {
-  if (dynamic_cast<const data::IdxDataset*>(&dataset) || dataset.classes() == data::fashion_mnist_classes()) {
+data::Normalization dataset_statistics(const data::Dataset& dataset, int64_t channels,
+                                       uint64_t seed) {
+  if (dynamic_cast<const data::IdxDataset*>(&dataset) ||
+      dataset.classes() == data::fashion_mnist_classes()) {
     return {{data::kFashionMnistMean}, {data::kFashionMnistStd}};
   }
   std::vector<int64_t> order = data::seeded_permutation(dataset.size(), seed, 0, 98);
@@ -86,7 +90,8 @@ data::Normalization dataset_statistics(const data::Dataset& dataset, int64_t cha
     }
     for (int64_t p = 0; p < static_cast<int64_t>(image.height) * image.width; ++p) {
       for (int64_t c = 0; c < channels; ++c) {
-        const double v = image.pixels[p * image.channels + std::min<int64_t>(c, image.channels - 1)] / 255.0;
+        const double v =
+            image.pixels[p * image.channels + std::min<int64_t>(c, image.channels - 1)] / 255.0;
         sum[c] += v;
         square[c] += v * v;
       }
@@ -98,7 +103,8 @@ data::Normalization dataset_statistics(const data::Dataset& dataset, int64_t cha
   for (int64_t c = 0; c < channels; ++c) {
     const double mean = sum[c] / pixels;
     n.mean.push_back(static_cast<float>(mean));
-    n.std.push_back(static_cast<float>(std::sqrt(std::max(square[c] / pixels - mean * mean, 1e-12))));
+    n.std.push_back(
+        static_cast<float>(std::sqrt(std::max(square[c] / pixels - mean * mean, 1e-12))));
   }
   return n;
 }
@@ -114,7 +120,8 @@ data::PipelineSpec pipeline_spec(const DataSection& d, const RunData& run, bool 
   spec.hflip = d.hflip;
   spec.vflip = d.vflip;
   spec.rotate_degrees = d.rotation;
-  spec.jitter = {.brightness = d.color_jitter, .contrast = d.color_jitter, .saturation = d.color_jitter};
+  spec.jitter = {
+      .brightness = d.color_jitter, .contrast = d.color_jitter, .saturation = d.color_jitter};
   spec.rand_augment = d.randaugment;
   spec.clahe_clip = d.clahe;
   spec.random_erasing = d.random_erasing;
@@ -123,7 +130,8 @@ data::PipelineSpec pipeline_spec(const DataSection& d, const RunData& run, bool 
 }
 
 std::unique_ptr<data::Loader> make_loader(const TrainConfig& config, const RunData& run,
-                                          std::shared_ptr<const data::Dataset> dataset, bool train) {
+                                          std::shared_ptr<const data::Dataset> dataset,
+                                          bool train) {
   if (!dataset) return nullptr;
   const DataSection& d = config.data;
   data::LoaderOptions options;

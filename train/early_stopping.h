@@ -11,7 +11,8 @@ namespace fovea::train {
 
 class EarlyStopper {
  public:
-  EarlyStopper(const std::string& mode, int64_t patience) : maximize_(mode == "max"), patience_(patience) {
+  EarlyStopper(const std::string& mode, int64_t patience)
+      : maximize_(mode == "max"), patience_(patience) {
     FOVEA_CHECK(mode == "max" || mode == "min", "early stopping mode must be max or min, got '{}'",
                 mode);
   }
@@ -19,8 +20,8 @@ class EarlyStopper {
   // Records epoch `epoch` (1-based); returns true when it is the best so far. NaN never
   // improves.
   bool update(int64_t epoch, double value) {
-    const bool improved = !std::isnan(value) &&
-                          (best_epoch_ == 0 || (maximize_ ? value > best_ : value < best_));
+    const bool improved =
+        !std::isnan(value) && (best_epoch_ == 0 || (maximize_ ? value > best_ : value < best_));
     if (improved) {
       best_ = value;
       best_epoch_ = epoch;

@@ -49,10 +49,12 @@ std::vector<std::string> apply_freezing(Model& model, const ModelSection& config
   std::vector<std::string> prefixes = config.freeze;
   const std::vector<std::vector<std::string>> groups = layer_groups(model);
   std::vector<std::string> group_names;
-  for (const auto& group : groups) group_names.push_back(fmt::format("[{}]", fmt::join(group, " ")));
-  FOVEA_CHECK(config.freeze_layers <= static_cast<int64_t>(groups.size()),
-              "model.freeze_layers is {}, but {} has only {} layer groups before its classifier: {}",
-              config.freeze_layers, model.type_name(), groups.size(), fmt::join(group_names, ", "));
+  for (const auto& group : groups)
+    group_names.push_back(fmt::format("[{}]", fmt::join(group, " ")));
+  FOVEA_CHECK(
+      config.freeze_layers <= static_cast<int64_t>(groups.size()),
+      "model.freeze_layers is {}, but {} has only {} layer groups before its classifier: {}",
+      config.freeze_layers, model.type_name(), groups.size(), fmt::join(group_names, ", "));
   for (size_t i = 0; i < groups.size(); ++i) {
     if (static_cast<int64_t>(i) < config.freeze_layers || config.freeze_backbone) {
       prefixes.insert(prefixes.end(), groups[i].begin(), groups[i].end());

@@ -11,7 +11,9 @@ namespace fovea::train {
 class LossScaler {
  public:
   explicit LossScaler(bool enabled, double initial_scale = 65536.0, int64_t growth_interval = 2000)
-      : enabled_(enabled), scale_(enabled ? initial_scale : 1.0), growth_interval_(growth_interval) {}
+      : enabled_(enabled),
+        scale_(enabled ? initial_scale : 1.0),
+        growth_interval_(growth_interval) {}
 
   bool enabled() const { return enabled_; }
   double scale() const { return scale_; }

@@ -13,8 +13,8 @@ LrSchedule::LrSchedule(const TrainingSection& config, int64_t steps_per_epoch)
       steps_per_epoch_(std::max<int64_t>(steps_per_epoch, 1)),
       warmup_steps_(config.warmup_steps > 0
                         ? config.warmup_steps
-                        : static_cast<int64_t>(std::llround(config.warmup_epochs *
-                                                            static_cast<double>(steps_per_epoch_)))),
+                        : static_cast<int64_t>(std::llround(
+                              config.warmup_epochs * static_cast<double>(steps_per_epoch_)))),
       total_steps_(config.epochs * steps_per_epoch_),
       maximize_(config.early_stopping.mode == "max") {}
 
