@@ -246,32 +246,31 @@ template <typename T>
 void im2col_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T* grad_w) {
   const Geometry g(s);
   const WorkPlan plan = plan_work(s, g);
-  sum_over_parts(plan.items, plan.parts, s.out_channels * g.k, grad_w,
-                 [&](T* acc, int64_t begin, int64_t end) {
-                   std::unique_ptr<T[]> col =
-                       g.direct ? nullptr : uninitialised<T>(plan.piece_budget * g.width);
-                   for (int64_t item = begin; item < end; ++item) {
-                     for_each_piece(s, g, plan, item, [&](int64_t r0, int64_t r1) {
-                       const T* patches = x + r0 * s.in_channels;
-                       if (!g.direct) {
-                         im2col(s, g, x, r0, r1, col.get());
-                         patches = col.get();
-                       }
-                       const GemmShape gemm_shape{.trans_a = true,
-                                                  .trans_b = false,
-                                                  .m = g.cog,
-                                                  .n = g.k,
-                                                  .k = r1 - r0,
-                                                  .lda = s.out_channels,
-                                                  .ldb = g.width,
-                                                  .ldc = g.k};
-                       for (int64_t grp = 0; grp < s.groups; ++grp) {
-                         gemm<T>(gemm_shape, T(1), grad_y + r0 * s.out_channels + grp * g.cog,
-                                 patches + grp * g.k, T(1), acc + grp * g.cog * g.k);
-                       }
-                     });
-                   }
-                 });
+  const auto accumulate = [&](T* acc, int64_t begin, int64_t end) {
+    std::unique_ptr<T[]> col = g.direct ? nullptr : uninitialised<T>(plan.piece_budget * g.width);
+    for (int64_t item = begin; item < end; ++item) {
+      for_each_piece(s, g, plan, item, [&](int64_t r0, int64_t r1) {
+        const T* patches = x + r0 * s.in_channels;
+        if (!g.direct) {
+          im2col(s, g, x, r0, r1, col.get());
+          patches = col.get();
+        }
+        const GemmShape gemm_shape{.trans_a = true,
+                                   .trans_b = false,
+                                   .m = g.cog,
+                                   .n = g.k,
+                                   .k = r1 - r0,
+                                   .lda = s.out_channels,
+                                   .ldb = g.width,
+                                   .ldc = g.k};
+        for (int64_t grp = 0; grp < s.groups; ++grp) {
+          gemm<T>(gemm_shape, T(1), grad_y + r0 * s.out_channels + grp * g.cog, patches + grp * g.k,
+                  T(1), acc + grp * g.cog * g.k);
+        }
+      });
+    }
+  };
+  sum_over_parts(plan.items, plan.parts, s.out_channels * g.k, grad_w, accumulate);
 }
 
 // Stride 1: grad_x is the forward convolution of grad_y (padding (k-1)*dilation - pad)

@@ -51,7 +51,8 @@ void sum_over_parts(int64_t items, int64_t parts, int64_t size, T* out, Body&& b
 // The shifted-rows path: stride 1, no dilation, one group, and little enough padding that
 // an image padded once, with its row padding shared between neighbouring rows, holds
 // every patch as kh overlapping strided matrices. Worth it only while the extra columns
-// this computes and throws away stay a small fraction of the row.
+// this computes and throws away stay a small fraction of the row, and while one padded
+// image is a reasonable amount of scratch memory.
 bool shifted_conv_applies(const Conv2dShape& shape);
 
 template <typename T>

@@ -25,6 +25,7 @@ namespace {
 // Output rows per GEMM piece: enough rows for the GEMM to run at full speed, few enough
 // that a piece's output and its slice of P stay in cache.
 constexpr int64_t kPieceRows = 2048;
+constexpr int64_t kMaxPadded = int64_t{1} << 24;
 
 struct Shifted {
   explicit Shifted(const Conv2dShape& s)
@@ -78,7 +79,9 @@ bool shifted_conv_applies(const Conv2dShape& s) {
   // The extra columns are wasted GEMM work: at most 1/16 of the row. In ResNets that
   // admits the 56x56 and 28x28 stages but not 14x14 and 7x7, where im2col is faster.
   const int64_t extra = s.in_w + s.pad_w - s.out_w;
-  return 16 * extra <= s.out_w;
+  // P holds a whole padded image; past kMaxPadded elements (huge images) im2col's
+  // bounded pieces are the better use of memory.
+  return 16 * extra <= s.out_w && Shifted(s).padded_size <= kMaxPadded;
 }
 
 template <typename T>
@@ -126,7 +129,7 @@ void shifted_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const
   const Shifted g(s);
   const int64_t cout = s.out_channels, image_size = s.in_h * s.in_w * s.in_channels;
   const int64_t parts = item_parts(s.batch, s.out_h * g.wp * cout * g.k);
-  sum_over_parts(s.batch, parts, cout * g.k, grad_w, [&](T* acc, int64_t begin, int64_t end) {
+  const auto accumulate = [&](T* acc, int64_t begin, int64_t end) {
     std::unique_ptr<T[]> padded = uninitialised<T>(g.padded_size);
     std::unique_ptr<T[]> grad = uninitialised<T>(g.piece_rows * g.wp * cout);
     for (int64_t n = begin; n < end; ++n) {
@@ -154,7 +157,8 @@ void shifted_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const
         }
       });
     }
-  });
+  };
+  sum_over_parts(s.batch, parts, cout * g.k, grad_w, accumulate);
 }
 
 template void shifted_conv2d_forward<float>(const Conv2dShape&, const float*, const float*,

@@ -67,6 +67,17 @@ TEST(ConvGradcheck, NonContiguousInput) {
       {x_nchw, w}));
 }
 
+TEST(ConvGradcheck, NonContiguousWeight) {
+  // A PyTorch-layout OIHW weight leaf viewed as fovea's OHWI.
+  Tensor x = random_leaf({1, 5, 5, 4}, 27), w_oihw = random_leaf({6, 2, 3, 3}, 30);
+  EXPECT_TRUE(gradcheck(
+      [](const TensorList& in) {
+        return conv2d(in[0], in[1].permute({0, 2, 3, 1}), Tensor(),
+                      {.padding = {1, 1}, .groups = 2});
+      },
+      {x, w_oihw}));
+}
+
 TEST(ConvGradcheck, FrozenWeight) {
   // Only x asks for a gradient; the weight is a constant.
   const Tensor w = random_leaf({3, 3, 3, 2}, 28).detach();

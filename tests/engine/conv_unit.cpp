@@ -118,6 +118,17 @@ TEST(ConvUnit, FrozenInputsGetNoGradient) {
   EXPECT_ALL_CLOSE(b.grad(), full({3}, 9.0, {.dtype = DType::f64}), 0, 0);  // 3x3 outputs each
 }
 
+TEST(ConvUnit, EmptyBatch) {
+  Tensor x = zeros({0, 5, 5, 3}, {.requires_grad = true});
+  Tensor w = ones({4, 3, 3, 3}, {.requires_grad = true});
+  const Tensor y = conv2d(x, w, Tensor(), {.padding = {1, 1}});
+  EXPECT_EQ(y.shape(), (Shape{0, 5, 5, 4}));
+  sum(y).backward();
+  EXPECT_EQ(x.grad().shape(), (Shape{0, 5, 5, 3}));
+  EXPECT_ALL_CLOSE(w.grad(), zeros({4, 3, 3, 3}), 0, 0);
+  EXPECT_EQ(max_pool2d(zeros({0, 4, 4, 2}), {2, 2}).shape(), (Shape{0, 2, 2, 2}));
+}
+
 TEST(ConvUnit, AutocastComputesInLowerPrecision) {
   Tensor x = randn({2, 6, 6, 4}).requires_grad_(), w = randn({8, 3, 3, 4}).requires_grad_();
   const Tensor reference = conv2d(x, w, Tensor(), {.padding = {1, 1}});
