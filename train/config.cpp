@@ -238,8 +238,10 @@ void validate(const TrainConfig& c) {
   FOVEA_CHECK(c.data.crop_scale.size() == 2 && c.data.crop_scale[0] <= c.data.crop_scale[1],
               "config: data.crop_scale must be [min, max] with min <= max, got [{}]",
               fmt::join(c.data.crop_scale, ", "));
-  FOVEA_CHECK(c.training.device == "cpu" || c.training.device.rfind("cuda", 0) == 0,
-              "config: training.device must be cpu, cuda or cuda:N, got '{}'", c.training.device);
+  FOVEA_CHECK(c.training.device == "auto" || c.training.device == "cpu" ||
+                  c.training.device.rfind("cuda", 0) == 0,
+              "config: training.device must be auto, cpu, cuda or cuda:N, got '{}'",
+              c.training.device);
   FOVEA_CHECK(c.training.loss != "bce" || c.data.mixup == 0.0,
               "config: mixup/cutmix soft targets need loss cross_entropy, not bce");
   const double warmup = c.training.warmup_steps > 0 ? 0.0 : c.training.warmup_epochs;
