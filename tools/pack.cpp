@@ -1,11 +1,11 @@
 #include "tools/pack.h"
 
-#include <chrono>
 #include <iostream>
 #include <memory>
 
 #include "data/image_folder.h"
 #include "data/pack.h"
+#include "train/progress.h"
 
 namespace fovea::tools {
 
@@ -22,18 +22,6 @@ struct PackArgs {
   bool gray = false;
 };
 
-// One line on stderr, redrawn: [#####.....] 1234/5000  812 img/s
-void draw_progress(int64_t done, int64_t total, std::chrono::steady_clock::time_point start) {
-  constexpr int kWidth = 30;
-  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : kWidth;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
-            << done << "/" << total << "  " << static_cast<int64_t>(done / std::max(seconds, 1e-9))
-            << " img/s" << std::flush;
-  if (done == total) std::cerr << "\n";
-}
-
 void run_pack(const PackArgs& args) {
   data::ImageFolderOptions folder_options;
   folder_options.class_map = args.class_map;
@@ -48,9 +36,10 @@ void run_pack(const PackArgs& args) {
   options.max_side = args.max_side;
   options.interpolation = data::parse_interpolation(args.interpolation);
   options.threads = args.threads;
-  const auto start = std::chrono::steady_clock::now();
-  options.progress = [start](int64_t done, int64_t total) { draw_progress(done, total, start); };
+  train::ProgressBar bar(folder.size(), "packing", {.unit = "img"});
+  options.progress = [&bar](int64_t done, int64_t) { bar.update(done); };
   const data::PackResult result = data::pack_dataset(folder, args.destination, options);
+  bar.finish();
   std::cout << "packed " << result.packed << " images, " << result.bytes / (1024.0 * 1024.0)
             << " MiB of pixels; skipped " << result.skipped.size() << " unreadable file(s)\n";
   for (const std::string& reason : result.skipped) std::cout << "  skipped " << reason << "\n";
