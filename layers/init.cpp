@@ -5,6 +5,14 @@
 namespace fovea::init {
 
 namespace {
+thread_local bool tls_skip = false;
+}  // namespace
+
+SkipInitGuard::SkipInitGuard() : previous_(tls_skip) { tls_skip = true; }
+SkipInitGuard::~SkipInitGuard() { tls_skip = previous_; }
+bool skipping() { return tls_skip; }
+
+namespace {
 // Writes `values` (f32, CPU) into `t` whatever its device and dtype.
 void assign(Tensor& t, const Tensor& values) {
   NoGradGuard no_grad;
@@ -13,6 +21,7 @@ void assign(Tensor& t, const Tensor& values) {
 }  // namespace
 
 void constant_(Tensor& t, double value) {
+  if (tls_skip) return;
   NoGradGuard no_grad;
   t.fill_(value);
 }
@@ -24,16 +33,19 @@ void ones_(Tensor& t) {
 }
 
 void uniform_(Tensor& t, double low, double high) {
+  if (tls_skip) return;
   NoGradGuard no_grad;
   assign(t, add(mul(rand(t.shape()), high - low), low));
 }
 
 void normal_(Tensor& t, double mean, double std) {
+  if (tls_skip) return;
   NoGradGuard no_grad;
   assign(t, add(mul(randn(t.shape()), std), mean));
 }
 
 void trunc_normal_(Tensor& t, double mean, double std, double low, double high) {
+  if (tls_skip) return;
   FOVEA_CHECK(low < high, "trunc_normal_: low ({}) must be below high ({})", low, high);
   NoGradGuard no_grad;
   Tensor values = empty(t.shape());

@@ -5,6 +5,21 @@
 
 namespace fovea::init {
 
+// While alive, the initialisers leave tensors as they are. Building a model only to count
+// its parameters or to load weights into it then skips drawing hundreds of millions of
+// random numbers.
+class SkipInitGuard {
+ public:
+  SkipInitGuard();
+  ~SkipInitGuard();
+  SkipInitGuard(const SkipInitGuard&) = delete;
+  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+bool skipping();
+
 void constant_(Tensor& t, double value);
 void zeros_(Tensor& t);
 void ones_(Tensor& t);

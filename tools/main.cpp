@@ -1,28 +1,41 @@
 // The `fovea` command. Each subcommand lives in tools/<name>.cpp and adds itself to the
-// CLI11 app here.
+// CLI11 app here (tools/commands.h).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "engine/error.h"
-#include "tools/info.h"
-#include "tools/pack.h"
+#include "tools/commands.h"
+
+namespace fovea::tools {
+namespace {
+int g_exit_code = 0;
+}
+void set_exit_code(int code) { g_exit_code = code; }
+int exit_code() { return g_exit_code; }
+}  // namespace fovea::tools
 
 int main(int argc, char** argv) {
+  using namespace fovea::tools;
   CLI::App app{"fovea: train and evaluate image classifiers with a from-scratch C++/CUDA engine"};
   app.set_version_flag("--version", std::string("fovea ") + FOVEA_VERSION);
   app.require_subcommand(0, 1);
-  fovea::tools::add_info_command(app);
-  fovea::tools::add_pack_command(app);
+  add_train_command(app);
+  add_eval_command(app);
+  add_predict_command(app);
+  add_ensemble_command(app);
+  add_ablate_command(app);
+  add_bench_command(app);
+  add_models_command(app);
+  add_pack_command(app);
+  add_info_command(app);
   try {
     app.parse(argc, argv);
-    if (app.get_subcommands().empty()) {
-      std::cout << app.help();
-    }
+    if (app.get_subcommands().empty()) std::cout << app.help();
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const fovea::Error& e) {
     std::cerr << "fovea: error: " << e.what() << "\n";
     return 1;
   }
-  return 0;
+  return exit_code();
 }

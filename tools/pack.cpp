@@ -1,4 +1,4 @@
-#include "tools/pack.h"
+#include "tools/commands.h"
 
 #include <iostream>
 #include <memory>

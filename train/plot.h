@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "data/image.h"
+#include "engine/tensor.h"
+
 #include "train/metrics.h"
 #include "train/report.h"
 
@@ -53,5 +56,10 @@ struct BarOptions {
 // each group, its value printed above it. The y axis starts at 0.
 PlotSize plot_bars(const std::filesystem::path& path, const std::vector<std::string>& labels,
                    const std::vector<BarSeries>& series, const BarOptions& options = {});
+
+// The image beside the image overlaid with an attention heat map ([h, w], any scale;
+// stretched over the image with bilinear filtering), for `fovea attention`.
+PlotSize plot_attention_overlay(const std::filesystem::path& path, const data::Image& image,
+                                const Tensor& heat, const std::string& title);
 
 }  // namespace fovea::train
