@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/philox.h"
 
 namespace fovea {
@@ -35,12 +36,22 @@ Tensor full(const Shape& shape, double value, TensorOptions options) {
   return finish(t, options);
 }
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return full(shape, 0.0, options);
+}
+Tensor ones(const Shape& shape, TensorOptions options) {
+  return full(shape, 1.0, options);
+}
 
-Tensor empty_like(const Tensor& like) { return make_tensor(like.shape(), like.dtype(), like.device()); }
-Tensor zeros_like(const Tensor& like) { return full_like(like, 0.0); }
-Tensor ones_like(const Tensor& like) { return full_like(like, 1.0); }
+Tensor empty_like(const Tensor& like) {
+  return make_tensor(like.shape(), like.dtype(), like.device());
+}
+Tensor zeros_like(const Tensor& like) {
+  return full_like(like, 0.0);
+}
+Tensor ones_like(const Tensor& like) {
+  return full_like(like, 1.0);
+}
 Tensor full_like(const Tensor& like, double value) {
   return full(like.shape(), value, {.dtype = like.dtype(), .device = like.device()});
 }
@@ -66,9 +77,16 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
   float* out = host.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, i));
-  }
+  // Draw i is lane i % 4 of Philox block i / 4: one block per four draws, and the blocks
+  // are independent, so threads may take any of them without changing a number.
+  kernels::cpu::parallel_for((n + 3) / 4, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const kernels::Philox4 draws = kernels::philox_block(state.offset + block, state.seed);
+      for (int64_t i = 4 * block; i < std::min(4 * block + 4, n); ++i) {
+        out[i] = kernels::uniform_from_bits(draws.v[i % 4]);
+      }
+    }
+  });
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 
@@ -79,16 +97,22 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   const RngState state = gen.reserve(static_cast<uint64_t>(2 * pairs));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
   float* out = host.data<float>();
-  // Box-Muller on pairs of draws; 1 - u keeps the log argument in (0, 1].
+  // Box-Muller on pairs of draws (2p, 2p + 1); 1 - u keeps the log argument in (0, 1].
+  // A Philox block holds four draws, the two pairs of outputs 4b .. 4b + 3.
   constexpr double kTwoPi = 6.283185307179586;
-  for (int64_t p = 0; p < pairs; ++p) {
-    const double u1 = kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, 2 * p));
-    const double u2 =
-        kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, 2 * p + 1));
-    const double radius = std::sqrt(-2.0 * std::log(1.0 - u1));
-    out[2 * p] = static_cast<float>(radius * std::cos(kTwoPi * u2));
-    if (2 * p + 1 < n) out[2 * p + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
-  }
+  kernels::cpu::parallel_for((pairs + 1) / 2, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const kernels::Philox4 draws = kernels::philox_block(state.offset + block, state.seed);
+      for (int64_t lane = 0; lane < 4 && 4 * block + lane < n; lane += 2) {
+        const double u1 = kernels::uniform_from_bits(draws.v[lane]);
+        const double u2 = kernels::uniform_from_bits(draws.v[lane + 1]);
+        const double radius = std::sqrt(-2.0 * std::log(1.0 - u1));
+        const int64_t i = 4 * block + lane;
+        out[i] = static_cast<float>(radius * std::cos(kTwoPi * u2));
+        if (i + 1 < n) out[i + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
+      }
+    }
+  });
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 
