@@ -9,5 +9,6 @@ namespace fovea {
 
 std::vector<ModelInfo> simple_models();  // simple_cnn (the seeds' Custom_1), logreg
 std::vector<ModelInfo> efficientnet_models();
+std::vector<ModelInfo> mobilenet_models();
 
 }  // namespace fovea
