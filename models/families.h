@@ -10,5 +10,7 @@ namespace fovea {
 std::vector<ModelInfo> simple_models();  // simple_cnn (the seeds' Custom_1), logreg
 std::vector<ModelInfo> resnet_models();    // resnet18-152, resnext50_32x4d, seresnext50_32x4d
 std::vector<ModelInfo> densenet_models();  // densenet121/169/201, chexnet
+std::vector<ModelInfo> efficientnet_models();
+std::vector<ModelInfo> mobilenet_models();
 
 }  // namespace fovea
