@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
-#include "kernels/philox.h"
+#include "kernels/random.h"
 
 namespace fovea {
 
@@ -65,10 +65,7 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t n = shape_numel(shape);
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  float* out = host.data<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, i));
-  }
+  kernels::cpu::fill_uniform(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 
@@ -78,17 +75,7 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t pairs = (n + 1) / 2;
   const RngState state = gen.reserve(static_cast<uint64_t>(2 * pairs));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  float* out = host.data<float>();
-  // Box-Muller on pairs of draws; 1 - u keeps the log argument in (0, 1].
-  constexpr double kTwoPi = 6.283185307179586;
-  for (int64_t p = 0; p < pairs; ++p) {
-    const double u1 = kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, 2 * p));
-    const double u2 =
-        kernels::uniform_from_bits(kernels::philox_draw(state.seed, state.offset, 2 * p + 1));
-    const double radius = std::sqrt(-2.0 * std::log(1.0 - u1));
-    out[2 * p] = static_cast<float>(radius * std::cos(kTwoPi * u2));
-    if (2 * p + 1 < n) out[2 * p + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
-  }
+  kernels::cpu::fill_normal(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 
