@@ -9,5 +9,6 @@ namespace fovea {
 
 std::vector<ModelInfo> simple_models();  // simple_cnn (the seeds' Custom_1), logreg
 std::vector<ModelInfo> vit_models();     // vit_base/large_patch16_224, raddino
+std::vector<ModelInfo> coatnet_models();  // coatnet_0_rw_224
 
 }  // namespace fovea
