@@ -27,6 +27,15 @@ struct RowMask {
   double scale = 1.0;
 };
 
+// The factories' streams (engine/ops/factory.h). Element i depends only on (seed, offset,
+// i), so the loops share the work across threads and compute each Philox block once for
+// its four draws without changing a number.
+// out[i] = uniform_from_bits(philox_draw(seed, offset, i)).
+void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset);
+// Box-Muller on the draw pairs (u1, u2) = draws (2p, 2p + 1), in double:
+// out[2p] = r cos(2 pi u2), out[2p + 1] = r sin(2 pi u2), r = sqrt(-2 log(1 - u1)).
+void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset);
+
 // out[r, j] = x[r, j] * (keep(r) ? scale : 0) over contiguous [rows, row_len] blocks.
 // Dropout is row_len = 1; drop_path is one row per sample. T: float, double.
 template <typename T>

@@ -12,5 +12,7 @@ std::vector<ModelInfo> resnet_models();    // resnet18-152, resnext50_32x4d, ser
 std::vector<ModelInfo> densenet_models();  // densenet121/169/201, chexnet
 std::vector<ModelInfo> efficientnet_models();
 std::vector<ModelInfo> mobilenet_models();
+std::vector<ModelInfo> vit_models();     // vit_base/large_patch16_224, raddino
+std::vector<ModelInfo> coatnet_models();  // coatnet_0_rw_224
 
 }  // namespace fovea

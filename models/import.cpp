@@ -28,6 +28,7 @@ TensorMap import_state_dict(const TensorMap& pytorch_state, const std::string& m
 
 void load_pretrained(Model& model, const std::string& path) {
   TensorMap state = load_safetensors(path).tensors;
+  model.adapt_pretrained(state);
   const std::string head = model.classifier_name() + ".";
   const TensorMap own = model.state_dict();
   bool head_replaced = false;

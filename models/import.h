@@ -17,9 +17,10 @@ WeightSource weight_source(const std::string& name);  // "timm" | "torchvision"
 TensorMap import_state_dict(const TensorMap& pytorch_state, const std::string& model_name,
                             WeightSource source);
 
-// Loads fovea-format weights into `model`. When the file's classifier has a different
-// class count, it is left out and the model keeps its fresh classifier, as timm does when
-// fine-tuning; every other key must match exactly.
+// Loads fovea-format weights into `model`. The model first adapts the state to itself
+// (Model::adapt_pretrained: a ViT resamples its position embedding to its own grid). When
+// the file's classifier has a different class count, it is left out and the model keeps
+// its fresh classifier, as timm does when fine-tuning; every other key must match exactly.
 void load_pretrained(Model& model, const std::string& path);
 
 }  // namespace fovea

@@ -42,6 +42,12 @@ class Model : public Module {
   // without attention throw.
   virtual std::vector<Tensor> attention_maps(const Tensor& x);
 
+  // Adapts a pretrained state (fovea names and layouts) to this instance before it is
+  // loaded, where the architecture allows it, e.g. a ViT built for another image size
+  // resamples the file's position embedding to its own grid, as timm's checkpoint filter
+  // does. Most models leave the state as it is.
+  virtual void adapt_pretrained(TensorMap& /*state*/) {}
+
   // Recompute each stage (or block) in backward instead of storing its activations.
   virtual void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
   bool grad_checkpointing() const { return grad_checkpointing_; }

@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "engine/autograd.h"
-#include "kernels/cpu/parallel.h"
-#include "kernels/philox.h"
+#include "kernels/random.h"
 
 namespace fovea {
 
@@ -76,17 +75,7 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t n = shape_numel(shape);
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  float* out = host.data<float>();
-  // Draw i is lane i % 4 of Philox block i / 4: one block per four draws, and the blocks
-  // are independent, so threads may take any of them without changing a number.
-  kernels::cpu::parallel_for((n + 3) / 4, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t block = begin; block < end; ++block) {
-      const kernels::Philox4 draws = kernels::philox_block(state.offset + block, state.seed);
-      for (int64_t i = 4 * block; i < std::min(4 * block + 4, n); ++i) {
-        out[i] = kernels::uniform_from_bits(draws.v[i % 4]);
-      }
-    }
-  });
+  kernels::cpu::fill_uniform(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 
@@ -96,23 +85,7 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t pairs = (n + 1) / 2;
   const RngState state = gen.reserve(static_cast<uint64_t>(2 * pairs));
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  float* out = host.data<float>();
-  // Box-Muller on pairs of draws (2p, 2p + 1); 1 - u keeps the log argument in (0, 1].
-  // A Philox block holds four draws, the two pairs of outputs 4b .. 4b + 3.
-  constexpr double kTwoPi = 6.283185307179586;
-  kernels::cpu::parallel_for((pairs + 1) / 2, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t block = begin; block < end; ++block) {
-      const kernels::Philox4 draws = kernels::philox_block(state.offset + block, state.seed);
-      for (int64_t lane = 0; lane < 4 && 4 * block + lane < n; lane += 2) {
-        const double u1 = kernels::uniform_from_bits(draws.v[lane]);
-        const double u2 = kernels::uniform_from_bits(draws.v[lane + 1]);
-        const double radius = std::sqrt(-2.0 * std::log(1.0 - u1));
-        const int64_t i = 4 * block + lane;
-        out[i] = static_cast<float>(radius * std::cos(kTwoPi * u2));
-        if (i + 1 < n) out[i + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
-      }
-    }
-  });
+  kernels::cpu::fill_normal(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
 }
 

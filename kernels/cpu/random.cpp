@@ -1,13 +1,47 @@
-// CPU reference for the dropout / drop_path masks (kernels/random.h).
+// CPU reference for the random streams and the dropout / drop_path masks
+// (kernels/random.h).
 //
-// One Philox block gives the draws of four consecutive rows, so the loop walks the rows
-// in groups of four and computes each block once; which group a thread gets does not
-// change any decision.
+// One Philox block gives four consecutive draws, so the loops walk the output in groups
+// of four and compute each block once; which group a thread gets does not change any
+// number.
 #include "kernels/random.h"
+
+#include <cmath>
 
 #include "kernels/cpu/parallel.h"
 
 namespace fovea::kernels::cpu {
+
+void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset) {
+  parallel_for((n + 3) / 4, 4, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const Philox4 draws = philox_block(offset + static_cast<uint64_t>(block), seed);
+      for (int64_t lane = 0; lane < 4 && 4 * block + lane < n; ++lane) {
+        out[4 * block + lane] = uniform_from_bits(draws.v[lane]);
+      }
+    }
+  });
+}
+
+void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset) {
+  constexpr double kTwoPi = 6.283185307179586;
+  // A block holds the two pairs of draws of outputs [4b, 4b + 4).
+  parallel_for((n + 3) / 4, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const Philox4 draws = philox_block(offset + static_cast<uint64_t>(block), seed);
+      for (int64_t pair = 0; pair < 2; ++pair) {
+        const int64_t i = 4 * block + 2 * pair;
+        if (i >= n) break;
+        // 1 - u keeps the log argument in (0, 1].
+        const double u1 = uniform_from_bits(draws.v[2 * pair]);
+        const double u2 = uniform_from_bits(draws.v[2 * pair + 1]);
+        const double radius = std::sqrt(-2.0 * std::log(1.0 - u1));
+        out[i] = static_cast<float>(radius * std::cos(kTwoPi * u2));
+        if (i + 1 < n) out[i + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
+      }
+    }
+  });
+}
 
 template <typename T>
 void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const RowMask& mask) {
