@@ -15,7 +15,9 @@ if(NOT CUDNN_LIBRARY OR NOT CUDNN_INCLUDE_DIR)
                       "Install cuDNN or configure with -DFOVEA_CUDA=OFF.")
 endif()
 
-file(GLOB FOVEA_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)
+# The launchers (kernels/cuda/*.cu) and the host halves of the CUDA ops (engine/ops/cuda).
+file(GLOB FOVEA_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu
+     ${CMAKE_CURRENT_SOURCE_DIR}/engine/ops/cuda/*.cpp)
 target_sources(fovea PRIVATE ${FOVEA_CUDA_SOURCES})
 target_compile_options(fovea PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra>)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "engine/error.h"
@@ -41,6 +42,7 @@ class CpuAllocator final : public Allocator {
       fail("CPU allocator: out of memory allocating {} bytes ({} bytes already in use)", nbytes,
            bytes_.current());
     }
+    if (poison_new_blocks()) std::memset(ptr, 0xFF, rounded);
     bytes_.on_allocate(nbytes);
     return ptr;
   }
@@ -58,6 +60,13 @@ class CpuAllocator final : public Allocator {
 };
 
 }  // namespace
+
+namespace {
+std::atomic<bool> poison_flag{false};
+}  // namespace
+
+void set_poison_new_blocks(bool on) { poison_flag.store(on); }
+bool poison_new_blocks() { return poison_flag.load(); }
 
 Allocator& cpu_allocator() {
   static CpuAllocator allocator;

@@ -50,4 +50,10 @@ Allocator& cpu_allocator();
 // The allocator for `device`; throws fovea::Error for CUDA in a CPU-only build.
 Allocator& allocator_for(Device device);
 
+// Tests turn this on so that every new device or host block is filled with 0xFF bytes
+// (NaN in every floating dtype) before it is handed out: an output element that a kernel
+// forgets to write then shows up as NaN instead of a plausible stale value.
+void set_poison_new_blocks(bool on);
+bool poison_new_blocks();
+
 }  // namespace fovea

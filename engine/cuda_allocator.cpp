@@ -39,9 +39,12 @@ class CudaCachingAllocator final : public Allocator {
     const size_t size = round_to_bin(nbytes);
     const cudaStream_t stream = cuda::current_stream(device_);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (void* reused = take_cached(stream, size)) return reused;
-    void* ptr = malloc_with_retry(size, nbytes);
-    remember(ptr, size, stream);
+    void* ptr = take_cached(stream, size);
+    if (ptr == nullptr) {
+      ptr = malloc_with_retry(size, nbytes);
+      remember(ptr, size, stream);
+    }
+    if (poison_new_blocks()) FOVEA_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, size, stream));
     return ptr;
   }
 

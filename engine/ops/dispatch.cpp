@@ -25,6 +25,10 @@ void check_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
               device.str());
 }
 
+bool on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
+  return common_device(op, tensors).is_cuda();
+}
+
 void check_inplace(const Tensor& self, const char* op) {
   FOVEA_CHECK(!(GradMode::enabled() && self.requires_grad()),
               "{}: in-place change of a tensor that requires grad (shape {}); do it inside a "

@@ -1,9 +1,13 @@
 #pragma once
 // For the `cuda` tier: every test starts with FOVEA_REQUIRE_GPU(), which skips it with a
-// clear message on machines without a GPU (CI, and any CPU-only build).
+// clear message on machines without a GPU (CI, and any CPU-only build), and compares a CUDA
+// op against the CPU reference with expect_cuda_matches_cpu().
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "engine/device.h"
+#include "tests/support/testing.h"
 
 #ifdef FOVEA_HAS_CUDA
 #define FOVEA_REQUIRE_GPU()                                                          \
@@ -15,3 +19,29 @@
 #else
 #define FOVEA_REQUIRE_GPU() GTEST_SKIP() << "this build has no CUDA backend (FOVEA_CUDA=OFF)"
 #endif
+
+namespace fovea::testing {
+
+struct CudaTolerance {
+  double atol = 1e-5;
+  double rtol = 1e-5;
+};
+
+// DESIGN.md's tolerances against the f32 CPU reference: f32 about 1e-5, bf16/f16 about
+// 1e-2 relative (atol covers values near zero, where a 16-bit rounding is absolute).
+CudaTolerance cuda_tolerance(DType dtype);
+
+// Runs f on `inputs` (f32 CPU tensors; floating ones become leaves requiring grad) on the
+// CPU in f32, and on CUDA with the floating inputs converted to `dtype`. With every new
+// block poisoned (NaN), compares the outputs and, after backpropagating one random upstream
+// gradient, every floating input's gradient. `what` names the case in failure messages.
+::testing::AssertionResult cuda_matches_cpu(const TestFunction& f, const TensorList& inputs,
+                                            DType dtype, const std::string& what,
+                                            CudaTolerance tolerance);
+inline ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f,
+                                                   const TensorList& inputs, DType dtype,
+                                                   const std::string& what) {
+  return cuda_matches_cpu(f, inputs, dtype, what, cuda_tolerance(dtype));
+}
+
+}  // namespace fovea::testing
