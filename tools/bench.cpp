@@ -44,7 +44,7 @@ void run_bench(const BenchArgs& args) {
   const double infer = seconds_per_step(args.warmup, args.steps, [&] {
     NoGradGuard no_grad;
     AutocastGuard autocast(precision);
-    model->forward(x).item();
+    sum(model->forward(x)).item();  // item() waits for the device
   });
   const size_t infer_peak = allocator.stats().peak_bytes;
 
@@ -61,6 +61,7 @@ void run_bench(const BenchArgs& args) {
     loss.backward();
     optimizer->step(1e-4);
     optimizer->zero_grad();
+    loss.item();
   });
   const size_t train_peak = allocator.stats().peak_bytes;
 

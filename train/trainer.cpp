@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,7 +28,9 @@ namespace {
 
 // SIGINT/SIGTERM set this; the loop checks it after each optimizer step.
 std::atomic<int> g_stop_signal{0};
-extern "C" void request_stop(int signal) { g_stop_signal.store(signal); }
+extern "C" void request_stop(int signal) {
+  g_stop_signal.store(signal);
+}
 
 // Installs the handlers for the lifetime of a run, and puts the old ones back.
 class StopSignals {
@@ -79,6 +81,9 @@ struct Trainer::State {
   TrainerOptions options;
   std::string out_dir;
   std::string config_yaml;
+  // The configuration a checkpoint must match to be resumed: everything but where the run
+  // lives, since `--resume DIR` may name the folder by another path.
+  std::string resume_identity;
   Device device;
   AutocastState precision;
   ModelPtr model;
@@ -106,14 +111,17 @@ struct Trainer::State {
     progress.best_value = stopper.best();
     progress.best_epoch = stopper.best_epoch();
     progress.bad_epochs = stopper.bad_epochs();
-    save_checkpoint(file("checkpoint.safetensors").string(), *model, *optimizer, ema.get(), progress);
+    progress.config_yaml = resume_identity;
+    save_checkpoint(file("checkpoint.safetensors").string(), *model, *optimizer, ema.get(),
+                    progress);
   }
 
   void restore_state() {
-    progress = load_checkpoint(file("checkpoint.safetensors").string(), *model, *optimizer, ema.get());
-    FOVEA_CHECK(progress.config_yaml == config_yaml,
-                "--resume {}: the configuration differs from the one the checkpoint was made with; "
-                "resume with the config.yaml in that folder",
+    progress =
+        load_checkpoint(file("checkpoint.safetensors").string(), *model, *optimizer, ema.get());
+    FOVEA_CHECK(progress.config_yaml == resume_identity,
+                "--resume {}: the configuration differs from the one the checkpoint was made "
+                "with; resume with the config.yaml in that folder and no --set",
                 out_dir);
     default_generator().set_state(progress.rng);
     schedule->load_state(progress.schedule_state);
@@ -176,8 +184,8 @@ struct Trainer::State {
       mul(loss, scaler.scale() / static_cast<double>(accumulate)).backward();
       const int64_t b = labels.size(0);
       progress.epoch_loss_sum += loss_value * static_cast<double>(b);
-      progress.epoch_correct += static_cast<int64_t>(
-          sum(eq(argmax(logits.detach(), 1), labels)).item());
+      progress.epoch_correct +=
+          static_cast<int64_t>(sum(eq(argmax(logits.detach(), 1), labels)).item());
       progress.epoch_samples += b;
       progress.batch = batch->batch + 1;
       if (++micro % accumulate == 0 || progress.batch == batches) {
@@ -195,9 +203,9 @@ struct Trainer::State {
         }
       }
       if (bar) {
-        bar->update(progress.batch,
-                    {{"loss", progress.epoch_loss_sum / static_cast<double>(progress.epoch_samples)},
-                     {"lr", schedule->lr(progress.global_step)}});
+        bar->update(progress.batch, {{"loss", progress.epoch_loss_sum /
+                                                  static_cast<double>(progress.epoch_samples)},
+                                     {"lr", schedule->lr(progress.global_step)}});
       }
     }
     if (bar) bar->finish();
@@ -217,8 +225,8 @@ struct Trainer::State {
     EpochRecord record;
     record.epoch = progress.epoch + 1;
     record.train_loss = progress.epoch_loss_sum / std::max<double>(1.0, progress.epoch_samples);
-    record.train_acc = static_cast<double>(progress.epoch_correct) /
-                       std::max<double>(1.0, progress.epoch_samples);
+    record.train_acc =
+        static_cast<double>(progress.epoch_correct) / std::max<double>(1.0, progress.epoch_samples);
     record.val_loss = val.result.loss;
     const ClassificationMetrics& m = *val.result.classification;
     record.val_acc = m.accuracy;
@@ -306,18 +314,23 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   s.out_dir = output_dir_for(s.config);
   fs::create_directories(s.out_dir);
   s.config_yaml = to_yaml(s.config);
+  TrainConfig placeless = s.config;
+  placeless.output.dir.clear();
+  s.resume_identity = to_yaml(placeless);
   s.device = s.config.training.device == "auto"
                  ? (cuda_available() ? Device::cuda(0) : Device::cpu())
                  : Device::parse(s.config.training.device);
   s.precision = precision_of(s.config.training.amp);
   s.scaler = LossScaler(s.config.training.amp == "fp16");
-  s.stopper = EarlyStopper(s.config.training.early_stopping.mode, s.config.training.early_stopping.patience);
+  s.stopper = EarlyStopper(s.config.training.early_stopping.mode,
+                           s.config.training.early_stopping.patience);
   manual_seed(s.config.training.seed);
 
   const ModelInfo& info = model_info(s.config.model.name);
   s.data = prepare_data(s.config, info.default_img_size, s.out_dir);
-  ModelConfig model_config{.num_classes = s.config.model.num_classes > 0 ? s.config.model.num_classes
-                                                                         : s.data.num_classes(),
+  ModelConfig model_config{.num_classes = s.config.model.num_classes > 0
+                                              ? s.config.model.num_classes
+                                              : s.data.num_classes(),
                            .in_chans = s.data.in_chans,
                            .img_size = s.data.img_size,
                            .drop_rate = s.config.model.drop_rate,
@@ -332,7 +345,8 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
       (s.data.train_loader->batches_per_epoch() + s.config.training.accumulation_steps - 1) /
       s.config.training.accumulation_steps;
   s.schedule = std::make_unique<LrSchedule>(s.config.training, steps_per_epoch);
-  if (s.config.training.ema) s.ema = std::make_unique<ModelEma>(*s.model, s.config.training.ema_decay);
+  if (s.config.training.ema)
+    s.ema = std::make_unique<ModelEma>(*s.model, s.config.training.ema_decay);
   s.criterion = std::make_unique<Criterion>(s.config.training, s.data.train->class_counts());
 
   if (options.resume) {
@@ -355,9 +369,10 @@ RunSummary Trainer::run() {
   while (s.progress.epoch < s.config.training.epochs && !stopped_early) {
     if (!s.train_epoch()) {
       s.interrupted = true;
-      std::cerr << fmt::format("\nstopped by signal {}: checkpoint saved in {}; continue with "
-                               "`fovea train --resume {}`\n",
-                               g_stop_signal.load(), s.out_dir, s.out_dir);
+      std::cerr << fmt::format(
+          "\nstopped by signal {}: checkpoint saved in {}; continue with "
+          "`fovea train --resume {}`\n",
+          g_stop_signal.load(), s.out_dir, s.out_dir);
       RunSummary partial;
       partial.config_name = s.config.output.run_name;
       partial.model_name = s.config.model.name;
@@ -367,18 +382,24 @@ RunSummary Trainer::run() {
     }
     stopped_early = s.finish_epoch();
     if (stopped_early && !s.options.quiet) {
-      std::cerr << fmt::format("early stopping: {} has not improved for {} epochs (best {:.4f} at "
-                               "epoch {})\n",
-                               s.config.training.early_stopping.monitor,
-                               s.config.training.early_stopping.patience, s.stopper.best(),
-                               s.stopper.best_epoch());
+      std::cerr << fmt::format(
+          "early stopping: {} has not improved for {} epochs (best {:.4f} at "
+          "epoch {})\n",
+          s.config.training.early_stopping.monitor, s.config.training.early_stopping.patience,
+          s.stopper.best(), s.stopper.best_epoch());
     }
   }
   return s.final_report(seconds_since(start), stopped_early);
 }
 
-bool Trainer::interrupted() const { return state_->interrupted; }
-Model& Trainer::model() { return *state_->model; }
-const std::string& Trainer::output_dir() const { return state_->out_dir; }
+bool Trainer::interrupted() const {
+  return state_->interrupted;
+}
+Model& Trainer::model() {
+  return *state_->model;
+}
+const std::string& Trainer::output_dir() const {
+  return state_->out_dir;
+}
 
 }  // namespace fovea::train
