@@ -4,6 +4,10 @@
 FOVEA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FOVEA_BUILD="${FOVEA_BUILD:-$FOVEA_ROOT/build}"
 
+# OpenMP threads sleep at barriers instead of spinning, for the test executables too (the
+# fovea command sets this itself; tools/main.cpp says why).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+
 # Debian packages the product, its tests and its benchmarks need.
 FOVEA_PACKAGES=(
   cmake g++ make pkg-config
