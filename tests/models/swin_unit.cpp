@@ -21,32 +21,14 @@ void expect_error_containing(const std::function<void()>& f, const std::string& 
   }
 }
 
-// Creating a Swin-T costs about a second of random draws, so the tests share models.
-Model& default_model() {
-  static const ModelPtr model = [] {
-    manual_seed(0);
-    return create_model(kName);
-  }();
-  return *model;
-}
+// Creating a Swin-T costs about a second of random draws, and ctest runs every test in a
+// process of its own, so each test below builds one model and checks all it can on it.
 
-// At 64 the stage grids are 16, 8, 4, 2: stages 0-1 pad to whole 7-windows (21, 14), and
-// timm clamps the windows of stages 2-3 to their grids, shrinking their bias tables.
-Model& model_at_64() {
-  static const ModelPtr model = [] {
-    manual_seed(0);
-    return create_model(kName, {.num_classes = 0, .img_size = 64, .drop_path_rate = 0.2});
-  }();
-  return *model;
-}
-
-TEST(Swin, ParameterCountsMatchTimm) {
-  EXPECT_EQ(default_model().num_parameters(), 28'288'354);
-  EXPECT_EQ(model_at_64().num_parameters(), 27'503'034);  // timm 0.9.16, num_classes=0
-}
-
-TEST(Swin, StateDictHasTimmNames) {
-  const TensorMap state = default_model().state_dict();
+TEST(Swin, DefaultModelHasTimmCountsNamesAndInit) {
+  manual_seed(0);
+  ModelPtr model = create_model(kName);
+  EXPECT_EQ(model->num_parameters(), 28'288'354);
+  const TensorMap state = model->state_dict();
   EXPECT_EQ(state.size(), 173u);  // len(timm.create_model(...).state_dict())
   const std::map<std::string, Shape> spots = {
       {"patch_embed.proj.weight", {96, 4, 4, 3}},
@@ -68,19 +50,8 @@ TEST(Swin, StateDictHasTimmNames) {
     EXPECT_EQ(key.find("attn_mask"), std::string::npos) << key;
     EXPECT_NE(key.rfind("layers.0.downsample", 0), 0u) << key;  // stage 0 does not merge
   }
-  // The clamped windows at 64: 4x4 (7x7 offsets) in stage 2, 2x2 (3x3) in stage 3.
-  const TensorMap small = model_at_64().state_dict();
-  EXPECT_EQ(small.at("layers.1.blocks.1.attn.relative_position_bias_table").shape(),
-            (Shape{169, 6}));
-  EXPECT_EQ(small.at("layers.2.blocks.0.attn.relative_position_bias_table").shape(),
-            (Shape{49, 12}));
-  EXPECT_EQ(small.at("layers.3.blocks.1.attn.relative_position_bias_table").shape(),
-            (Shape{9, 24}));
-  EXPECT_FALSE(small.count("head.fc.weight"));
-}
-
-TEST(Swin, InitialisesAsTimm) {
-  const TensorMap state = default_model().state_dict();
+  // timm's init: trunc_normal(std 0.02) for linear weights and the bias tables, zero
+  // biases, LayerNorms at one and zero.
   auto std_of = [&](const char* key) {
     return std::sqrt(var(state.at(key).to(DType::f64), {}).item());
   };
@@ -91,37 +62,28 @@ TEST(Swin, InitialisesAsTimm) {
   EXPECT_EQ(state.at("layers.2.blocks.0.norm1.weight").to_vector<float>()[0], 1.f);
 }
 
-TEST(Swin, ImageSizesAndChannels) {
-  Model& model = model_at_64();
-  model.eval();
-  EXPECT_EQ(model.forward(randn({1, 64, 64, 3})).shape(), (Shape{1, 768}));  // no classifier
-  EXPECT_EQ(model.forward_features(randn({1, 64, 64, 3})).shape(), (Shape{1, 2, 2, 768}));
-  expect_error_containing([&] { model.forward(randn({1, 96, 96, 3})); }, "img_size 64");
-  // 96: stage grids 24, 12, 6, 3: stages 0-1 pad, stages 2-3 clamp the window to 6 and 3.
-  // One channel, as for Fashion-MNIST.
+TEST(Swin, At64PadsAndClampsWindowsAsTimm) {
+  // Stage grids 16, 8, 4, 2: stages 0-1 pad to whole 7-windows (21, 14); timm clamps the
+  // windows of stages 2-3 to their grids, shrinking their bias tables.
   manual_seed(0);
-  ModelPtr gray = create_model(kName, {.num_classes = 5, .in_chans = 1, .img_size = 96});
-  EXPECT_EQ(gray->num_parameters(), 27'509'759);  // timm 0.9.16
-  gray->eval();
-  EXPECT_EQ(gray->forward(randn({1, 96, 96, 1})).shape(), (Shape{1, 5}));
-  // 80: a 5x5 grid before stage 3, which patch merging cannot halve (nothing is built).
-  expect_error_containing([&] { create_model(kName, {.img_size = 80}); }, "multiple of 32");
-}
+  ModelPtr model = create_model(kName, {.num_classes = 0, .img_size = 64});
+  EXPECT_EQ(model->num_parameters(), 27'503'034);  // timm 0.9.16, num_classes=0
+  const TensorMap state = model->state_dict();
+  EXPECT_EQ(state.at("layers.1.blocks.1.attn.relative_position_bias_table").shape(),
+            (Shape{169, 6}));
+  EXPECT_EQ(state.at("layers.2.blocks.0.attn.relative_position_bias_table").shape(),
+            (Shape{49, 12}));
+  EXPECT_EQ(state.at("layers.3.blocks.1.attn.relative_position_bias_table").shape(),
+            (Shape{9, 24}));
+  EXPECT_FALSE(state.count("head.fc.weight"));
 
-TEST(Swin, DropPathRisesLinearlyOverTheBlocks) {
-  std::map<std::string, double> rates;
-  for (const auto& [name, module] : model_at_64().named_modules()) {
-    if (auto* drop = dynamic_cast<DropPath*>(module)) rates[name] = drop->p;
-  }
-  EXPECT_DOUBLE_EQ(rates.at("layers.0.blocks.0.drop_path1"), 0.0);
-  EXPECT_DOUBLE_EQ(rates.at("layers.1.blocks.1.drop_path2"), 0.2 * 3 / 11);
-  EXPECT_DOUBLE_EQ(rates.at("layers.3.blocks.1.drop_path1"), 0.2);
-}
+  model->eval();
+  const Tensor x = randn({2, 64, 64, 3});
+  EXPECT_EQ(model->forward(x).shape(), (Shape{2, 768}));  // no classifier: pooled features
+  EXPECT_EQ(model->forward_features(x).shape(), (Shape{2, 2, 2, 768}));
+  expect_error_containing([&] { model->forward(randn({1, 96, 96, 3})); }, "img_size 64");
 
-TEST(Swin, AttentionMapsOfEveryBlock) {
-  Model& model = model_at_64();
-  model.eval();
-  const std::vector<Tensor> maps = model.attention_maps(randn({2, 64, 64, 3}));
+  const std::vector<Tensor> maps = model->attention_maps(x);
   ASSERT_EQ(maps.size(), 12u);
   EXPECT_EQ(maps[0].shape(), (Shape{18, 3, 49, 49}));  // 21x21 padded grid: 9 windows each
   EXPECT_EQ(maps[2].shape(), (Shape{8, 6, 49, 49}));   // 14x14: 4 windows each
@@ -130,20 +92,40 @@ TEST(Swin, AttentionMapsOfEveryBlock) {
   EXPECT_TRUE(testing::all_close(sum(maps[1], {-1}), ones({18, 3, 49}), 1e-5, 0));
 }
 
-TEST(Swin, GradientCheckpointingGivesTheSameGradients) {
-  Model& model = model_at_64();
-  model.train();  // drop path on: the replay must draw the same masks
+TEST(Swin, OneChannelAt96AndSizesPatchMergingCannotHalve) {
+  // 96: stage grids 24, 12, 6, 3: stages 0-1 pad, stages 2-3 clamp the window to 6 and 3.
+  // One channel, as for Fashion-MNIST.
+  manual_seed(0);
+  ModelPtr gray = create_model(kName, {.num_classes = 5, .in_chans = 1, .img_size = 96});
+  EXPECT_EQ(gray->num_parameters(), 27'509'759);  // timm 0.9.16
+  gray->eval();
+  EXPECT_EQ(gray->forward(randn({1, 96, 96, 1})).shape(), (Shape{1, 5}));
+  // 80: a 5x5 grid before stage 3 (checked before anything is built).
+  expect_error_containing([&] { create_model(kName, {.img_size = 80}); }, "multiple of 32");
+}
+
+TEST(Swin, DropPathScheduleAndGradientCheckpointing) {
+  manual_seed(0);
+  ModelPtr model = create_model(kName, {.num_classes = 4, .img_size = 64, .drop_path_rate = 0.2});
+  std::map<std::string, double> rates;  // timm: linspace(0, rate, 12) over the blocks
+  for (const auto& [name, module] : model->named_modules()) {
+    if (auto* drop = dynamic_cast<DropPath*>(module)) rates[name] = drop->p;
+  }
+  EXPECT_DOUBLE_EQ(rates.at("layers.0.blocks.0.drop_path1"), 0.0);
+  EXPECT_DOUBLE_EQ(rates.at("layers.1.blocks.1.drop_path2"), 0.2 * 3 / 11);
+  EXPECT_DOUBLE_EQ(rates.at("layers.3.blocks.1.drop_path1"), 0.2);
+
+  // In training mode, so that the recomputation must replay the same drop-path masks.
   auto gradients = [&](bool checkpointing) {
-    model.zero_grad();
-    model.set_grad_checkpointing(checkpointing);
+    model->zero_grad();
+    model->set_grad_checkpointing(checkpointing);
     manual_seed(1);
-    sum(square(model.forward(randn({2, 64, 64, 3})))).backward();
+    sum(square(model->forward(randn({2, 64, 64, 3})))).backward();
     TensorMap grads;
-    for (const auto& [name, p] : model.named_parameters()) grads[name] = p.grad().clone();
+    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().clone();
     return grads;
   };
   const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  model.set_grad_checkpointing(false);
   for (const auto& [name, grad] : plain) {
     EXPECT_TRUE(testing::all_close(checkpointed.at(name), grad, 0, 0)) << name;
   }

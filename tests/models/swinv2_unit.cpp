@@ -11,33 +11,14 @@ namespace {
 
 constexpr const char* kName = "swinv2_tiny_window8_256";
 
-// Creating a Swin-T costs about a second of random draws, so the tests share models.
-Model& default_model() {
-  static const ModelPtr model = [] {
-    manual_seed(0);
-    return create_model(kName);
-  }();
-  return *model;
-}
+// Creating a Swin-T costs about a second of random draws, and ctest runs every test in a
+// process of its own, so each test below builds one model and checks all it can on it.
 
-// At 64 the stage grids are 16, 8, 4, 2: stage 0 shifts its four 8x8 windows, the later
-// stages fit in one window each (8, 4, 2), which timm neither pads nor shifts.
-Model& model_at_64() {
-  static const ModelPtr model = [] {
-    manual_seed(0);
-    return create_model(kName, {.num_classes = 0, .img_size = 64, .drop_path_rate = 0.2});
-  }();
-  return *model;
-}
-
-TEST(SwinV2, ParameterCountsMatchTimm) {
-  EXPECT_EQ(default_model().num_parameters(), 28'347'154);
-  // The continuous position bias has no table per window: every size has the same count.
-  EXPECT_EQ(model_at_64().num_parameters(), 27'578'154);  // timm 0.9.16, num_classes=0
-}
-
-TEST(SwinV2, StateDictHasTimmNames) {
-  const TensorMap state = default_model().state_dict();
+TEST(SwinV2, DefaultModelHasTimmCountsNamesAndInit) {
+  manual_seed(0);
+  ModelPtr model = create_model(kName);
+  EXPECT_EQ(model->num_parameters(), 28'347'154);
+  const TensorMap state = model->state_dict();
   EXPECT_EQ(state.size(), 221u);  // len(timm.create_model(...).state_dict())
   const std::map<std::string, Shape> spots = {
       {"patch_embed.proj.weight", {96, 4, 4, 3}},
@@ -60,10 +41,8 @@ TEST(SwinV2, StateDictHasTimmNames) {
         "layers.0.blocks.0.attn.cpb_mlp.2.bias", "layers.0.blocks.0.attn.relative_coords_table",
         "layers.0.blocks.0.attn.relative_position_index", "layers.0.blocks.1.attn_mask"})
     EXPECT_FALSE(state.count(absent)) << absent;
-}
-
-TEST(SwinV2, PostNormsStartAtZeroSoBlocksStartAsIdentity) {
-  const TensorMap state = default_model().state_dict();
+  // timm's init: the residual post-norms at zero, the temperature at 10, zero q/v biases,
+  // trunc_normal(std 0.02) linear weights (the cpb MLP's too).
   EXPECT_EQ(max(abs(state.at("layers.1.blocks.0.norm1.weight"))).item(), 0.0);
   EXPECT_EQ(max(abs(state.at("layers.1.blocks.0.norm2.bias"))).item(), 0.0);
   EXPECT_EQ(state.at("layers.1.downsample.norm.weight").to_vector<float>()[0], 1.f);
@@ -72,23 +51,38 @@ TEST(SwinV2, PostNormsStartAtZeroSoBlocksStartAsIdentity) {
   EXPECT_EQ(max(abs(state.at("layers.0.blocks.0.attn.q_bias"))).item(), 0.0);
   EXPECT_NEAR(std::sqrt(var(state.at("layers.0.blocks.0.attn.cpb_mlp.0.weight"), {}).item()), 0.02,
               0.003);
+}
+
+TEST(SwinV2, At64BlocksStartAsIdentitiesMapsCoverEveryBlockAnd96DoesNotFit) {
+  // Stage grids 16, 8, 4, 2: stage 0 shifts its four 8x8 windows; the later stages fit in
+  // one window each (8, 4, 2), which timm neither pads nor shifts.
+  manual_seed(0);
+  ModelPtr model = create_model(kName, {.num_classes = 0, .img_size = 64});
+  // The continuous position bias has no table per window: every size has the same count.
+  EXPECT_EQ(model->num_parameters(), 27'578'154);  // timm 0.9.16, num_classes=0
+  model->eval();
+
   // Post-norms at zero make every block the identity, so a fresh model's features are the
   // patch embedding, merged three times and normalised. (With pre-norms at zero a block
   // would still add its attention's and MLP's biases.)
-  Model& model = model_at_64();
-  model.eval();
   std::map<std::string, Module*> modules;
-  for (const auto& [name, module] : model.named_modules()) modules[name] = module;
-  NoGradGuard no_grad;
+  for (const auto& [name, module] : model->named_modules()) modules[name] = module;
   const Tensor x = randn({1, 64, 64, 3});
-  Tensor expected = (*modules.at("patch_embed"))(x);
-  for (const char* merge : {"layers.1.downsample", "layers.2.downsample", "layers.3.downsample"})
-    expected = (*modules.at(merge))(expected);
-  expected = (*modules.at("norm"))(expected);
-  EXPECT_TRUE(testing::all_close(model.forward_features(x), expected, 1e-5, 1e-5));
-}
+  {
+    NoGradGuard no_grad;
+    Tensor expected = (*modules.at("patch_embed"))(x);
+    for (const char* merge : {"layers.1.downsample", "layers.2.downsample", "layers.3.downsample"})
+      expected = (*modules.at(merge))(expected);
+    expected = (*modules.at("norm"))(expected);
+    EXPECT_TRUE(testing::all_close(model->forward_features(x), expected, 1e-5, 1e-5));
+  }
 
-TEST(SwinV2, ImageSizesFollowTimm) {
+  const std::vector<Tensor> maps = model->attention_maps(x);
+  ASSERT_EQ(maps.size(), 12u);
+  EXPECT_EQ(maps[1].shape(), (Shape{4, 3, 64, 64}));  // 16x16 grid, four 8x8 windows
+  EXPECT_EQ(maps[3].shape(), (Shape{1, 6, 64, 64}));
+  EXPECT_EQ(maps[11].shape(), (Shape{1, 24, 4, 4}));
+
   // 96: the 12x12 grid of stage 1 is neither a multiple of 8 nor within one window; timm's
   // Swin V2 does not pad, and neither does fovea.
   try {
@@ -100,30 +94,20 @@ TEST(SwinV2, ImageSizesFollowTimm) {
   }
 }
 
-TEST(SwinV2, AttentionMapsOfEveryBlock) {
-  Model& model = model_at_64();
-  model.eval();
-  const std::vector<Tensor> maps = model.attention_maps(randn({1, 64, 64, 3}));
-  ASSERT_EQ(maps.size(), 12u);
-  EXPECT_EQ(maps[1].shape(), (Shape{4, 3, 64, 64}));  // 16x16 grid, four 8x8 windows
-  EXPECT_EQ(maps[3].shape(), (Shape{1, 6, 64, 64}));
-  EXPECT_EQ(maps[11].shape(), (Shape{1, 24, 4, 4}));
-}
-
 TEST(SwinV2, GradientCheckpointingGivesTheSameGradients) {
-  Model& model = model_at_64();
-  model.train();  // drop path on: the replay must draw the same masks
+  manual_seed(0);
+  ModelPtr model = create_model(kName, {.num_classes = 4, .img_size = 64, .drop_path_rate = 0.3});
+  // In training mode, so that the recomputation must replay the same drop-path masks.
   auto gradients = [&](bool checkpointing) {
-    model.zero_grad();
-    model.set_grad_checkpointing(checkpointing);
+    model->zero_grad();
+    model->set_grad_checkpointing(checkpointing);
     manual_seed(1);
-    sum(square(model.forward(randn({2, 64, 64, 3})))).backward();
+    sum(square(model->forward(randn({2, 64, 64, 3})))).backward();
     TensorMap grads;
-    for (const auto& [name, p] : model.named_parameters()) grads[name] = p.grad().clone();
+    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().clone();
     return grads;
   };
   const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  model.set_grad_checkpointing(false);
   for (const auto& [name, grad] : plain) {
     EXPECT_TRUE(testing::all_close(checkpointed.at(name), grad, 0, 0)) << name;
   }
