@@ -14,5 +14,7 @@ std::vector<ModelInfo> efficientnet_models();
 std::vector<ModelInfo> mobilenet_models();
 std::vector<ModelInfo> vit_models();     // vit_base/large_patch16_224, raddino
 std::vector<ModelInfo> coatnet_models();  // coatnet_0_rw_224
+std::vector<ModelInfo> swin_models();    // swin_tiny_patch4_window7_224
+std::vector<ModelInfo> swinv2_models();  // swinv2_tiny_window8_256
 
 }  // namespace fovea

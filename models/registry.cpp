@@ -23,7 +23,8 @@ const std::vector<ModelInfo>& model_registry() {
     std::vector<ModelInfo> all;
     for (std::vector<ModelInfo> family :
          {simple_models(), resnet_models(), densenet_models(), efficientnet_models(),
-          mobilenet_models(), vit_models(), coatnet_models()}) {
+          mobilenet_models(), regnet_models(), convnext_models(), vit_models(),
+          swin_models(), swinv2_models(), coatnet_models()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     return all;
