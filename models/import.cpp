@@ -23,6 +23,8 @@ TensorMap import_state_dict(const TensorMap& pytorch_state, const std::string& m
     // Conv weights are the only 4-D tensors in these networks: OIHW -> OHWI.
     out[name] = tensor.dim() == 4 ? tensor.permute({0, 2, 3, 1}).contiguous() : tensor;
   }
+  if (source == WeightSource::torchvision && info.torchvision_convert)
+    info.torchvision_convert(out);
   return out;
 }
 

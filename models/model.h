@@ -55,6 +55,10 @@ using ModelPtr = std::shared_ptr<Model>;
 // Renames one torchvision state_dict key to fovea's (timm's) name for the same tensor;
 // an empty result drops the key (a buffer fovea computes itself, say).
 using KeyMap = std::function<std::string(const std::string& torchvision_key)>;
+// Rewrites tensors that torchvision lays out differently from timm, on the state already
+// renamed by the KeyMap (torchvision's Swin V2 keeps one qkv bias where timm has q_bias
+// and v_bias, say).
+using StateConvert = std::function<void(TensorMap& state)>;
 
 struct ModelInfo {
   std::string name{};    // timm's name: "resnet50", "swin_tiny_patch4_window7_224"
@@ -62,8 +66,9 @@ struct ModelInfo {
   int64_t default_img_size = 224;
   int64_t smoke_img_size = 64;  // a small input the model accepts, for quick tests
   std::function<ModelPtr(const ModelConfig&)> create{};
-  std::string torchvision_name{};  // "resnet50", "swin_t", ...; empty when torchvision lacks it
-  KeyMap torchvision_keys{};       // needed when torchvision's names differ from timm's
+  std::string torchvision_name{};      // "resnet50", "swin_t", ...; empty when torchvision lacks it
+  KeyMap torchvision_keys{};           // needed when torchvision's names differ from timm's
+  StateConvert torchvision_convert{};  // needed when a tensor's layout differs as well
 };
 
 // Every model fovea has, in the order `fovea models` lists them.
