@@ -47,7 +47,7 @@ std::vector<Tensor> Model::attention_maps(const Tensor&) {
 const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = [] {
     std::vector<ModelInfo> all;
-    for (std::vector<ModelInfo> family : {simple_models(), regnet_models()}) {
+    for (std::vector<ModelInfo> family : {simple_models(), regnet_models(), convnext_models()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     return all;
