@@ -275,7 +275,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   FOVEA_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(),
               "pad: [{}] pads {} dims but the input of shape {} has {}", fmt::join(pads, ", "),
               pads.size() / 2, shape_str(x.shape()), x.dim());
-  check_cpu("pad", {&x});
+  // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
+  if (!on_cuda("pad", {&x})) check_cpu("pad", {&x});
   Shape out_shape = x.shape();
   for (size_t pair = 0; pair < pads.size() / 2; ++pair) {
     const int64_t d = x.dim() - 1 - static_cast<int64_t>(pair);
@@ -307,7 +308,8 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
   }
   FOVEA_CHECK(shifts.size() == dims.size(), "roll: {} shifts [{}] given for {} dims [{}]",
               shifts.size(), fmt::join(shifts, ", "), dims.size(), fmt::join(dims, ", "));
-  check_cpu("roll", {&x});
+  // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
+  if (!on_cuda("roll", {&x})) check_cpu("roll", {&x});
   // A dim named twice rolls by the sum of its shifts.
   std::map<int64_t, int64_t> total_shift;
   for (size_t i = 0; i < dims.size(); ++i)
