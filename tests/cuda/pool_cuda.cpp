@@ -3,6 +3,8 @@
 // make ceil_mode and padding matter.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/cuda/inputs.h"
 #include "tests/support/cuda_testing.h"
 
@@ -110,6 +112,57 @@ TEST(CudaShape, PadAndRoll) {
           return roll(in[0], {3, -2}, {1, 2});
         },
         {x}, dtype, "roll (Swin's cyclic shift)"));
+  }
+}
+
+TEST(CudaShape, CatAndStack) {
+  FOVEA_REQUIRE_GPU();
+  const Tensor a = uniform_input({2, 7, 5, 13}, 7), b = uniform_input({2, 7, 5, 3}, 8);
+  const Tensor c = uniform_input({2, 7, 5, 13}, 9);
+  for (DType dtype : kCudaDtypes) {
+    EXPECT_TRUE(cuda_matches_cpu(
+        [](const TensorList& in) {
+          return cat({in[0], in[1]}, 3);
+        },
+        {a, b}, dtype, "cat along channels"));
+    EXPECT_TRUE(cuda_matches_cpu(
+        [](const TensorList& in) {
+          return cat({in[0], in[1].transpose(1, 2).contiguous().transpose(1, 2)}, 0);
+        },
+        {a, c}, dtype, "cat along batch"));
+    EXPECT_TRUE(cuda_matches_cpu(
+        [](const TensorList& in) {
+          return stack({in[0], in[1]}, 2);
+        },
+        {a, c}, dtype, "stack"));
+  }
+}
+
+TEST(CudaShape, IndexSelectEmbeddingGather) {
+  FOVEA_REQUIRE_GPU();
+  const Tensor table = uniform_input({169, 3}, 10);
+  const Tensor x = uniform_input({4, 13, 6}, 11);
+  // Repeated indices, so the backward adds several gradients into one row.
+  const Tensor rows = from_blob(std::vector<int64_t>{5, 0, 168, 5, 5, 42, 0}.data(), {7},
+                                DType::i64, {.dtype = DType::i64});
+  const Tensor columns = from_blob(std::vector<int64_t>{12, 0, 5, 5, 3}.data(), {5}, DType::i64,
+                                   {.dtype = DType::i64});
+  std::vector<int64_t> gather_data;
+  for (int64_t i = 0; i < 4 * 9 * 6; ++i) gather_data.push_back((i * 7 + i / 5) % 13);
+  const Tensor gather_index =
+      from_blob(gather_data.data(), {4, 9, 6}, DType::i64, {.dtype = DType::i64});
+  for (DType dtype : kCudaDtypes) {
+    EXPECT_TRUE(cuda_matches_cpu([](const TensorList& in) { return index_select(in[0], 0, in[1]); },
+                                 {table, rows}, dtype, "index_select rows"));
+    EXPECT_TRUE(cuda_matches_cpu([](const TensorList& in) { return index_select(in[0], 1, in[1]); },
+                                 {x, columns}, dtype, "index_select middle dim"));
+    EXPECT_TRUE(cuda_matches_cpu(
+        [](const TensorList& in) {
+          return embedding(in[0], in[1].view({7, 1}));
+        },
+        {table, rows}, dtype, "embedding"));
+    EXPECT_TRUE(cuda_matches_cpu([](const TensorList& in) { return gather(in[0], 1, in[1]); },
+                                 {x, gather_index}, dtype, "gather"));
   }
 }
 
