@@ -5,6 +5,7 @@
 // the backwards that add are templated on float and double. Every index has been
 // range-checked by the op before a kernel sees it.
 #include <cstdint>
+#include <vector>
 
 #include "kernels/loop.h"
 
@@ -80,6 +81,17 @@ struct InterpolateShape {
 };
 
 // out = interpolate(x); both contiguous NHWC. T: float, double.
+// The per-axis taps of interpolate along one axis: output o reads source indices
+// index[o * count + k] with weights weight[o * count + k], rounded exactly as the kernels
+// below take them (`backward` picks interpolate_backward's rounding). For the CUDA kernels.
+struct InterpolateTaps {
+  int count = 1;
+  std::vector<int64_t> index;
+  std::vector<float> weight;
+};
+InterpolateTaps interpolate_taps(int64_t in, int64_t out, InterpolateMode mode,
+                                 bool align_corners, double scale_factor, bool backward);
+
 template <typename T>
 void interpolate(const T* x, T* out, const InterpolateShape& shape);
 

@@ -11,6 +11,10 @@
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/elementwise.h"
+#endif
+
 namespace fovea {
 
 using kernels::BinaryOp;
@@ -24,6 +28,9 @@ namespace {
 
 // out = a op b, where out already has the broadcast shape and a, b have out's dtype.
 void binary_into(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b, const char* name) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(name, {&out, &a, &b})) return binary_cuda(op, out, a, b, name);
+#endif
   check_cpu(name, {&out, &a, &b});
   const DType compute = cpu_compute_dtype(out.dtype());
   if (compute != out.dtype()) {
@@ -48,6 +55,9 @@ Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, const char* nam
 
 Tensor unary_raw(UnaryOp op, UnaryParams params, const Tensor& x) {
   const char* name = kernels::unary_op_name(op);
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(name, {&x})) return unary_cuda(op, params, x);
+#endif
   check_cpu(name, {&x});
   const DType compute = cpu_compute_dtype(x.dtype());
   if (compute != x.dtype()) return unary_raw(op, params, x.to(compute)).to(x.dtype());
@@ -62,6 +72,9 @@ Tensor unary_raw(UnaryOp op, UnaryParams params, const Tensor& x) {
 
 Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, const Tensor& x) {
   const char* name = kernels::unary_op_name(op);
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(name, {&grad_y, &x})) return unary_backward_cuda(op, params, grad_y, x);
+#endif
   const DType compute = cpu_compute_dtype(x.dtype());
   if (compute != x.dtype()) {
     return unary_backward_raw(op, params, grad_y.to(compute), x.to(compute)).to(x.dtype());
@@ -77,6 +90,13 @@ Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, 
 }
 
 Tensor compare_raw(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(name, {&a_in, &b_in})) {
+    NoGradGuard no_grad;
+    const DType common = promote_types(a_in.dtype(), b_in.dtype());
+    return compare_cuda(op, a_in.to(common), b_in.to(common), name);
+  }
+#endif
   check_cpu(name, {&a_in, &b_in});
   const DType dtype = cpu_compute_dtype(promote_types(a_in.dtype(), b_in.dtype()));
   NoGradGuard no_grad;
@@ -280,13 +300,21 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
   FOVEA_CHECK(cond.dtype() == DType::boolean, "where: condition must be bool, got {} of shape {}",
               dtype_name(cond.dtype()), shape_str(cond.shape()));
-  check_cpu("where", {&cond, &a_in, &b_in});
+#ifdef FOVEA_HAS_CUDA
+  const bool cuda = on_cuda("where", {&cond, &a_in, &b_in});
+#else
+  const bool cuda = false;
+#endif
+  if (!cuda) check_cpu("where", {&cond, &a_in, &b_in});
   const DType dtype = promote_types(a_in.dtype(), b_in.dtype());
   const Tensor a = a_in.to(dtype), b = b_in.to(dtype);
   const Shape shape =
       broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   Tensor out = make_tensor(shape, dtype, a.device());
-  {
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) where_cuda(out, cond, a, b);
+#endif
+  if (!cuda) {
     NoGradGuard no_grad;
     const DType compute = cpu_compute_dtype(dtype);
     const Tensor ac = a.to(compute), bc = b.to(compute);

@@ -5,6 +5,10 @@
 #include "engine/autograd.h"
 #include "kernels/random.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/random.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -59,6 +63,12 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   FOVEA_CHECK(step != 0.0, "arange: step must be non-zero");
   const double span = (end - start) / step;
   const int64_t n = span > 0 ? static_cast<int64_t>(std::ceil(span)) : 0;
+#ifdef FOVEA_HAS_CUDA
+  if (options.device.is_cuda()) {  // the same f64 values, cast on the device
+    NoGradGuard no_grad;
+    return finish(arange_cuda(n, start, step, options.device).to(options.dtype), options);
+  }
+#endif
   std::vector<double> values(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) values[i] = start + static_cast<double>(i) * step;
   Tensor host = make_tensor({n}, DType::f64, Device::cpu());
@@ -74,6 +84,12 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   Generator& gen = generator ? *generator : default_generator();
   const int64_t n = shape_numel(shape);
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
+#ifdef FOVEA_HAS_CUDA
+  if (options.device.is_cuda()) {
+    NoGradGuard no_grad;
+    return finish(uniform_cuda(shape, state, options.device).to(options.dtype), options);
+  }
+#endif
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
   kernels::cpu::fill_uniform(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
@@ -84,6 +100,12 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t n = shape_numel(shape);
   const int64_t pairs = (n + 1) / 2;
   const RngState state = gen.reserve(static_cast<uint64_t>(2 * pairs));
+#ifdef FOVEA_HAS_CUDA
+  if (options.device.is_cuda()) {
+    NoGradGuard no_grad;
+    return finish(normal_cuda(shape, state, options.device).to(options.dtype), options);
+  }
+#endif
   Tensor host = make_tensor(shape, DType::f32, Device::cpu());
   kernels::cpu::fill_normal(host.data<float>(), n, state.seed, state.offset);
   return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);

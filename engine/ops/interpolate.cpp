@@ -6,6 +6,10 @@
 
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
+
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/interpolate.h"
+#endif
 #include "kernels/shape.h"
 
 namespace fovea {
@@ -67,6 +71,9 @@ InterpolateShape plan(const Tensor& x, const InterpolateOptions& options) {
 // Records nothing; 16-bit floats compute in f32.
 Tensor interpolate_raw(const Tensor& x_in, const InterpolateShape& s) {
   NoGradGuard no_grad;
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda("interpolate", {&x_in})) return interpolate_cuda(x_in, s);
+#endif
   const DType compute = cpu_compute_dtype(x_in.dtype());
   const Tensor x = x_in.to(compute).contiguous();
   Tensor out = make_tensor({s.batch, s.out_h, s.out_w, s.channels}, compute, x.device());
@@ -78,6 +85,12 @@ Tensor interpolate_raw(const Tensor& x_in, const InterpolateShape& s) {
 }
 
 Tensor interpolate_backward_raw(const Tensor& grad, const InterpolateShape& s, DType dtype) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda("interpolate backward", {&grad})) {
+    NoGradGuard no_grad;
+    return interpolate_backward_cuda(grad.to(dtype), s);
+  }
+#endif
   const DType compute = cpu_compute_dtype(dtype);
   const Tensor g = grad.to(compute).contiguous();
   Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.channels}, compute, g.device());
@@ -91,7 +104,7 @@ Tensor interpolate_backward_raw(const Tensor& grad, const InterpolateShape& s, D
 }  // namespace
 
 Tensor interpolate(const Tensor& x, const InterpolateOptions& options) {
-  check_cpu("interpolate", {&x});
+  if (!on_cuda("interpolate", {&x})) check_cpu("interpolate", {&x});
   const InterpolateShape s = plan(x, options);
   Tensor out = interpolate_raw(x, s);
   record_op("interpolate", {x}, {out}, [s, dtype = x.dtype()](const BackwardContext& ctx) {

@@ -5,6 +5,10 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/pool.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/pool.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -21,7 +25,7 @@ void check_image(const Tensor& x, const char* op) {
   FOVEA_CHECK(x.dim() == 4, "{}: input must be a 4-D NHWC batch [N, H, W, C], got shape {}", op,
               shape_str(x.shape()));
   check_floating(x, op, "input");
-  check_cpu(op, {&x});
+  if (!on_cuda(op, {&x})) check_cpu(op, {&x});
 }
 
 PoolShape pool_shape(const Tensor& x, int64_t out_h, int64_t out_w) {
@@ -80,6 +84,15 @@ Tensor narrowed(const Tensor& t, DType dtype) {
 }
 
 Tensor avg_pool(const char* op, const Tensor& x, const PoolPlan& plan) {
+#ifdef FOVEA_HAS_CUDA
+  if (x.device().is_cuda()) {
+    const Tensor y = avg_pool2d_forward_cuda(plan.shape, plan.rows, plan.cols, x.detach());
+    record_op(op, {x}, {y}, [plan](const BackwardContext& ctx) {
+      return TensorList{avg_pool2d_backward_cuda(plan.shape, plan.rows, plan.cols, ctx.grad())};
+    });
+    return y;
+  }
+#endif
   const Tensor xc = compute_operand(x);
   Tensor y = make_tensor(output_shape(plan.shape), xc.dtype(), x.device());
   visit_floating(xc.dtype(), op, [&](auto tag) {
@@ -107,6 +120,17 @@ Tensor max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int
                   std::array<int64_t, 2> padding, bool ceil_mode) {
   constexpr const char* op = "max_pool2d";
   const PoolPlan plan = strided_plan(op, x, kernel, stride, padding, ceil_mode, true);
+#ifdef FOVEA_HAS_CUDA
+  if (x.device().is_cuda()) {
+    Tensor y, indices;
+    max_pool2d_forward_cuda(plan.shape, plan.rows, plan.cols, x.detach(), y, indices);
+    record_op(op, {x}, {y}, [plan, indices](const BackwardContext& ctx) {
+      return TensorList{
+          max_pool2d_backward_cuda(plan.shape, plan.rows, plan.cols, ctx.grad(), indices)};
+    });
+    return y;
+  }
+#endif
   const Tensor xc = compute_operand(x);
   Tensor y = make_tensor(output_shape(plan.shape), xc.dtype(), x.device());
   Tensor indices = make_tensor(output_shape(plan.shape), DType::i64, x.device());

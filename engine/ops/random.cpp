@@ -13,6 +13,10 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/random.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/random.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -21,8 +25,11 @@ using kernels::cpu::RowMask;
 
 // x * mask, with x seen as [rows, numel / rows], in x's dtype. Records nothing.
 Tensor apply_mask(const Tensor& x_in, int64_t rows, const RowMask& mask, const char* op) {
-  check_cpu(op, {&x_in});
   NoGradGuard no_grad;
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(op, {&x_in})) return apply_row_mask_cuda(x_in.contiguous(), rows, mask, op);
+#endif
+  check_cpu(op, {&x_in});
   const DType compute = cpu_compute_dtype(x_in.dtype());
   const Tensor x = x_in.to(compute).contiguous();
   Tensor out = make_tensor(x.shape(), compute, x.device());
@@ -43,7 +50,10 @@ void check_probability(double p, const Tensor& x, const char* op) {
 // Draws one decision per row of x seen as [rows, numel / rows] and records the backward.
 Tensor row_dropout(const char* op, const Tensor& x, int64_t rows, double p, double scale,
                    Generator* generator) {
-  check_cpu(op, {&x});
+#ifdef FOVEA_HAS_CUDA
+  if (!on_cuda(op, {&x}))
+#endif
+    check_cpu(op, {&x});
   Generator& source = generator ? *generator : default_generator();
   const RngState state = source.reserve(static_cast<uint64_t>(rows));
   const RowMask mask{.seed = state.seed, .offset = state.offset, .p = p, .scale = scale};

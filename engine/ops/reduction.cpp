@@ -8,6 +8,10 @@
 #include "engine/ops/elementwise.h"
 #include "kernels/reduce.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/reduction.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -67,6 +71,21 @@ DType reduction_compute_dtype(DType dtype) {
 
 Tensor reduce_raw(kernels::cpu::ReduceOp op, const Tensor& x, const Dims& dims, bool keepdim,
                   const char* name, ReductionPlan* plan_out = nullptr) {
+#ifdef FOVEA_HAS_CUDA
+  // CUDA reduces the 16-bit floats natively (accumulating in double): no widening copy.
+  if (on_cuda(name, {&x})) {
+    const DType compute = is_integral(x.dtype()) ? DType::i64 : x.dtype();
+    ReductionPlan plan;
+    {
+      NoGradGuard no_grad;
+      plan = plan_reduction(x.to(compute), dims, name);
+    }
+    Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, compute, x.device());
+    reduce_cuda(op, plan.input, out, plan.outer, plan.reduce, plan.inner, name);
+    if (plan_out) *plan_out = std::move(plan);
+    return out;
+  }
+#endif
   check_cpu(name, {&x});
   const DType compute = reduction_compute_dtype(x.dtype());
   ReductionPlan plan;
@@ -135,19 +154,29 @@ Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   check_floating(x, "var", "input");
-  check_cpu("var", {&x});
-  const DType compute = cpu_compute_dtype(x.dtype());
+#ifdef FOVEA_HAS_CUDA
+  const bool cuda = on_cuda("var", {&x});
+#else
+  const bool cuda = false;
+#endif
+  if (!cuda) check_cpu("var", {&x});
+  const DType compute = cuda ? x.dtype() : cpu_compute_dtype(x.dtype());
   ReductionPlan plan;
   {
     NoGradGuard no_grad;
     plan = plan_reduction(x.to(compute), dims, "var");
   }
   Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, compute, x.device());
-  visit_floating(compute, "var", [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::variance<T>(plan.input.data<T>(), out.data<T>(), plan.outer, plan.reduce,
-                              plan.inner, correction);
-  });
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) variance_cuda(plan.input, out, plan.outer, plan.reduce, plan.inner, correction);
+#endif
+  if (!cuda) {
+    visit_floating(compute, "var", [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::variance<T>(plan.input.data<T>(), out.data<T>(), plan.outer, plan.reduce,
+                                plan.inner, correction);
+    });
+  }
   {
     NoGradGuard no_grad;
     out = out.to(x.dtype());
@@ -163,10 +192,17 @@ Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdi
 }
 
 ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
-  check_cpu("max", {&x});
+#ifdef FOVEA_HAS_CUDA
+  const bool cuda = on_cuda("max", {&x});
+#else
+  const bool cuda = false;
+#endif
+  if (!cuda) check_cpu("max", {&x});
   FOVEA_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor of shape {}", shape_str(x.shape()));
   const int64_t dim = x.dim() == 0 ? 0 : normalize_dim(dim_in, x.dim(), "max");
-  const DType compute = is_floating(x.dtype()) ? cpu_compute_dtype(x.dtype()) : DType::i64;
+  const DType compute = !is_floating(x.dtype()) ? DType::i64
+                        : cuda                  ? x.dtype()
+                                                : cpu_compute_dtype(x.dtype());
   ReductionPlan plan;
   {
     NoGradGuard no_grad;
@@ -175,7 +211,10 @@ ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
   const Shape& shape = keepdim ? plan.kept_shape : plan.out_shape;
   Tensor values = make_tensor(shape, compute, x.device());
   Tensor indices = make_tensor(shape, DType::i64, x.device());
-  visit_dtype(compute, [&](auto tag) {
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) max_along_cuda(plan.input, values, indices, plan.outer, plan.reduce, plan.inner);
+#endif
+  if (!cuda) visit_dtype(compute, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int64_t>) {
       kernels::cpu::max_along<T>(plan.input.data<T>(), values.data<T>(), indices.data<int64_t>(),
@@ -194,6 +233,14 @@ ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
                in_shape = x.shape()](const BackwardContext& ctx) {
                 // One reduced dim is always a single block, so [outer, reduce, inner] is
                 // the input's own contiguous layout.
+#ifdef FOVEA_HAS_CUDA
+                if (ctx.grad().device().is_cuda()) {
+                  const Tensor g = ctx.grad().contiguous();
+                  Tensor grad_in = make_tensor(in_shape, g.dtype(), g.device());
+                  scatter_along_cuda(g, indices.contiguous(), grad_in, outer, reduce, inner);
+                  return TensorList{grad_in};
+                }
+#endif
                 const Tensor g = ctx.grad().to(cpu_compute_dtype(ctx.grad().dtype())).contiguous();
                 Tensor grad_in = make_tensor(in_shape, g.dtype(), g.device());
                 visit_floating(g.dtype(), "max backward", [&](auto tag) {

@@ -12,6 +12,10 @@
 #include "engine/ops/factory.h"
 #include "kernels/shape.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/shape.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -60,7 +64,14 @@ Tensor cat_impl(const TensorList& tensors_in, int64_t dim_in, const char* op) {
     sizes.push_back(t.size(dim));
     out_shape[dim] += t.size(dim);
   }
-  for (const Tensor& t : tensors) check_cpu(op, {&first, &t});
+  const bool cuda = on_cuda(op, {&first});
+  for (const Tensor& t : tensors) {
+    if (cuda) {
+      common_device(op, {&first, &t});
+    } else {
+      check_cpu(op, {&first, &t});
+    }
+  }
 
   Tensor out = make_tensor(out_shape, first.dtype(), first.device());
   int64_t rows = 1, inner = 1;
@@ -76,7 +87,13 @@ Tensor cat_impl(const TensorList& tensors_in, int64_t dim_in, const char* op) {
       inputs.push_back({contiguous_inputs.back().raw_data(), sizes[k] * inner * elem_size});
     }
   }
-  kernels::cpu::cat_rows(out.raw_data(), rows, inputs.data(), static_cast<int64_t>(inputs.size()));
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) cat_rows_cuda(out, rows, inputs);
+#endif
+  if (!cuda) {
+    kernels::cpu::cat_rows(out.raw_data(), rows, inputs.data(),
+                           static_cast<int64_t>(inputs.size()));
+  }
 
   if (is_floating(first.dtype())) {
     record_op(op, tensors, {out}, [dim, sizes](const BackwardContext& ctx) {
@@ -145,7 +162,9 @@ Tensor checked_index(const Tensor& index, int64_t size, int64_t dim, const Tenso
               "{}: index must be an i64 or i32 tensor, got {} of shape {}", op,
               dtype_name(index.dtype()), shape_str(index.shape()));
   Tensor idx = index.to(DType::i64).contiguous();
-  const int64_t* data = idx.data<int64_t>();
+  // A CUDA index is checked on a host copy (one synchronising download).
+  const Tensor host = idx.device().is_cpu() ? idx : idx.to(Device::cpu());
+  const int64_t* data = host.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i) {
     FOVEA_CHECK(data[i] >= 0 && data[i] < size,
                 "{}: index {} is out of range for dim {} of size {} ({} of shape {})", op, data[i],
@@ -171,7 +190,8 @@ Tensor adding_backward(const Tensor& grad, const Shape& shape, DType dtype, cons
 
 Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, const char* op,
                          const char* what) {
-  check_cpu(op, {&x, &index});
+  const bool cuda = on_cuda(op, {&x, &index});
+  if (!cuda) check_cpu(op, {&x, &index});
   FOVEA_CHECK(x.dim() >= 1, "{}: {} must have at least one dim, got a 0-dim tensor", op, what);
   FOVEA_CHECK(index.dim() <= 1, "{}: index must be 1-D, got shape {}", op,
               shape_str(index.shape()));
@@ -186,13 +206,23 @@ Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, c
   {
     NoGradGuard no_grad;
     const Tensor src = x.contiguous();
-    kernels::cpu::index_select(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
-                               static_cast<int64_t>(dtype_size(x.dtype())));
+#ifdef FOVEA_HAS_CUDA
+    if (cuda) index_select_cuda(src, idx, out, geometry);
+#endif
+    if (!cuda) {
+      kernels::cpu::index_select(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
+                                 static_cast<int64_t>(dtype_size(x.dtype())));
+    }
   }
   if (is_floating(x.dtype())) {
     record_op(
         op, {x}, {out},
         [geometry, idx, op, shape = x.shape(), dtype = x.dtype()](const BackwardContext& ctx) {
+#ifdef FOVEA_HAS_CUDA
+          if (idx.device().is_cuda()) {
+            return TensorList{index_add_cuda(ctx.grad(), idx, shape, dtype, geometry)};
+          }
+#endif
           return TensorList{adding_backward(ctx.grad(), shape, dtype, op, [&](auto g, auto gx) {
             kernels::cpu::index_add(g, idx.data<int64_t>(), gx, geometry);
           })};
@@ -275,7 +305,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   FOVEA_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(),
               "pad: [{}] pads {} dims but the input of shape {} has {}", fmt::join(pads, ", "),
               pads.size() / 2, shape_str(x.shape()), x.dim());
-  check_cpu("pad", {&x});
+  // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
+  if (!on_cuda("pad", {&x})) check_cpu("pad", {&x});
   Shape out_shape = x.shape();
   for (size_t pair = 0; pair < pads.size() / 2; ++pair) {
     const int64_t d = x.dim() - 1 - static_cast<int64_t>(pair);
@@ -307,7 +338,8 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
   }
   FOVEA_CHECK(shifts.size() == dims.size(), "roll: {} shifts [{}] given for {} dims [{}]",
               shifts.size(), fmt::join(shifts, ", "), dims.size(), fmt::join(dims, ", "));
-  check_cpu("roll", {&x});
+  // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
+  if (!on_cuda("roll", {&x})) check_cpu("roll", {&x});
   // A dim named twice rolls by the sum of its shifts.
   std::map<int64_t, int64_t> total_shift;
   for (size_t i = 0; i < dims.size(); ++i)
@@ -328,7 +360,8 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
 }
 
 Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
-  check_cpu("gather", {&x, &index});
+  const bool cuda = on_cuda("gather", {&x, &index});
+  if (!cuda) check_cpu("gather", {&x, &index});
   FOVEA_CHECK(index.dim() == x.dim(),
               "gather: index of shape {} and input of shape {} must have the same number of dims",
               shape_str(index.shape()), shape_str(x.shape()));
@@ -353,12 +386,22 @@ Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
   {
     NoGradGuard no_grad;
     const Tensor src = x.contiguous();
-    kernels::cpu::gather(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
-                         static_cast<int64_t>(dtype_size(x.dtype())));
+#ifdef FOVEA_HAS_CUDA
+    if (cuda) gather_cuda(src, idx, out, geometry);
+#endif
+    if (!cuda) {
+      kernels::cpu::gather(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
+                           static_cast<int64_t>(dtype_size(x.dtype())));
+    }
   }
   if (is_floating(x.dtype())) {
     record_op("gather", {x}, {out},
               [geometry, idx, shape = x.shape(), dtype = x.dtype()](const BackwardContext& ctx) {
+#ifdef FOVEA_HAS_CUDA
+                if (idx.device().is_cuda()) {
+                  return TensorList{scatter_add_cuda(ctx.grad(), idx, shape, dtype, geometry)};
+                }
+#endif
                 return TensorList{
                     adding_backward(ctx.grad(), shape, dtype, "gather", [&](auto g, auto gx) {
                       kernels::cpu::scatter_add(g, idx.data<int64_t>(), gx, geometry);

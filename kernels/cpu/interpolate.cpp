@@ -153,6 +153,15 @@ AxisTaps<T> axis_taps(int64_t in, int64_t out, InterpolateMode mode, bool align_
 
 }  // namespace
 
+InterpolateTaps interpolate_taps(int64_t in, int64_t out, InterpolateMode mode,
+                                 bool align_corners, double scale_factor, bool backward) {
+  const Rounding rounding = backward && mode == InterpolateMode::bicubic
+                                ? Rounding::bicubic_backward
+                                : Rounding::forward;
+  AxisTaps<float> taps = axis_taps<float>(in, out, mode, align_corners, scale_factor, rounding);
+  return {taps.count, std::move(taps.index), std::move(taps.weight)};
+}
+
 template <typename T>
 void interpolate(const T* x, T* out, const InterpolateShape& s) {
   const Rounding rounding = Rounding::forward;

@@ -1,0 +1,122 @@
+// CUDA elementwise kernels at the sizes of ConvNeXt-T's activations, next to a
+// device-to-device copy of the same bytes (the memory roof measured in this process): add
+// (two reads, one write), gelu and silu (one read, one write), forward and backward, in
+// f32 and bf16, and add with a per-channel broadcast (the strided kernel). Reports GB/s of
+// the bytes each op must move.
+#include <benchmark/benchmark.h>
+
+#include "bench/cuda/roofline.h"
+#include "engine/engine.h"
+#include "engine/ops/cuda/dispatch.h"
+
+namespace fovea {
+namespace {
+
+using bench::report_bandwidth;
+using bench::time_ms;
+
+const Device kGpu = Device::cuda(0);
+
+// ConvNeXt-T stage shapes at batch 64 (NHWC), by index.
+Shape stage_shape(int64_t stage) {
+  switch (stage) {
+    case 0:
+      return {64, 56, 56, 96};
+    case 1:
+      return {64, 28, 28, 192};
+    case 2:
+      return {64, 14, 14, 384};
+    default:
+      return {64, 7, 7, 768};
+  }
+}
+
+DType dtype_arg(int64_t code) {
+  return code == 0 ? DType::f32 : DType::bf16;
+}
+
+template <typename Work>
+void run(benchmark::State& state, Work&& work, double bytes) {
+  for (auto _ : state) state.SetIterationTime(time_ms(work, 10) / 1e3);
+  report_bandwidth(state, bytes);
+}
+
+void BM_DeviceCopy(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
+  Tensor y = empty(x.shape(), {.dtype = dtype, .device = kGpu});
+  NoGradGuard no_grad;
+  run(
+      state, [&] { y.copy_(x); }, 2.0 * x.nbytes());
+}
+
+void BM_Add(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  const Tensor a = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
+  const Tensor b = randn(a.shape(), {.dtype = dtype, .device = kGpu});
+  NoGradGuard no_grad;
+  run(
+      state, [&] { benchmark::DoNotOptimize(add(a, b)); }, 3.0 * a.nbytes());
+}
+
+void BM_AddChannelBroadcast(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  const Shape shape = stage_shape(state.range(0));
+  const Tensor a = randn(shape, {.dtype = dtype, .device = kGpu});
+  const Tensor bias = randn({shape.back()}, {.dtype = dtype, .device = kGpu});
+  NoGradGuard no_grad;
+  run(
+      state, [&] { benchmark::DoNotOptimize(add(a, bias)); }, 2.0 * a.nbytes());
+}
+
+void BM_Gelu(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
+  NoGradGuard no_grad;
+  run(
+      state, [&] { benchmark::DoNotOptimize(gelu(x)); }, 2.0 * x.nbytes());
+}
+
+void BM_Silu(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
+  NoGradGuard no_grad;
+  run(
+      state, [&] { benchmark::DoNotOptimize(silu(x)); }, 2.0 * x.nbytes());
+}
+
+// Backward: grad_x from (grad_y, x), three tensors' bytes.
+void BM_GeluBackward(benchmark::State& state) {
+  const DType dtype = dtype_arg(state.range(1));
+  Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
+  x.requires_grad_(true);
+  const Tensor y = gelu(x);
+  const Tensor g = randn(x.shape(), {.dtype = dtype, .device = kGpu});
+  // Clearing the gradient first keeps the accumulation add out of the timing.
+  run(
+      state,
+      [&] {
+        x.set_grad(Tensor());
+        y.backward(g, /*retain_graph=*/true);
+      },
+      3.0 * x.nbytes());
+}
+
+void stage_args(benchmark::internal::Benchmark* b) {
+  for (int64_t dtype : {0, 1}) {
+    for (int64_t stage : {0, 1, 2, 3}) b->Args({stage, dtype});
+  }
+  b->ArgNames({"stage", "bf16"})->UseManualTime()->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_DeviceCopy)->Apply(stage_args);
+BENCHMARK(BM_Add)->Apply(stage_args);
+BENCHMARK(BM_AddChannelBroadcast)->Apply(stage_args);
+BENCHMARK(BM_Gelu)->Apply(stage_args);
+BENCHMARK(BM_Silu)->Apply(stage_args);
+BENCHMARK(BM_GeluBackward)->Apply(stage_args);
+
+}  // namespace
+}  // namespace fovea
+
+BENCHMARK_MAIN();

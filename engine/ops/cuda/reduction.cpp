@@ -1,0 +1,76 @@
+// Host side of the CUDA reductions: workspace, dtype dispatch, launch on the stream.
+#include "engine/ops/cuda/reduction.h"
+
+#include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/cuda/storage.h"
+#include "kernels/cuda/reduce.h"
+
+namespace fovea {
+
+namespace {
+
+// Device scratch of at least `bytes` (8-byte aligned), or an undefined tensor for none.
+Tensor scratch(int64_t bytes, Device device) {
+  if (bytes == 0) return Tensor();
+  return make_tensor({(bytes + 7) / 8}, DType::i64, device);
+}
+
+void* data_or_null(const Tensor& t) {
+  return t.defined() ? t.raw_data() : nullptr;
+}
+
+}  // namespace
+
+void reduce_cuda(kernels::cpu::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
+                 int64_t reduce_len, int64_t inner, const char* name) {
+  const Tensor workspace =
+      scratch(kernels::cuda::reduce_workspace_bytes(outer, reduce_len, inner), in.device());
+  if (in.dtype() == DType::i64) {
+    kernels::cuda::reduce<int64_t>(op, cuda_data<int64_t>(in), cuda_data<int64_t>(out), outer,
+                                   reduce_len, inner, data_or_null(workspace), stream_for(in));
+    return;
+  }
+  visit_cuda_floating(in.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::reduce<T>(op, cuda_data<T>(in), cuda_data<T>(out), outer, reduce_len, inner,
+                             data_or_null(workspace), stream_for(in));
+  });
+}
+
+void variance_cuda(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len, int64_t inner,
+                   int64_t correction) {
+  const Tensor workspace =
+      scratch(kernels::cuda::variance_workspace_bytes(outer, reduce_len, inner), in.device());
+  visit_cuda_floating(in.dtype(), "var", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::variance<T>(cuda_data<T>(in), cuda_data<T>(out), outer, reduce_len, inner,
+                               correction, data_or_null(workspace), stream_for(in));
+  });
+}
+
+void max_along_cuda(const Tensor& in, Tensor& values, Tensor& indices, int64_t outer,
+                    int64_t reduce_len, int64_t inner) {
+  if (in.dtype() == DType::i64) {
+    kernels::cuda::max_along<int64_t>(cuda_data<int64_t>(in), cuda_data<int64_t>(values),
+                                      cuda_data<int64_t>(indices), outer, reduce_len, inner,
+                                      stream_for(in));
+    return;
+  }
+  visit_cuda_floating(in.dtype(), "max", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::max_along<T>(cuda_data<T>(in), cuda_data<T>(values), cuda_data<int64_t>(indices),
+                                outer, reduce_len, inner, stream_for(in));
+  });
+}
+
+void scatter_along_cuda(const Tensor& values, const Tensor& indices, Tensor& out, int64_t outer,
+                        int64_t reduce_len, int64_t inner) {
+  visit_cuda_floating(values.dtype(), "max backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::scatter_along<T>(cuda_data<T>(values), cuda_data<int64_t>(indices),
+                                    cuda_data<T>(out), outer, reduce_len, inner,
+                                    stream_for(values));
+  });
+}
+
+}  // namespace fovea

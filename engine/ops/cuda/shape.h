@@ -1,0 +1,29 @@
+#pragma once
+// The host side of the CUDA copying shape ops: cat (strided memcpy), index_select /
+// embedding and gather (kernels/cuda/shape.h) with their backward.
+#ifdef FOVEA_HAS_CUDA
+#include <vector>
+
+#include "engine/tensor.h"
+#include "kernels/shape.h"
+
+namespace fovea {
+
+// out (a CUDA buffer of `rows` rows) = the inputs' rows side by side, as cpu::cat_rows.
+void cat_rows_cuda(const Tensor& out, int64_t rows,
+                   const std::vector<kernels::cpu::CatInput>& inputs);
+
+// out = src (contiguous) indexed by idx (i64, contiguous, on the device, checked).
+void index_select_cuda(const Tensor& src, const Tensor& idx, Tensor& out,
+                       const kernels::cpu::IndexSelectShape& shape);
+// The gradient of index_select, of `shape` in `dtype`.
+Tensor index_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape, DType dtype,
+                      const kernels::cpu::IndexSelectShape& geometry);
+
+void gather_cuda(const Tensor& src, const Tensor& idx, Tensor& out,
+                 const kernels::cpu::GatherShape& shape);
+Tensor scatter_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape, DType dtype,
+                        const kernels::cpu::GatherShape& geometry);
+
+}  // namespace fovea
+#endif
