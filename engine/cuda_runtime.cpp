@@ -7,7 +7,35 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/error.h"
 #include "engine/storage.h"
+
+namespace fovea {
+
+void cuda_check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    fail("CUDA error in {}: {} ({})", what, cudaGetErrorString(status), cudaGetErrorName(status));
+  }
+}
+
+void cublas_check(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    fail("cuBLAS error in {}: {} ({})", what, cublasGetStatusString(status),
+         cublasGetStatusName(status));
+  }
+}
+
+void cudnn_check(cudnnStatus_t status, const char* what) {
+  if (status != CUDNN_STATUS_SUCCESS) {
+    fail("cuDNN error in {}: {}", what, cudnnGetErrorString(status));
+  }
+}
+
+void check_launch(const char* kernel) { cuda_check(cudaGetLastError(), kernel); }
+
+void cuda_kernel_error(const std::string& message) { fail("{}", message); }
+
+}  // namespace fovea
 
 namespace fovea::cuda {
 

@@ -5,6 +5,7 @@
 #ifdef FOVEA_HAS_CUDA
 #include <cstddef>
 
+#include "engine/error.h"
 #include "kernels/cuda_check.h"
 
 namespace fovea::cuda {

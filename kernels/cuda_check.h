@@ -2,38 +2,30 @@
 // Status checks for CUDA runtime, cuBLAS and cuDNN calls, and for kernel launches. A failed
 // call throws fovea::Error naming the call and the library's own description; nothing
 // prints a message and carries on. Shared by kernels/cuda (launchers) and engine (runtime).
+//
+// The checks are defined out of line (engine/cuda_runtime.cpp): nvcc's front end cannot
+// compile fmt 9's consteval format-string check, so .cu files must not instantiate
+// fail()/FOVEA_CHECK; they report errors through cuda_kernel_error with a plain message.
 #ifdef FOVEA_HAS_CUDA
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include "engine/error.h"
+#include <string>
 
 namespace fovea {
 
-inline void cuda_check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    fail("CUDA error in {}: {} ({})", what, cudaGetErrorString(status), cudaGetErrorName(status));
-  }
-}
-
-inline void cublas_check(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) {
-    fail("cuBLAS error in {}: {} ({})", what, cublasGetStatusString(status),
-         cublasGetStatusName(status));
-  }
-}
-
-inline void cudnn_check(cudnnStatus_t status, const char* what) {
-  if (status != CUDNN_STATUS_SUCCESS) {
-    fail("cuDNN error in {}: {}", what, cudnnGetErrorString(status));
-  }
-}
+void cuda_check(cudaError_t status, const char* what);
+void cublas_check(cublasStatus_t status, const char* what);
+void cudnn_check(cudnnStatus_t status, const char* what);
 
 // After every kernel launch: catches bad launch configurations at once, and (because
 // errors are sticky) asynchronous faults of earlier kernels at the next launch.
-inline void check_launch(const char* kernel) { cuda_check(cudaGetLastError(), kernel); }
+void check_launch(const char* kernel);
+
+// Throws fovea::Error with `message` (for .cu files, which cannot use fail()).
+[[noreturn]] void cuda_kernel_error(const std::string& message);
 
 }  // namespace fovea
 

@@ -8,6 +8,10 @@
 #include "engine/profile.h"
 #include "kernels/conv.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/conv.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -90,6 +94,10 @@ Tensor narrowed(const Tensor& t, DType dtype) {
 }
 
 Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& bias) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(kOp, {&x, &w, &bias})) return conv2d_forward_cuda(s, x, w, bias);
+#endif
+  check_cpu(kOp, {&x, &w, &bias});
   const DType compute = cpu_compute_dtype(x.dtype());
   const Tensor xc = compute_operand(x, compute), wc = compute_operand(w, compute);
   const Tensor bc = compute_operand(bias, compute);
@@ -107,6 +115,10 @@ Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const
 }
 
 Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w, DType dtype) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(kOp, {&grad_y, &w})) return conv2d_backward_data_cuda(s, grad_y, w, dtype);
+#endif
+  check_cpu(kOp, {&grad_y, &w});
   const DType compute = cpu_compute_dtype(dtype);
   const Tensor gc = compute_operand(grad_y, compute), wc = compute_operand(w, compute);
   Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.in_channels}, compute, w.device());
@@ -124,6 +136,10 @@ Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tenso
 
 Tensor backward_weight_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
                            DType dtype) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(kOp, {&grad_y, &x})) return conv2d_backward_weight_cuda(s, grad_y, x, dtype);
+#endif
+  check_cpu(kOp, {&grad_y, &x});
   const DType compute = cpu_compute_dtype(dtype);
   const Tensor gc = compute_operand(grad_y, compute), xc = compute_operand(x, compute);
   Tensor grad_w =
@@ -147,7 +163,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   const Tensor x = autocast(x_in, AutocastPolicy::lower_precision);
   const Tensor weight = autocast(weight_in, AutocastPolicy::lower_precision);
   const Tensor bias = autocast(bias_in, AutocastPolicy::lower_precision);
-  check_cpu(kOp, {&x, &weight, &bias});
+  common_device(kOp, {&x, &weight, &bias});
   const Conv2dShape shape = conv_shape(x, weight, bias, options);
   count_macs(shape.batch * shape.out_h * shape.out_w * shape.out_channels * shape.kernel_h *
              shape.kernel_w * shape.group_in());

@@ -15,6 +15,10 @@
 #include "engine/profile.h"
 #include "kernels/gemm.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/matmul.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -144,6 +148,18 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
                                 .ldb = lb.ld,
                                 .ldc = n};
   const int64_t gemms_per_call = plan.folded ? 1 : plan.inner;
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda("matmul", {&out, &a, &b})) {
+    for (int64_t o = 0; o < plan.outer; ++o) {
+      const auto [offset_a, offset_b] = plan.outer_offsets(o);
+      gemm_batched_cuda(shape, gemms_per_call, a, offset_a, plan.stride_a, b, offset_b,
+                        plan.stride_b, accumulate ? 1.0f : 0.0f, out, o * plan.inner * m * n,
+                        m * n);
+    }
+    return;
+  }
+#endif
+  check_cpu("matmul", {&out, &a, &b});
   visit_floating(out.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
     const T* a_data = a.data<T>();
@@ -159,10 +175,12 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
   });
 }
 
-// a x b as a new tensor of a's dtype (16-bit floats multiply in f32 and round once).
+// a x b as a new tensor of a's dtype (on the CPU, 16-bit floats multiply in f32 and round
+// once; CUDA multiplies them natively with f32 accumulation).
 Tensor matmul_raw(const Tensor& a, const Tensor& b) {
   NoGradGuard no_grad;
-  const DType dtype = a.dtype(), compute = cpu_compute_dtype(dtype);
+  const DType dtype = a.dtype();
+  const DType compute = on_cuda("matmul", {&a, &b}) ? dtype : cpu_compute_dtype(dtype);
   if (compute != dtype) return matmul_raw(a.to(compute), b.to(compute)).to(dtype);
   Shape shape = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
   shape.push_back(a.size(-2));
@@ -183,7 +201,7 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
   FOVEA_CHECK(a.dtype() == b.dtype(), "{}: dtypes differ: {} {} x {} {}; convert one first", op,
               dtype_name(a.dtype()), shape_str(a.shape()), dtype_name(b.dtype()),
               shape_str(b.shape()));
-  check_cpu(op, {&a, &b});
+  common_device(op, {&a, &b});
 }
 
 void check_inner(const char* op, const Tensor& a, const Tensor& b) {
@@ -291,14 +309,22 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
                 "linear: input is {} but {} is {}; convert them to one dtype",
                 dtype_name(x.dtype()), t == &weight ? "weight" : "bias", dtype_name(t->dtype()));
   }
-  check_cpu("linear", {&x, &weight, &bias});
+  const bool cuda = on_cuda("linear", {&x, &weight, &bias});
 
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
   count_macs(rows * in_features * out_features);
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   Tensor y;
-  {
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    NoGradGuard no_grad;
+    y = linear_cuda(x.reshape({rows, in_features}).contiguous(), weight.contiguous(),
+                    bias.defined() ? bias.contiguous() : bias)
+            .view(out_shape);
+  }
+#endif
+  if (!cuda) {
     NoGradGuard no_grad;
     const DType compute = cpu_compute_dtype(x.dtype());
     Tensor y_rows = make_tensor({rows, out_features}, compute, x.device());
