@@ -12,11 +12,6 @@ endif()
 set(CMAKE_CUDA_STANDARD 20)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 find_package(CUDAToolkit REQUIRED)
-# CMake 3.25 does not know nvcc 13's flag for C++20 (it lists no cuda_std_20 feature); tell it.
-if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
-  set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
-  set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
-endif()
 
 find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
 find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
@@ -38,6 +33,3 @@ target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
 set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
 message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}")
-# libfovea was created before this file ran, so it did not pick up the CUDA defaults above.
-set_target_properties(fovea PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
-                                       CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)

@@ -15,6 +15,9 @@ FOVEA_PACKAGES=(
   zlib1g-dev libcairo2-dev libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
   python3 python3-pip python3-numpy python3-torch python3-torchvision
+  # Debian's torch calls the system BLAS; without OpenBLAS that is netlib's reference BLAS,
+  # and generating the models' parity references spends most of its time in it.
+  libopenblas0-pthread
 )
 # Python packages for the parity references only, pinned to versions that run on
 # Debian's PyTorch 1.13, installed without dependencies into the build tree.

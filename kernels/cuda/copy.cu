@@ -21,7 +21,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -51,7 +51,7 @@ void visit_device_storage(DType dtype, Visitor&& visit) {
     case DType::boolean:
       return visit(bool{});
   }
-  launcher_error("copy: unknown dtype");
+  ::fovea::cuda_kernel_error("copy: unknown dtype");
 }
 
 template <typename D, typename S>
@@ -129,7 +129,7 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
   if (contiguous && dst_dtype == src_dtype) {
     const cudaError_t status = cudaMemcpyAsync(
         dst, src, static_cast<size_t>(n) * dtype_size(dst_dtype), cudaMemcpyDeviceToDevice, stream);
-    if (status != cudaSuccess) launcher_error(cudaGetErrorString(status));
+    if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
     return;
   }
   visit_device_storage(dst_dtype, [&](auto dst_tag) {
@@ -140,10 +140,10 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
       const S* s = static_cast<const S*>(src);
       if (contiguous) {
         convert_contiguous_kernel<D, S><<<detail::grid_for(n), kThreads, 0, stream>>>(n, d, s);
-        check_kernel_launch("convert_contiguous_kernel");
+        ::fovea::check_launch("convert_contiguous_kernel");
       } else {
         copy_strided_kernel<D, S><<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, d, s);
-        check_kernel_launch("copy_strided_kernel");
+        ::fovea::check_launch("copy_strided_kernel");
       }
     });
   });
@@ -156,7 +156,7 @@ void fill(const Loop<1>& loop, DType dtype, void* dst, double value, cudaStream_
     using T = decltype(tag);
     fill_kernel<T>
         <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, static_cast<T*>(dst), value);
-    check_kernel_launch("fill_kernel");
+    ::fovea::check_launch("fill_kernel");
   });
 }
 

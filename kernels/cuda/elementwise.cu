@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -324,7 +324,7 @@ void launch_map2(const Loop<3>& loop, Out* out, const A* a, const A* b, F f, cud
     map2_strided_kernel<Out, A, F>
         <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, a, b, f);
   }
-  check_kernel_launch(name);
+  ::fovea::check_launch(name);
 }
 
 }  // namespace
@@ -336,7 +336,7 @@ void binary(BinaryOp op, const Loop<3>& loop, T* out, const T* a, const T* b, cu
   using C = compute_t<T>;
   if constexpr (!std::is_floating_point_v<C>) {
     if (op == BinaryOp::div || op == BinaryOp::pow) {
-      launcher_error("elementwise binary: div and pow are not defined for integer tensors");
+      ::fovea::cuda_kernel_error("elementwise binary: div and pow are not defined for integer tensors");
     }
   }
   launch_map2(loop, out, a, b, BinaryFn<C>{op}, stream, "binary_kernel");
@@ -363,7 +363,7 @@ void unary(UnaryOp op, UnaryParams params, const Loop<2>& loop, T* out, const T*
     map1_strided_kernel<T, UnaryFn>
         <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, x, f);
   }
-  check_kernel_launch("unary_kernel");
+  ::fovea::check_launch("unary_kernel");
 }
 
 template <typename T>
@@ -379,7 +379,7 @@ void where(const Loop<4>& loop, T* out, const bool* cond, const T* a, const T* b
   const int64_t n = detail::loop_numel(loop);
   if (n == 0) return;
   where_kernel<T><<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, cond, a, b);
-  check_kernel_launch("where_kernel");
+  ::fovea::check_launch("where_kernel");
 }
 
 template void binary<float>(BinaryOp, const Loop<3>&, float*, const float*, const float*,

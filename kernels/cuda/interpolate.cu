@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -94,7 +94,7 @@ void interpolate(const T* x, T* out, const cpu::InterpolateShape& shape, DeviceT
   if (total == 0) return;
   interpolate_kernel<T>
       <<<detail::grid_for(total), kThreads, 0, stream>>>(x, out, shape, rows, cols);
-  check_kernel_launch("interpolate_kernel");
+  ::fovea::check_launch("interpolate_kernel");
 }
 
 template <typename T>
@@ -104,7 +104,7 @@ void interpolate_backward(const T* grad_out, T* grad_x, const cpu::InterpolateSh
   if (total == 0) return;
   interpolate_backward_kernel<T>
       <<<detail::grid_for(total), kThreads, 0, stream>>>(grad_out, grad_x, shape, rows, cols);
-  check_kernel_launch("interpolate_backward_kernel");
+  ::fovea::check_launch("interpolate_backward_kernel");
 }
 
 template void interpolate<float>(const float*, float*, const cpu::InterpolateShape&, DeviceTaps,

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -139,7 +139,7 @@ void max_pool2d_forward(const PoolShape& shape, DeviceWindows rows, DeviceWindow
   if (total == 0) return;
   max_pool2d_forward_kernel<T>
       <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, x, y, indices);
-  check_kernel_launch("max_pool2d_forward_kernel");
+  ::fovea::check_launch("max_pool2d_forward_kernel");
 }
 
 template <typename T>
@@ -149,7 +149,7 @@ void max_pool2d_backward(const PoolShape& shape, DeviceWindows rows, DeviceWindo
   if (total == 0) return;
   max_pool2d_backward_kernel<T><<<detail::grid_for(total), kThreads, 0, stream>>>(
       shape, rows, cols, grad_y, indices, grad_x);
-  check_kernel_launch("max_pool2d_backward_kernel");
+  ::fovea::check_launch("max_pool2d_backward_kernel");
 }
 
 template <typename T>
@@ -159,7 +159,7 @@ void avg_pool2d_forward(const PoolShape& shape, DeviceWindows rows, DeviceWindow
   if (total == 0) return;
   avg_pool2d_forward_kernel<T>
       <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, x, y);
-  check_kernel_launch("avg_pool2d_forward_kernel");
+  ::fovea::check_launch("avg_pool2d_forward_kernel");
 }
 
 template <typename T>
@@ -169,7 +169,7 @@ void avg_pool2d_backward(const PoolShape& shape, DeviceWindows rows, DeviceWindo
   if (total == 0) return;
   avg_pool2d_backward_kernel<T>
       <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, grad_y, grad_x);
-  check_kernel_launch("avg_pool2d_backward_kernel");
+  ::fovea::check_launch("avg_pool2d_backward_kernel");
 }
 
 template void max_pool2d_forward<float>(const PoolShape&, DeviceWindows, DeviceWindows,

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -109,19 +109,19 @@ __global__ void row_mask_kernel(const T* x, T* out, int64_t rows, int64_t row_le
 void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, cudaStream_t stream) {
   if (n == 0) return;
   fill_uniform_kernel<<<detail::grid_for((n + 3) / 4), kThreads, 0, stream>>>(out, n, seed, offset);
-  check_kernel_launch("fill_uniform_kernel");
+  ::fovea::check_launch("fill_uniform_kernel");
 }
 
 void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, cudaStream_t stream) {
   if (n == 0) return;
   fill_normal_kernel<<<detail::grid_for((n + 3) / 4), kThreads, 0, stream>>>(out, n, seed, offset);
-  check_kernel_launch("fill_normal_kernel");
+  ::fovea::check_launch("fill_normal_kernel");
 }
 
 void fill_arange(double* out, int64_t n, double start, double step, cudaStream_t stream) {
   if (n == 0) return;
   fill_arange_kernel<<<detail::grid_for(n), kThreads, 0, stream>>>(out, n, start, step);
-  check_kernel_launch("fill_arange_kernel");
+  ::fovea::check_launch("fill_arange_kernel");
 }
 
 template <typename T>
@@ -131,7 +131,7 @@ void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const cpu
   if (row_len == 1) {
     dropout_kernel<T>
         <<<detail::grid_for((rows + 3) / 4), kThreads, 0, stream>>>(x, out, rows, mask);
-    check_kernel_launch("dropout_kernel");
+    ::fovea::check_launch("dropout_kernel");
     return;
   }
   int64_t per_row = (row_len + kThreads - 1) / kThreads;
@@ -141,7 +141,7 @@ void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const cpu
   const dim3 grid(static_cast<unsigned int>(per_row < 1 ? 1 : per_row),
                   static_cast<unsigned int>(y));
   row_mask_kernel<T><<<grid, kThreads, 0, stream>>>(x, out, rows, row_len, mask);
-  check_kernel_launch("row_mask_kernel");
+  ::fovea::check_launch("row_mask_kernel");
 }
 
 template void apply_row_mask<float>(const float*, float*, int64_t, int64_t, const cpu::RowMask&,

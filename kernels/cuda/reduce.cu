@@ -31,7 +31,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -204,19 +204,19 @@ void launch_sum(const T* in, Out* out, int64_t outer, int64_t reduce_len, int64_
     const dim3 grid(static_cast<unsigned int>(blocks), segments);
     reduce_rows_kernel<T, Out, Map><<<grid, kRowsPerBlock * kWarp, 0, stream>>>(
         in, out, partials, outer, reduce_len, split.seg_len, denominator, map);
-    check_kernel_launch("reduce_rows_kernel");
+    ::fovea::check_launch("reduce_rows_kernel");
   } else {
     int64_t blocks = outer * ((inner + kWarp - 1) / kWarp);
     if (blocks > kMaxBlocks) blocks = kMaxBlocks;
     const dim3 grid(static_cast<unsigned int>(blocks), segments);
     reduce_columns_kernel<T, Out, Map><<<grid, dim3(kWarp, kColumnRows), 0, stream>>>(
         in, out, partials, outer, reduce_len, inner, split.seg_len, denominator, map);
-    check_kernel_launch("reduce_columns_kernel");
+    ::fovea::check_launch("reduce_columns_kernel");
   }
   if (split.segments > 1) {
     finish_segments_kernel<Out, A><<<detail::grid_for(count), detail::kThreads, 0, stream>>>(
         partials, out, count, split.segments, denominator);
-    check_kernel_launch("finish_segments_kernel");
+    ::fovea::check_launch("finish_segments_kernel");
   }
 }
 
@@ -351,11 +351,11 @@ void max_along(const T* in, T* values, int64_t* indices, int64_t outer, int64_t 
     if (blocks > 132 * 64) blocks = 132 * 64;
     max_rows_kernel<T><<<static_cast<unsigned int>(blocks), kRowsPerBlock * kWarp, 0, stream>>>(
         in, values, indices, outer, reduce_len);
-    check_kernel_launch("max_rows_kernel");
+    ::fovea::check_launch("max_rows_kernel");
   } else {
     max_columns_kernel<T><<<detail::grid_for(outer * inner), detail::kThreads, 0, stream>>>(
         in, values, indices, outer, reduce_len, inner);
-    check_kernel_launch("max_columns_kernel");
+    ::fovea::check_launch("max_columns_kernel");
   }
 }
 
@@ -366,10 +366,10 @@ void scatter_along(const T* values, const int64_t* indices, T* out, int64_t oute
   if (total == 0) return;
   const cudaError_t status =
       cudaMemsetAsync(out, 0, static_cast<size_t>(total) * sizeof(T), stream);
-  if (status != cudaSuccess) launcher_error(cudaGetErrorString(status));
+  if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
   scatter_along_kernel<T><<<detail::grid_for(outer * inner), detail::kThreads, 0, stream>>>(
       values, indices, out, outer, reduce_len, inner);
-  check_kernel_launch("scatter_along_kernel");
+  ::fovea::check_launch("scatter_along_kernel");
 }
 
 template void reduce<float>(cpu::ReduceOp, const float*, float*, int64_t, int64_t, int64_t, void*,

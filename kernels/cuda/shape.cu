@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -41,7 +41,7 @@ void visit_word(int64_t elem_size, Visitor&& visit) {
     case 8:
       return visit(uint64_t{});
     default:
-      launcher_error("index kernels: element size must be 1, 2, 4 or 8 bytes");
+      ::fovea::cuda_kernel_error("index kernels: element size must be 1, 2, 4 or 8 bytes");
   }
 }
 
@@ -160,7 +160,7 @@ void index_select(const void* src, const int64_t* index, void* out,
     using W = decltype(word);
     index_select_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), shape);
-    check_kernel_launch("index_select_kernel");
+    ::fovea::check_launch("index_select_kernel");
   });
 }
 
@@ -171,7 +171,7 @@ void index_add(const T* grad_out, const int64_t* index, float* grad_src,
   if (columns == 0 || shape.src_size == 0) return;
   index_add_kernel<T>
       <<<detail::grid_for(columns), kThreads, 0, stream>>>(grad_out, index, grad_src, shape);
-  check_kernel_launch("index_add_kernel");
+  ::fovea::check_launch("index_add_kernel");
 }
 
 void gather(const void* src, const int64_t* index, void* out, const cpu::GatherShape& shape,
@@ -183,7 +183,7 @@ void gather(const void* src, const int64_t* index, void* out, const cpu::GatherS
     using W = decltype(word);
     gather_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), lines);
-    check_kernel_launch("gather_kernel");
+    ::fovea::check_launch("gather_kernel");
   });
 }
 
@@ -195,12 +195,12 @@ void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
   if (src_numel == 0) return;
   const cudaError_t status =
       cudaMemsetAsync(grad_src, 0, static_cast<size_t>(src_numel) * sizeof(float), stream);
-  if (status != cudaSuccess) launcher_error(cudaGetErrorString(status));
+  if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
   const Lines lines = lines_of(shape);
   if (lines.count == 0) return;
   scatter_add_kernel<T>
       <<<detail::grid_for(lines.count), kThreads, 0, stream>>>(grad_out, index, grad_src, lines);
-  check_kernel_launch("scatter_add_kernel");
+  ::fovea::check_launch("scatter_add_kernel");
 }
 
 template void index_add<float>(const float*, const int64_t*, float*, const cpu::IndexSelectShape&,
