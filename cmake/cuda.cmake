@@ -4,6 +4,11 @@ if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
   set(CMAKE_CUDA_ARCHITECTURES 90)
 endif()
 enable_language(CUDA)
+# CMake 3.25 does not know nvcc 13's C++20 flag (its CUDA20 option is empty): give it.
+if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+  set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+  set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+endif()
 set(CMAKE_CUDA_STANDARD 20)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 find_package(CUDAToolkit REQUIRED)
@@ -26,3 +31,9 @@ target_link_libraries(fovea PUBLIC CUDA::cudart CUDA::cublas CUDA::cublasLt ${CU
 target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
 set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
 message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}")
+# libfovea was created before this file ran, so it did not pick up the CUDA defaults above.
+set_target_properties(fovea PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
+                                       CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
+# nvcc's front end cannot evaluate fmt 9's consteval format-string check (fail() in
+# kernels/cuda_check.h); .cu files format at run time instead.
+target_compile_definitions(fovea PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:FMT_CONSTEVAL=constexpr>)

@@ -7,7 +7,11 @@
 // kernels both take this struct.
 #include <cstdint>
 
+// nvcc cannot compile fmt's consteval format strings, so .cu files see only the struct;
+// make_loop() (which reports errors through fmt) is for host C++.
+#ifndef __CUDACC__
 #include "engine/error.h"
+#endif
 
 namespace fovea::kernels {
 
@@ -28,6 +32,7 @@ struct Loop {
   int64_t inner_stride(int op) const { return strides[op][ndim - 1]; }
 };
 
+#ifndef __CUDACC__
 template <int N>
 Loop<N> make_loop(int ndim, const int64_t* shape, const int64_t* const* strides) {
   FOVEA_CHECK(ndim <= kMaxDims, "elementwise loop: {} dims given, at most {} are supported", ndim,
@@ -65,5 +70,6 @@ Loop<N> make_loop(int ndim, const int64_t* shape, const int64_t* const* strides)
   }
   return loop;
 }
+#endif
 
 }  // namespace fovea::kernels
