@@ -48,9 +48,9 @@ struct SpatialChunks {
 };
 
 // Enough spatial chunks that the grid has about kMaxBlocks blocks, each at least 32 rows.
-SpatialChunks spatial_chunks(SpatialShape shape, int vec) {
-  const int64_t channel_tiles =
-      (shape.channels + int64_t{kPackLanes} * vec - 1) / (int64_t{kPackLanes} * vec);
+// The count does not depend on the pack width, so the workspace size does not either.
+SpatialChunks spatial_chunks(SpatialShape shape) {
+  const int64_t channel_tiles = (shape.channels + kPackLanes - 1) / kPackLanes;
   const int64_t others = std::max<int64_t>(1, shape.batch * channel_tiles);
   SpatialChunks c;
   c.chunks = std::clamp<int64_t>(std::min<int64_t>(kMaxBlocks / others, (shape.spatial + 31) / 32),
@@ -134,8 +134,7 @@ __global__ void channel_broadcast_kernel(const T* x, const T* s_vec, float scale
 }  // namespace
 
 int64_t spatial_sum_workspace(SpatialShape shape) {
-  // The scalar path has the most chunks (narrowest channel tiles): size for it.
-  return spatial_chunks(shape, 1).chunks * shape.batch * shape.channels;
+  return spatial_chunks(shape).chunks * shape.batch * shape.channels;
 }
 
 template <typename T>
@@ -143,10 +142,11 @@ void spatial_sum(const T* a, const T* b, double scale, T* out, float* workspace,
                  cudaStream_t stream) {
   const int64_t count = shape.batch * shape.channels;
   if (count == 0) return;
+  if (shape.batch > 65535) detail::family_error("spatial_sum: batch above 65535 (grid.y limit)");
   constexpr int V = kVec16<T>;
   const bool vectorised = shape.channels % V == 0 && aligned16(a) && (b == nullptr || aligned16(b));
   const int vec = vectorised ? V : 1;
-  const SpatialChunks c = spatial_chunks(shape, vec);
+  const SpatialChunks c = spatial_chunks(shape);
   const dim3 grid(static_cast<unsigned>((shape.channels + int64_t{kPackLanes} * vec - 1) /
                                         (int64_t{kPackLanes} * vec)),
                   static_cast<unsigned>(shape.batch), static_cast<unsigned>(c.chunks));
