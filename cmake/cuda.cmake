@@ -33,3 +33,9 @@ target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
 set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
 message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}")
+# libfovea was created before this file ran, so it did not pick up the CUDA defaults above.
+set_target_properties(fovea PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
+                                       CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
+# nvcc's front end cannot evaluate fmt 9's consteval format-string check (fail() in
+# kernels/cuda_check.h); .cu files format at run time instead.
+target_compile_definitions(fovea PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:FMT_CONSTEVAL=constexpr>)

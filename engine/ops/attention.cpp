@@ -15,6 +15,10 @@
 #include "engine/rng.h"
 #include "kernels/attention.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/attention.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -94,9 +98,15 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
                           ? autocast(options.bias, AutocastPolicy::lower_precision).to(q.dtype())
                           : Tensor();
   const Tensor& mask = options.mask;
-  check_cpu(kOp, {&q, &k, &v, &bias, &mask});
+#ifdef FOVEA_HAS_CUDA
+  // On CUDA the kernels compute f16/bf16 natively (f32 accumulation): no widening.
+  const bool cuda = on_cuda(kOp, {&q, &k, &v, &bias, &mask});
+#else
+  const bool cuda = false;
+#endif
+  if (!cuda) check_cpu(kOp, {&q, &k, &v, &bias, &mask});
 
-  const DType dtype = q.dtype(), compute = cpu_compute_dtype(dtype);
+  const DType dtype = q.dtype(), compute = cuda ? dtype : cpu_compute_dtype(dtype);
   Shape score_shape(q.shape().begin(), q.shape().end() - 1);
   score_shape.push_back(k.size(-2));
   Shape out_shape(q.shape().begin(), q.shape().end() - 1);
@@ -129,20 +139,33 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
         bias.defined() ? broadcast_over_scores(bias_c, score_shape, "bias") : ScoreBroadcast{};
     const ScoreBroadcast mask_at =
         mask.defined() ? broadcast_over_scores(mask, score_shape, "mask") : ScoreBroadcast{};
-    probs = make_tensor(score_shape, compute, q.device());
-    out = make_tensor(out_shape, compute, q.device());
-    visit_floating(compute, kOp, [&](auto tag) {
-      using T = decltype(tag);
-      const kernels::cpu::ScoreOperand<T> bias_operand{
-          bias_c.defined() ? bias_c.data<T>() : nullptr, bias_at.batch_offsets.data(),
-          bias_at.row_stride, bias_at.col_stride};
-      const kernels::cpu::ScoreOperand<bool> mask_operand{
-          mask.defined() ? mask.data<bool>() : nullptr, mask_at.batch_offsets.data(),
-          mask_at.row_stride, mask_at.col_stride};
-      kernels::cpu::attention_forward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
-                                         bias_operand, mask_operand, dropout, probs.data<T>(),
-                                         out.data<T>());
-    });
+#ifdef FOVEA_HAS_CUDA
+    if (cuda) {
+      AttentionForwardCuda result = attention_forward_cuda(
+          shape, q_c, k_c, v_c,
+          {bias_c, bias_at.batch_offsets, bias_at.row_stride, bias_at.col_stride},
+          {mask, mask_at.batch_offsets, mask_at.row_stride, mask_at.col_stride}, dropout,
+          score_shape, out_shape);
+      probs = result.probs;
+      out = result.out;
+    } else
+#endif
+    {
+      probs = make_tensor(score_shape, compute, q.device());
+      out = make_tensor(out_shape, compute, q.device());
+      visit_floating(compute, kOp, [&](auto tag) {
+        using T = decltype(tag);
+        const kernels::cpu::ScoreOperand<T> bias_operand{
+            bias_c.defined() ? bias_c.data<T>() : nullptr, bias_at.batch_offsets.data(),
+            bias_at.row_stride, bias_at.col_stride};
+        const kernels::cpu::ScoreOperand<bool> mask_operand{
+            mask.defined() ? mask.data<bool>() : nullptr, mask_at.batch_offsets.data(),
+            mask_at.row_stride, mask_at.col_stride};
+        kernels::cpu::attention_forward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
+                                           bias_operand, mask_operand, dropout, probs.data<T>(),
+                                           out.data<T>());
+      });
+    }
     out = out.to(dtype);
     // A copy even when the dtype matches: probs is saved for backward, and the caller may
     // edit the map it gets.
@@ -157,6 +180,16 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
        bias_shape =
            bias.defined() ? bias.shape() : Shape()](const BackwardContext& ctx) -> TensorList {
         const Tensor grad_out = ctx.grad().to(compute).contiguous();
+        auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
+#ifdef FOVEA_HAS_CUDA
+        if (grad_out.device().is_cuda()) {
+          const TensorList g =
+              attention_backward_cuda(shape, q_c, k_c, v_c, probs, dropout, grad_out, score_shape,
+                                      ctx.needs_grad(0), ctx.needs_grad(1), ctx.needs_grad(2));
+          return {finish(g[1]), finish(g[2]), finish(g[3]),
+                  ctx.needs_grad(3) ? sum_to(g[0], bias_shape).to(dtype) : Tensor()};
+        }
+#endif
         Tensor grad_scores = make_tensor(score_shape, compute, grad_out.device());
         auto gradient_like = [&](const Tensor& like, size_t input) {
           return ctx.needs_grad(input) ? make_tensor(like.shape(), compute, like.device())
@@ -172,7 +205,6 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
                                               grad_scores.data<T>(), data_or_null(grad_q),
                                               data_or_null(grad_k), data_or_null(grad_v));
         });
-        auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
         return {finish(grad_q), finish(grad_k), finish(grad_v),
                 ctx.needs_grad(3) ? sum_to(grad_scores, bias_shape).to(dtype) : Tensor()};
       });

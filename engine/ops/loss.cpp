@@ -14,9 +14,28 @@
 #include "engine/ops/reduction.h"
 #include "kernels/loss.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/loss.h"
+#endif
+
 namespace fovea {
 
 namespace {
+
+// Whether the loss runs on CUDA (all its tensors on one CUDA device); otherwise the CPU
+// check. The CUDA kernels take the same f32 scores and targets as the CPU ones.
+bool loss_on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(op, tensors)) return true;
+#endif
+  check_cpu(op, tensors);
+  return false;
+}
+
+// The dtype of the saved log-sum-exp: f64 on the CPU (as its kernels keep it), f32 on CUDA.
+DType lse_dtype(const Tensor& scores) {
+  return scores.device().is_cuda() ? DType::f32 : DType::f64;
+}
 
 // The scores a loss computes on: f32 under autocast, and never 16-bit (see loss.h).
 Tensor loss_input(const Tensor& x, const char* op, const char* what) {
@@ -72,7 +91,9 @@ Tensor checked_indices(const Tensor& target, const Tensor& scores, int64_t ignor
               op, shape_str(target.shape()), what, rows, shape_str(scores.shape()), rows);
   NoGradGuard no_grad;
   Tensor index = target.to(DType::i64).contiguous();
-  const int64_t* data = index.data<int64_t>();
+  // Device indices are range-checked on a host copy (one small synchronising copy).
+  const Tensor host = index.device().is_cpu() ? index : index.cpu();
+  const int64_t* data = host.data<int64_t>();
   for (int64_t r = 0; r < rows; ++r) {
     FOVEA_CHECK(data[r] == ignore_index || (data[r] >= 0 && data[r] < classes),
                 "{}: target class {} is out of range for {} classes (sample {})", op, data[r],
@@ -136,9 +157,14 @@ Tensor reduce_and_record(const char* op, const Tensor& scores, const Tensor& per
 // The sum of weight[target] over the non-ignored samples (their count without weights),
 // or N for soft targets: what Reduction::mean divides by.
 double mean_denominator(const TargetTensors& targets, DType dtype, const char* op) {
+  // On CUDA the sum is taken over host copies of the (small) indices and weights.
+  TargetTensors host = targets;
+  for (Tensor* t : {&host.index, &host.probs, &host.weight}) {
+    if (t->defined() && !t->device().is_cpu()) *t = t->cpu();
+  }
   return visit_floating(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return kernels::cpu::target_weight_sum<T>(targets.view<T>());
+    return kernels::cpu::target_weight_sum<T>(host.view<T>());
   });
 }
 
@@ -159,7 +185,7 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
   constexpr const char* op = "cross_entropy";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  check_cpu(op, {&logits, &target, &options.weight});
+  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &options.weight});
   check_scores(logits, op, "logits");
   const double eps = options.label_smoothing;
   FOVEA_CHECK(eps >= 0.0 && eps <= 1.0, "{}: label_smoothing must be in [0, 1], got {}", op, eps);
@@ -187,24 +213,37 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
 
   const Tensor z = logits.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, logits.dtype(), logits.device());
-  Tensor lse = make_tensor({targets.rows}, DType::f64, logits.device());
-  visit_floating(logits.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::cross_entropy_forward<T>(targets.view<T>(), eps, z.data<T>(),
-                                           per_sample.data<T>(), lse.data<double>());
-  });
-  return reduce_and_record(op, logits, per_sample, options.reduction,
-                           mean_denominator(targets, logits.dtype(), op),
-                           [targets, eps, z, lse](const Tensor& g, int64_t stride, double scale) {
-                             Tensor grad = make_tensor(z.shape(), z.dtype(), z.device());
-                             visit_floating(z.dtype(), "cross_entropy backward", [&](auto tag) {
-                               using T = decltype(tag);
-                               kernels::cpu::cross_entropy_backward<T>(
-                                   targets.view<T>(), eps, z.data<T>(), lse.data<double>(),
-                                   g.data<T>(), stride, scale, grad.data<T>());
-                             });
-                             return grad;
-                           });
+  Tensor lse = make_tensor({targets.rows}, lse_dtype(logits), logits.device());
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    cross_entropy_forward_cuda(targets.index, targets.probs, targets.weight, targets.ignore_index,
+                               eps, z, per_sample, lse);
+  } else
+#endif
+    visit_floating(logits.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::cross_entropy_forward<T>(targets.view<T>(), eps, z.data<T>(),
+                                             per_sample.data<T>(), lse.data<double>());
+    });
+  return reduce_and_record(
+      op, logits, per_sample, options.reduction, mean_denominator(targets, logits.dtype(), op),
+      [targets, eps, z, lse](const Tensor& g, int64_t stride, double scale) {
+        Tensor grad = make_tensor(z.shape(), z.dtype(), z.device());
+#ifdef FOVEA_HAS_CUDA
+        if (z.device().is_cuda()) {
+          cross_entropy_backward_cuda(targets.index, targets.probs, targets.weight,
+                                      targets.ignore_index, eps, z, lse, g, stride, scale, grad);
+          return grad;
+        }
+#endif
+        visit_floating(z.dtype(), "cross_entropy backward", [&](auto tag) {
+          using T = decltype(tag);
+          kernels::cpu::cross_entropy_backward<T>(targets.view<T>(), eps, z.data<T>(),
+                                                  lse.data<double>(), g.data<T>(), stride, scale,
+                                                  grad.data<T>());
+        });
+        return grad;
+      });
 }
 
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& weight,
@@ -212,22 +251,34 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
   constexpr const char* op = "nll_loss";
   const Tensor log_probs = loss_input(log_probs_in, op, "log_probs");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  check_cpu(op, {&log_probs, &target, &weight});
+  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&log_probs, &target, &weight});
   check_scores(log_probs, op, "log_probs");
   TargetTensors targets = class_targets(log_probs, target, ignore_index, op, "log_probs");
   targets.weight = checked_class_weight(weight, log_probs, op, "weight");
 
   const Tensor lp = log_probs.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, lp.dtype(), lp.device());
-  visit_floating(lp.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::nll_forward<T>(targets.view<T>(), lp.data<T>(), per_sample.data<T>());
-  });
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    nll_forward_cuda(targets.index, targets.weight, targets.ignore_index, lp, per_sample);
+  } else
+#endif
+    visit_floating(lp.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::nll_forward<T>(targets.view<T>(), lp.data<T>(), per_sample.data<T>());
+    });
   return reduce_and_record(op, log_probs, per_sample, reduction,
                            mean_denominator(targets, lp.dtype(), op),
                            [targets, shape = lp.shape(), dtype = lp.dtype()](
                                const Tensor& g, int64_t stride, double scale) {
                              Tensor grad = make_tensor(shape, dtype, g.device());
+#ifdef FOVEA_HAS_CUDA
+                             if (g.device().is_cuda()) {
+                               nll_backward_cuda(targets.index, targets.weight,
+                                                 targets.ignore_index, g, stride, scale, grad);
+                               return grad;
+                             }
+#endif
                              visit_floating(dtype, "nll_loss backward", [&](auto tag) {
                                using T = decltype(tag);
                                kernels::cpu::nll_backward<T>(targets.view<T>(), g.data<T>(), stride,
@@ -241,7 +292,7 @@ Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLoss
   constexpr const char* op = "focal_loss";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  check_cpu(op, {&logits, &target, &options.alpha});
+  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &options.alpha});
   check_scores(logits, op, "logits");
   FOVEA_CHECK(options.gamma >= 0.0, "{}: gamma must be >= 0, got {}", op, options.gamma);
   const TargetTensors targets = class_targets(logits, target, options.ignore_index, op, "logits");
@@ -259,18 +310,30 @@ Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLoss
 
   const Tensor z = logits.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, z.dtype(), z.device());
-  Tensor lse = make_tensor({targets.rows}, DType::f64, z.device());
-  visit_floating(z.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::focal_forward<T>(targets.view<T>(), params,
-                                   alpha.defined() ? alpha.data<T>() : nullptr, z.data<T>(),
-                                   per_sample.data<T>(), lse.data<double>());
-  });
+  Tensor lse = make_tensor({targets.rows}, lse_dtype(z), z.device());
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    focal_forward_cuda(targets.index, targets.ignore_index, params, alpha, z, per_sample, lse);
+  } else
+#endif
+    visit_floating(z.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::focal_forward<T>(targets.view<T>(), params,
+                                     alpha.defined() ? alpha.data<T>() : nullptr, z.data<T>(),
+                                     per_sample.data<T>(), lse.data<double>());
+    });
   // The mean counts the non-ignored samples: the class-weight sum with no weights.
   return reduce_and_record(
       op, logits, per_sample, options.reduction, mean_denominator(targets, logits.dtype(), op),
       [targets, params, alpha, z, lse](const Tensor& g, int64_t stride, double scale) {
         Tensor grad = make_tensor(z.shape(), z.dtype(), z.device());
+#ifdef FOVEA_HAS_CUDA
+        if (z.device().is_cuda()) {
+          focal_backward_cuda(targets.index, targets.ignore_index, params, alpha, z, lse, g, stride,
+                              scale, grad);
+          return grad;
+        }
+#endif
         visit_floating(z.dtype(), "focal_loss backward", [&](auto tag) {
           using T = decltype(tag);
           kernels::cpu::focal_backward<T>(
@@ -287,7 +350,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
   constexpr const char* op = "binary_cross_entropy_with_logits";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  check_cpu(op, {&logits, &target, &weight, &pos_weight});
+  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &weight, &pos_weight});
   const Shape& shape = logits.shape();
   FOVEA_CHECK(target.shape() == shape, "{}: target has shape {}, expected the logits' shape {}", op,
               shape_str(target.shape()), shape_str(shape));
@@ -304,18 +367,31 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
   const Tensor x = logits.detach();
 
   Tensor per_element = make_tensor(shape, x.dtype(), x.device());
-  visit_floating(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::bce_with_logits_forward<T>(loop_over<5>(shape, {&per_element, &x, &t, &w, &pw}),
-                                             per_element.data<T>(), x.data<T>(), t.data<T>(),
-                                             w.data<T>(), pw.data<T>());
-  });
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    bce_with_logits_forward_cuda(loop_over<5>(shape, {&per_element, &x, &t, &w, &pw}), per_element,
+                                 x, t, w, pw);
+  } else
+#endif
+    visit_floating(x.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::bce_with_logits_forward<T>(loop_over<5>(shape, {&per_element, &x, &t, &w, &pw}),
+                                               per_element.data<T>(), x.data<T>(), t.data<T>(),
+                                               w.data<T>(), pw.data<T>());
+    });
   return reduce_and_record(
       op, logits, per_element, reduction, static_cast<double>(logits.numel()),
       // The upstream gradient g is 0-dim (sum, mean) or has the logits' shape (none); the
       // loop broadcasts either, so the stride argument is not needed.
       [x, t, w, pw](const Tensor& g, int64_t, double scale) {
         Tensor grad = make_tensor(x.shape(), x.dtype(), x.device());
+#ifdef FOVEA_HAS_CUDA
+        if (x.device().is_cuda()) {
+          bce_with_logits_backward_cuda(loop_over<6>(x.shape(), {&grad, &g, &x, &t, &w, &pw}),
+                                        scale, grad, g, x, t, w, pw);
+          return grad;
+        }
+#endif
         visit_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
           using T = decltype(tag);
           kernels::cpu::bce_with_logits_backward<T>(

@@ -11,6 +11,10 @@
 #include "engine/ops/elementwise.h"
 #include "kernels/norm.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/norm.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -21,6 +25,7 @@ struct NormInputs {
   Tensor x, weight, bias;
   DType out_dtype = DType::f32;  // x's dtype after autocast: the result's dtype
   DType compute = DType::f32;
+  bool cuda = false;  // the CUDA kernels compute f16/bf16 natively, statistics in f32
 };
 
 NormInputs prepare_inputs(const char* op, const Tensor& x_in, const Tensor& weight,
@@ -29,10 +34,13 @@ NormInputs prepare_inputs(const char* op, const Tensor& x_in, const Tensor& weig
   check_floating(x, op, "input");
   if (weight.defined()) check_floating(weight, op, "weight");
   if (bias.defined()) check_floating(bias, op, "bias");
-  check_cpu(op, {&x, &weight, &bias});
   NormInputs in;
+#ifdef FOVEA_HAS_CUDA
+  in.cuda = on_cuda(op, {&x, &weight, &bias});
+#endif
+  if (!in.cuda) check_cpu(op, {&x, &weight, &bias});
   in.out_dtype = x.dtype();
-  in.compute = cpu_compute_dtype(x.dtype());
+  in.compute = in.cuda ? x.dtype() : cpu_compute_dtype(x.dtype());
   auto prepare = [&](const Tensor& t) { return t.defined() ? t.to(in.compute).contiguous() : t; };
   in.x = prepare(x);
   in.weight = prepare(weight);
@@ -69,6 +77,11 @@ Tensor upstream_grad(const BackwardContext& ctx, DType compute) {
   return ctx.grad().to(compute).contiguous();
 }
 
+// The dtype the statistics are kept in: f32 on CUDA, the compute dtype on the CPU.
+DType stats_dtype(const NormInputs& in) {
+  return in.cuda ? DType::f32 : in.compute;
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, Tensor running_mean,
@@ -96,7 +109,10 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   if (running_mean.defined()) {
     check_floating(running_mean, op, "running_mean");
     check_floating(running_var, op, "running_var");
-    check_cpu(op, {&x_in, &running_mean, &running_var});
+#ifdef FOVEA_HAS_CUDA
+    if (!on_cuda(op, {&x_in, &running_mean, &running_var}))
+#endif
+      check_cpu(op, {&x_in, &running_mean, &running_var});
   }
   const NormInputs in = prepare_inputs(op, x_in, weight, bias);
   const DType compute = in.compute;
@@ -105,7 +121,23 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   Tensor mean, rstd;
   {
     NoGradGuard no_grad;
-    if (training) {
+#ifdef FOVEA_HAS_CUDA
+    if (in.cuda) {
+      mean = make_tensor({channels}, DType::f32, in.x.device());
+      rstd = make_tensor({channels}, DType::f32, in.x.device());
+      if (training) {
+        Tensor var = make_tensor({channels}, DType::f32, in.x.device());
+        batch_norm_stats_cuda(in.x, eps, mean, var, rstd, rows, channels);
+        if (running_mean.defined()) {
+          batch_norm_update_running_cuda(mean, var, running_mean, running_var, momentum,
+                                         static_cast<double>(rows) / static_cast<double>(rows - 1));
+        }
+      } else {
+        batch_norm_eval_stats_cuda(running_mean, running_var, eps, mean, rstd);
+      }
+    }
+#endif
+    if (!in.cuda && training) {
       mean = make_tensor({channels}, compute, in.x.device());
       Tensor var = make_tensor({channels}, compute, in.x.device());
       visit_floating(compute, op, [&](auto tag) {
@@ -121,7 +153,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
         mul_(running_var, 1.0 - momentum);
         add_scaled_(running_var, var, momentum * bessel);
       }
-    } else {
+    } else if (!in.cuda) {
       // Copies: the running stats may change in place before the backward runs.
       mean = running_mean.to(compute).clone();
       rstd = rsqrt(add(running_var.to(compute), eps)).contiguous();
@@ -129,12 +161,18 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   }
 
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
-  visit_floating(compute, op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::batch_norm_forward<T>(in.x.data<T>(), mean.data<T>(), rstd.data<T>(),
-                                        data_or_null<T>(in.weight), data_or_null<T>(in.bias),
-                                        y.data<T>(), rows, channels);
-  });
+#ifdef FOVEA_HAS_CUDA
+  if (in.cuda) {
+    batch_norm_forward_cuda(in.x, mean, rstd, in.weight, in.bias,
+                            kernels::cuda::NormActivation::none, y, rows, channels);
+  } else
+#endif
+    visit_floating(compute, op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::batch_norm_forward<T>(in.x.data<T>(), mean.data<T>(), rstd.data<T>(),
+                                          data_or_null<T>(in.weight), data_or_null<T>(in.bias),
+                                          y.data<T>(), rows, channels);
+    });
   record_op(op, {in.x, in.weight, in.bias}, {y},
             [x = in.x.detach(), w = detached(in.weight), mean, rstd, training, rows,
              channels](const BackwardContext& ctx) {
@@ -143,6 +181,13 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
               Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
               Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
               Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
+#ifdef FOVEA_HAS_CUDA
+              if (x.device().is_cuda()) {
+                batch_norm_backward_cuda(gy, x, mean, rstd, w, training, gx, gw, gb, rows,
+                                         channels);
+                return TensorList{gx, gw, gb};
+              }
+#endif
               visit_floating(compute, "batch_norm backward", [&](auto tag) {
                 using T = decltype(tag);
                 kernels::cpu::batch_norm_backward<T>(gy.data<T>(), x.data<T>(), mean.data<T>(),
@@ -178,14 +223,19 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   for (int64_t d = 0; d < lead_dims; ++d) rows *= x_in.size(d);
 
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
-  Tensor mean = make_tensor({rows}, compute, in.x.device());
-  Tensor rstd = make_tensor({rows}, compute, in.x.device());
-  visit_floating(compute, op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::layer_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
-                                        data_or_null<T>(in.bias), eps, y.data<T>(), mean.data<T>(),
-                                        rstd.data<T>(), rows, cols);
-  });
+  Tensor mean = make_tensor({rows}, stats_dtype(in), in.x.device());
+  Tensor rstd = make_tensor({rows}, stats_dtype(in), in.x.device());
+#ifdef FOVEA_HAS_CUDA
+  if (in.cuda) {
+    layer_norm_forward_cuda(in.x, in.weight, in.bias, eps, y, mean, rstd, rows, cols);
+  } else
+#endif
+    visit_floating(compute, op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::layer_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
+                                          data_or_null<T>(in.bias), eps, y.data<T>(),
+                                          mean.data<T>(), rstd.data<T>(), rows, cols);
+    });
   record_op(op, {in.x, in.weight, in.bias}, {y},
             [x = in.x.detach(), w = detached(in.weight), mean, rstd, normalized_shape, rows,
              cols](const BackwardContext& ctx) {
@@ -194,6 +244,12 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
               Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
               Tensor gw = gradient_buffer(ctx.needs_grad(1), normalized_shape, x);
               Tensor gb = gradient_buffer(ctx.needs_grad(2), normalized_shape, x);
+#ifdef FOVEA_HAS_CUDA
+              if (x.device().is_cuda()) {
+                layer_norm_backward_cuda(gy, x, mean, rstd, w, gx, gw, gb, rows, cols);
+                return TensorList{gx, gw, gb};
+              }
+#endif
               visit_floating(compute, "layer_norm backward", [&](auto tag) {
                 using T = decltype(tag);
                 kernels::cpu::layer_norm_backward<T>(
@@ -226,14 +282,19 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
   for (int64_t d = 1; d + 1 < x_in.dim(); ++d) shape.spatial *= x_in.size(d);
 
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
-  Tensor mean = make_tensor({shape.batch, num_groups}, compute, in.x.device());
-  Tensor rstd = make_tensor({shape.batch, num_groups}, compute, in.x.device());
-  visit_floating(compute, op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::group_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
-                                        data_or_null<T>(in.bias), eps, y.data<T>(), mean.data<T>(),
-                                        rstd.data<T>(), shape);
-  });
+  Tensor mean = make_tensor({shape.batch, num_groups}, stats_dtype(in), in.x.device());
+  Tensor rstd = make_tensor({shape.batch, num_groups}, stats_dtype(in), in.x.device());
+#ifdef FOVEA_HAS_CUDA
+  if (in.cuda) {
+    group_norm_forward_cuda(in.x, in.weight, in.bias, eps, y, mean, rstd, shape);
+  } else
+#endif
+    visit_floating(compute, op, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::group_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
+                                          data_or_null<T>(in.bias), eps, y.data<T>(),
+                                          mean.data<T>(), rstd.data<T>(), shape);
+    });
   record_op(
       op, {in.x, in.weight, in.bias}, {y},
       [x = in.x.detach(), w = detached(in.weight), mean, rstd, shape](const BackwardContext& ctx) {
@@ -242,6 +303,12 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
         Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
         Tensor gw = gradient_buffer(ctx.needs_grad(1), {shape.channels}, x);
         Tensor gb = gradient_buffer(ctx.needs_grad(2), {shape.channels}, x);
+#ifdef FOVEA_HAS_CUDA
+        if (x.device().is_cuda()) {
+          group_norm_backward_cuda(gy, x, mean, rstd, w, gx, gw, gb, shape);
+          return TensorList{gx, gw, gb};
+        }
+#endif
         visit_floating(compute, "group_norm backward", [&](auto tag) {
           using T = decltype(tag);
           kernels::cpu::group_norm_backward<T>(

@@ -8,6 +8,10 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/softmax.h"
 
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/softmax.h"
+#endif
+
 namespace fovea {
 
 namespace {
@@ -24,6 +28,12 @@ Tensor softmax_backward_raw(const Tensor& y, const Tensor& grad_y, int64_t dim, 
                             const char* name) {
   const Tensor dy = grad_y.to(y.dtype()).contiguous();
   Tensor dx = make_tensor(y.shape(), y.dtype(), y.device());
+#ifdef FOVEA_HAS_CUDA
+  if (on_cuda(name, {&y, &dy})) {
+    softmax_backward_cuda(softmax_shape(y.shape(), dim), log, y, dy, dx);
+    return dx;
+  }
+#endif
   visit_floating(y.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::softmax_backward<T>(softmax_shape(y.shape(), dim), log, y.data<T>(), dy.data<T>(),
@@ -36,19 +46,30 @@ Tensor softmax_op(const Tensor& x_in, int64_t dim_in, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   check_floating(x_in, name, "input");
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
-  check_cpu(name, {&x});
-  const DType compute = cpu_compute_dtype(x.dtype());
+#ifdef FOVEA_HAS_CUDA
+  // The CUDA kernels compute f16/bf16 natively (f32 sums), so there is no widening.
+  const bool cuda = on_cuda(name, {&x});
+#else
+  const bool cuda = false;
+#endif
+  if (!cuda) check_cpu(name, {&x});
+  const DType compute = cuda ? x.dtype() : cpu_compute_dtype(x.dtype());
   // f16/bf16 outside autocast: compute in f32 through differentiable casts.
   if (compute != x.dtype()) return softmax_op(x.to(compute), dim_in, log).to(x.dtype());
 
   const int64_t dim = x.dim() == 0 ? 0 : normalize_dim(dim_in, x.dim(), name);
   const Tensor input = x.contiguous();
   Tensor y = make_tensor(x.shape(), x.dtype(), x.device());
-  visit_floating(x.dtype(), name, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::softmax_forward<T>(softmax_shape(x.shape(), dim), log, input.data<T>(),
-                                     y.data<T>());
-  });
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    softmax_forward_cuda(softmax_shape(x.shape(), dim), log, input, y);
+  } else
+#endif
+    visit_floating(x.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::cpu::softmax_forward<T>(softmax_shape(x.shape(), dim), log, input.data<T>(),
+                                       y.data<T>());
+    });
   record_op(name, {x}, {y}, [saved = y.detach(), dim, log, name](const BackwardContext& ctx) {
     return TensorList{softmax_backward_raw(saved, ctx.grad(), dim, log, name)};
   });

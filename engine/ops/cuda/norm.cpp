@@ -1,0 +1,162 @@
+// Host side of the CUDA normalisation ops: dtype dispatch and workspace allocation around
+// the launchers of kernels/cuda/norm.h.
+#include "engine/ops/cuda/norm.h"
+
+#include "engine/ops/cuda/dispatch.h"
+#include "kernels/cuda/norm.h"
+#include "kernels/cuda_check.h"
+
+namespace fovea {
+
+namespace kernels::cuda::detail {
+// Declared in kernels/cuda/norm_common.cuh for the launchers of the norm, softmax, loss,
+// attention and squeeze-excite .cu files (nvcc cannot compile fmt).
+void check_family_launch(const char* kernel) {
+  check_launch(kernel);
+}
+void check_family_cuda(int status, const char* what) {
+  cuda_check(static_cast<cudaError_t>(status), what);
+}
+void check_family_cublas(int status, const char* what) {
+  cublas_check(static_cast<cublasStatus_t>(status), what);
+}
+void family_error(const char* message) {
+  fail("{}", message);
+}
+}  // namespace kernels::cuda::detail
+
+namespace {
+
+// The device pointer of an optional tensor; null when it is undefined.
+template <typename T>
+T* ptr(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
+
+Tensor f32_workspace(int64_t count, const Tensor& like) {
+  return make_tensor({count > 0 ? count : 1}, DType::f32, like.device());
+}
+
+}  // namespace
+
+void layer_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                             const Tensor& y, const Tensor& mean, const Tensor& rstd, int64_t rows,
+                             int64_t cols) {
+  visit_cuda_floating(x.dtype(), "layer_norm", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::layer_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
+                                         eps, ptr<T>(y), ptr<float>(mean), ptr<float>(rstd), rows,
+                                         cols, stream_for(x));
+  });
+}
+
+void layer_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
+                              const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
+                              const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                              int64_t cols) {
+  const bool params = grad_weight.defined() || grad_bias.defined();
+  const Tensor workspace =
+      params ? f32_workspace(kernels::cuda::layer_norm_backward_workspace(rows, cols), x)
+             : Tensor();
+  visit_cuda_floating(x.dtype(), "layer_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::layer_norm_backward<T>(
+        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
+        ptr<const T>(weight), ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
+        ptr<float>(workspace), rows, cols, stream_for(x));
+  });
+}
+
+void batch_norm_stats_cuda(const Tensor& x, double eps, const Tensor& mean, const Tensor& var,
+                           const Tensor& rstd, int64_t rows, int64_t channels) {
+  const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
+  visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::batch_norm_stats<T>(ptr<const T>(x), ptr<float>(mean), ptr<float>(var),
+                                       ptr<float>(rstd), eps, ptr<float>(workspace), rows, channels,
+                                       stream_for(x));
+  });
+}
+
+void batch_norm_update_running_cuda(const Tensor& mean, const Tensor& var,
+                                    const Tensor& running_mean, const Tensor& running_var,
+                                    double momentum, double bessel) {
+  FOVEA_CHECK(running_mean.is_contiguous() && running_var.is_contiguous() &&
+                  running_mean.dtype() == running_var.dtype(),
+              "batch_norm: on CUDA the running stats must be contiguous and of one dtype (got "
+              "{} and {})",
+              dtype_name(running_mean.dtype()), dtype_name(running_var.dtype()));
+  visit_cuda_floating(running_mean.dtype(), "batch_norm running stats", [&](auto tag) {
+    using R = decltype(tag);
+    kernels::cuda::batch_norm_update_running<R>(ptr<const float>(mean), ptr<const float>(var),
+                                                ptr<R>(running_mean), ptr<R>(running_var), momentum,
+                                                bessel, mean.numel(), stream_for(mean));
+  });
+}
+
+void batch_norm_eval_stats_cuda(const Tensor& running_mean, const Tensor& running_var, double eps,
+                                const Tensor& mean, const Tensor& rstd) {
+  const Tensor rm = running_mean.contiguous();
+  const Tensor rv = running_var.to(running_mean.dtype()).contiguous();
+  visit_cuda_floating(rm.dtype(), "batch_norm running stats", [&](auto tag) {
+    using R = decltype(tag);
+    kernels::cuda::batch_norm_eval_stats<R>(ptr<const R>(rm), ptr<const R>(rv), eps,
+                                            ptr<float>(mean), ptr<float>(rstd), mean.numel(),
+                                            stream_for(mean));
+  });
+}
+
+void batch_norm_forward_cuda(const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                             const Tensor& weight, const Tensor& bias,
+                             kernels::cuda::NormActivation activation, const Tensor& y,
+                             int64_t rows, int64_t channels) {
+  visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::batch_norm_forward<T>(
+        ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd), ptr<const T>(weight),
+        ptr<const T>(bias), activation, ptr<T>(y), rows, channels, stream_for(x));
+  });
+}
+
+void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
+                              const Tensor& rstd, const Tensor& weight, bool batch_stats,
+                              const Tensor& grad_x, const Tensor& grad_weight,
+                              const Tensor& grad_bias, int64_t rows, int64_t channels) {
+  const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
+  visit_cuda_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::batch_norm_backward<T>(
+        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
+        ptr<const T>(weight), batch_stats, ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
+        ptr<float>(workspace), rows, channels, stream_for(x));
+  });
+}
+
+void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                             const Tensor& y, const Tensor& mean, const Tensor& rstd,
+                             kernels::cpu::GroupNormShape shape) {
+  visit_cuda_floating(x.dtype(), "group_norm", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::group_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
+                                         eps, ptr<T>(y), ptr<float>(mean), ptr<float>(rstd), shape,
+                                         stream_for(x));
+  });
+}
+
+void group_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
+                              const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
+                              const Tensor& grad_weight, const Tensor& grad_bias,
+                              kernels::cpu::GroupNormShape shape) {
+  const bool params = grad_weight.defined() || grad_bias.defined();
+  const Tensor workspace =
+      params ? f32_workspace(kernels::cuda::group_norm_backward_workspace(shape), x) : Tensor();
+  visit_cuda_floating(x.dtype(), "group_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::group_norm_backward<T>(
+        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
+        ptr<const T>(weight), ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
+        ptr<float>(workspace), shape, stream_for(x));
+  });
+}
+
+}  // namespace fovea

@@ -1,0 +1,28 @@
+// Host side of the CUDA softmax: dtype dispatch around kernels/cuda/softmax.h.
+#include "engine/ops/cuda/softmax.h"
+
+#include "engine/ops/cuda/dispatch.h"
+#include "kernels/cuda/softmax.h"
+
+namespace fovea {
+
+void softmax_forward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& x,
+                          const Tensor& y) {
+  visit_cuda_floating(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::softmax_forward<T>(shape, log, static_cast<const T*>(x.raw_data()),
+                                      static_cast<T*>(y.raw_data()), stream_for(x));
+  });
+}
+
+void softmax_backward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& y,
+                           const Tensor& dy, const Tensor& dx) {
+  visit_cuda_floating(y.dtype(), log ? "log_softmax backward" : "softmax backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::softmax_backward<T>(shape, log, static_cast<const T*>(y.raw_data()),
+                                       static_cast<const T*>(dy.raw_data()),
+                                       static_cast<T*>(dx.raw_data()), stream_for(y));
+  });
+}
+
+}  // namespace fovea

@@ -1,0 +1,56 @@
+// Host side of the CUDA squeeze-and-excitation kernels (kernels/cuda/squeeze_excite.h).
+#include "engine/ops/cuda/squeeze_excite.h"
+
+#include "engine/ops/cuda/dispatch.h"
+#include "kernels/cuda/squeeze_excite.h"
+
+namespace fovea {
+
+namespace {
+
+kernels::cuda::SpatialShape spatial_shape(const Shape& shape) {
+  kernels::cuda::SpatialShape s{.batch = shape.front(), .spatial = 1, .channels = shape.back()};
+  for (size_t d = 1; d + 1 < shape.size(); ++d) s.spatial *= shape[d];
+  return s;
+}
+
+template <typename T>
+const T* ptr(const Tensor& t) {
+  return t.defined() ? static_cast<const T*>(t.raw_data()) : nullptr;
+}
+
+}  // namespace
+
+Tensor spatial_sum_cuda(const Tensor& a_in, const Tensor& b_in, double scale) {
+  const Tensor a = a_in.contiguous();
+  const Tensor b = b_in.defined() ? b_in.contiguous() : b_in;
+  Shape out_shape(a.dim(), 1);
+  out_shape.front() = a.size(0);
+  out_shape.back() = a.size(-1);
+  Tensor out = make_tensor(out_shape, a.dtype(), a.device());
+  const kernels::cuda::SpatialShape shape = spatial_shape(a.shape());
+  Tensor workspace = make_tensor(
+      {std::max<int64_t>(1, kernels::cuda::spatial_sum_workspace(shape))}, DType::f32, a.device());
+  visit_cuda_floating(a.dtype(), "channel_mean", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::spatial_sum<T>(ptr<T>(a), ptr<T>(b), scale, static_cast<T*>(out.raw_data()),
+                                  static_cast<float*>(workspace.raw_data()), shape, stream_for(a));
+  });
+  return out;
+}
+
+Tensor channel_broadcast_cuda(const Tensor& x_in, const Tensor& s_in, double scale,
+                              const Shape& shape) {
+  const Tensor x = x_in.defined() ? x_in.contiguous() : x_in;
+  const Tensor s = s_in.contiguous();
+  Tensor out = make_tensor(shape, s.dtype(), s.device());
+  visit_cuda_floating(s.dtype(), "channel_scale", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cuda::channel_broadcast<T>(ptr<T>(x), ptr<T>(s), scale,
+                                        static_cast<T*>(out.raw_data()), spatial_shape(shape),
+                                        stream_for(s));
+  });
+  return out;
+}
+
+}  // namespace fovea

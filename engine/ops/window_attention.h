@@ -1,0 +1,23 @@
+#pragma once
+// Window attention for Swin / SwinV2, as an op so the layer can call one function:
+//   out = softmax(scale q k^T + bias[head] + mask[window]) v
+// over windows of N tokens. On the CPU it is scaled_dot_product_attention with the bias
+// and mask combined (the composition layers/window_attention.cpp uses); on CUDA a fused
+// kernel per (window, head) (kernels/cuda/attention.cu) for N <= 64 and head dim <= 64.
+// SwinV2's cosine attention is this op on l2-normalised q pre-multiplied by its per-head
+// logit scale, with scale = 1.
+#include <optional>
+
+#include "engine/tensor.h"
+
+namespace fovea {
+
+// q, k, v: [B * nW, heads, N, D]. bias: [heads, N, N] or undefined (receives a gradient).
+// mask: [nW, N, N] additive (0 / -100 for Swin's shifted windows) or undefined; a
+// constant. scale defaults to 1 / sqrt(D). When `probabilities` is set it receives the
+// attention map [B * nW, heads, N, N], detached.
+Tensor window_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                        const Tensor& mask, std::optional<double> scale = std::nullopt,
+                        Tensor* probabilities = nullptr);
+
+}  // namespace fovea

@@ -1,0 +1,71 @@
+#pragma once
+// CUDA attention (the math is kernels/attention.h's).
+//
+// scaled_dot_product_attention: the four matrix products per direction are cuBLAS
+// strided-batched GEMMs (f32 accumulation; the scores and their gradient are kept in f32)
+// and everything between them (scale already applied by the GEMM, bias, mask, softmax,
+// dropout, and the softmax backward) is one fused row kernel. `handle` must be bound to
+// `stream`; ScoreOperand batch_offsets are device arrays.
+//
+// window attention (Swin / SwinV2): one fused kernel per (window, head) for the whole
+// small problem, S = scale Q K^T + bias[head] + mask[window % windows], P = softmax(S),
+// O = P V, with N <= 64 tokens and head dim <= 64, and its fused backward.
+#ifdef FOVEA_HAS_CUDA
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/attention.h"
+
+namespace fovea::kernels::cuda {
+
+// scores: f32 workspace [batch, L, S]; probs: P [batch, L, S] (saved for the backward);
+// dropped: dropout(P) [batch, L, S] workspace, needed only when dropout.p > 0.
+template <typename T>
+void attention_forward(const cpu::AttentionShape& shape, const T* q, const T* k, const T* v,
+                       cpu::ScoreOperand<T> bias, cpu::ScoreOperand<bool> mask,
+                       cpu::AttentionDropout dropout, float* scores, T* probs, T* dropped, T* out,
+                       cublasHandle_t handle, cudaStream_t stream);
+
+// grad_p: f32 workspace [batch, L, S]; dropped: workspace as in the forward (p > 0 only).
+// Writes grad_scores = dS [batch, L, S] and the input gradients whose pointers are set.
+template <typename T>
+void attention_backward(const cpu::AttentionShape& shape, const T* q, const T* k, const T* v,
+                        const T* probs, cpu::AttentionDropout dropout, const T* grad_out,
+                        float* grad_p, T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
+                        cublasHandle_t handle, cudaStream_t stream);
+
+// ---- window attention ----
+
+struct WindowAttentionShape {
+  int64_t windows_total = 0;  // B * nW: the leading dim of q, k, v
+  int64_t windows = 1;        // nW: the mask's leading dim (window of batch b: b % nW)
+  int64_t heads = 0;
+  int64_t tokens = 0;    // N (49 for 7x7, 64 for 8x8); at most kMaxWindowTokens
+  int64_t head_dim = 0;  // D; at most kMaxWindowHeadDim
+  double scale = 1.0;
+};
+
+constexpr int64_t kMaxWindowTokens = 64;
+constexpr int64_t kMaxWindowHeadDim = 64;
+
+// q, k, v, out: [windows_total, heads, N, D] contiguous; bias [heads, N, N] (or null);
+// mask [windows, N, N] additive (or null); probs [windows_total, heads, N, N].
+template <typename T>
+void window_attention_forward(const WindowAttentionShape& shape, const T* q, const T* k, const T* v,
+                              const T* bias, const T* mask, T* probs, T* out, cudaStream_t stream);
+
+// f32 scratch window_attention_backward needs for the bias gradient.
+int64_t window_attention_backward_workspace(const WindowAttentionShape& shape);
+
+// grad_bias [heads, N, N] (null when not wanted) is the sum of dS over every window.
+template <typename T>
+void window_attention_backward(const WindowAttentionShape& shape, const T* q, const T* k,
+                               const T* v, const T* probs, const T* grad_out, T* grad_q, T* grad_k,
+                               T* grad_v, T* grad_bias, float* workspace, cudaStream_t stream);
+
+}  // namespace fovea::kernels::cuda
+#endif
