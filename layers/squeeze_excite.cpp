@@ -1,5 +1,7 @@
 #include "layers/squeeze_excite.h"
 
+#include "engine/ops/squeeze_excite.h"
+
 namespace fovea {
 
 SqueezeExcite::SqueezeExcite(int64_t channels, const SqueezeExciteConfig& config)
@@ -15,9 +17,10 @@ SqueezeExcite::SqueezeExcite(int64_t channels, const SqueezeExciteConfig& config
 }
 
 Tensor SqueezeExcite::forward(const Tensor& x) {
-  Tensor s = mean(x, {1, 2}, /*keepdim=*/true);  // [N, 1, 1, C]
+  // The fused squeeze and scale kernels on CUDA; mean and mul on the CPU.
+  Tensor s = channel_mean(x);  // [N, 1, 1, C]
   s = activate(gate_, (*expand)(activate(act_, (*reduce)(s))));
-  return mul(x, s);
+  return channel_scale(x, s);
 }
 
 }  // namespace fovea

@@ -37,6 +37,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/norm_common.cuh"
+#include "kernels/cuda_check.h"
 #include "kernels/philox.h"
 
 namespace fovea::kernels::cuda {
@@ -79,7 +80,7 @@ void gemm_row_major(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m
       static_cast<int>(b.ld), b.stride, a.data, a.type, static_cast<int>(a.ld), a.stride, &beta, c,
       c_type, static_cast<int>(ldc), stride_c, static_cast<int>(batch), CUBLAS_COMPUTE_32F,
       CUBLAS_GEMM_DEFAULT);
-  detail::check_family_cublas(static_cast<int>(status), "cublasGemmStridedBatchedEx (attention)");
+  ::fovea::cublas_check(status, "cublasGemmStridedBatchedEx (attention)");
 }
 
 // ---------------------------------------------------------------- dropout
@@ -396,10 +397,9 @@ WindowChunks window_chunks(const WindowAttentionShape& s) {
 
 template <typename Kernel>
 void allow_dynamic_smem(Kernel kernel, size_t bytes) {
-  detail::check_family_cuda(
-      static_cast<int>(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes))),
-      "cudaFuncSetAttribute (window attention shared memory)");
+  ::fovea::cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            static_cast<int>(bytes)),
+                      "cudaFuncSetAttribute (window attention shared memory)");
 }
 
 }  // namespace
@@ -423,7 +423,7 @@ void attention_forward(const AttentionShape& s, const T* q, const T* k, const T*
     const RowLaunch launch = row_launch(rows, S);
     attention_softmax_forward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
         scores, bias, mask, dropout, rows, L, S, probs, use_dropout ? dropped : nullptr);
-    detail::check_family_launch("attention_softmax_forward_kernel");
+    ::fovea::check_launch("attention_softmax_forward_kernel");
   }
   // out = dropout(P) V
   gemm_row_major(handle, false, false, L, Dv, S, 1.0f,
@@ -445,7 +445,7 @@ void attention_backward(const AttentionShape& s, const T* q, const T* k, const T
     if (dropout.p > 0) {
       attention_dropout_kernel<T><<<grid_stride_blocks(rows * S, 256), 256, 0, stream>>>(
           probs, dropout, rows * S, dropped);
-      detail::check_family_launch("attention_dropout_kernel");
+      ::fovea::check_launch("attention_dropout_kernel");
       weights = dropped;
     }
     gemm_row_major(handle, true, false, S, Dv, L, 1.0f, {weights, type, S, L * S},
@@ -457,7 +457,7 @@ void attention_backward(const AttentionShape& s, const T* q, const T* k, const T
   const RowLaunch launch = row_launch(rows, S);
   attention_softmax_backward_kernel<T>
       <<<launch.grid, launch.block, 0, stream>>>(grad_p, probs, dropout, rows, S, grad_scores);
-  detail::check_family_launch("attention_softmax_backward_kernel");
+  ::fovea::check_launch("attention_softmax_backward_kernel");
   const float scale = static_cast<float>(s.scale);
   if (grad_q) {  // dQ = scale dS K
     gemm_row_major(handle, false, false, L, D, S, scale, {grad_scores, type, S, L * S},
@@ -475,14 +475,14 @@ void window_attention_forward(const WindowAttentionShape& shape, const T* q, con
   const int64_t blocks = shape.windows_total * shape.heads;
   if (blocks == 0 || shape.tokens == 0 || shape.head_dim == 0) return;
   if (shape.tokens > kMaxWindowTokens || shape.head_dim > kMaxWindowHeadDim) {
-    detail::family_error("window_attention_forward: more than 64 tokens or head dims");
+    ::fovea::cuda_kernel_error("window_attention_forward: more than 64 tokens or head dims");
   }
   const size_t smem = window_forward_smem(shape);
   allow_dynamic_smem(window_attention_forward_kernel<T>, smem);
   window_attention_forward_kernel<T>
       <<<static_cast<unsigned>(blocks), kWindowThreads, smem, stream>>>(shape, q, k, v, bias, mask,
                                                                         probs, out);
-  detail::check_family_launch("window_attention_forward_kernel");
+  ::fovea::check_launch("window_attention_forward_kernel");
 }
 
 int64_t window_attention_backward_workspace(const WindowAttentionShape& shape) {
@@ -496,7 +496,7 @@ void window_attention_backward(const WindowAttentionShape& shape, const T* q, co
   const int64_t count = shape.heads * shape.tokens * shape.tokens;
   if (count == 0 || shape.head_dim == 0) return;
   if (shape.tokens > kMaxWindowTokens || shape.head_dim > kMaxWindowHeadDim) {
-    detail::family_error("window_attention_backward: more than 64 tokens or head dims");
+    ::fovea::cuda_kernel_error("window_attention_backward: more than 64 tokens or head dims");
   }
   const WindowChunks c = window_chunks(shape);
   const size_t smem = window_backward_smem(shape);
@@ -505,11 +505,11 @@ void window_attention_backward(const WindowAttentionShape& shape, const T* q, co
       <<<dim3(static_cast<unsigned>(shape.heads), static_cast<unsigned>(c.chunks)), kWindowThreads,
          smem, stream>>>(shape, c.per_chunk, q, k, v, probs, grad_out, grad_q, grad_k, grad_v,
                          grad_bias ? workspace : nullptr);
-  detail::check_family_launch("window_attention_backward_kernel");
+  ::fovea::check_launch("window_attention_backward_kernel");
   if (!grad_bias) return;
   window_bias_grad_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
       workspace, c.chunks, count, grad_bias);
-  detail::check_family_launch("window_bias_grad_kernel");
+  ::fovea::check_launch("window_bias_grad_kernel");
 }
 
 #define FOVEA_ATTENTION_INSTANCES(T)                                                               \

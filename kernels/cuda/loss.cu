@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/norm_common.cuh"
+#include "kernels/cuda_check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -279,7 +280,7 @@ void cross_entropy_forward(const ClassTargets<T>& targets, double label_smoothin
   const RowLaunch launch = row_launch(targets.rows, targets.classes);
   cross_entropy_forward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
       targets, static_cast<float>(label_smoothing), logits, loss, lse);
-  detail::check_family_launch("cross_entropy_forward_kernel");
+  ::fovea::check_launch("cross_entropy_forward_kernel");
 }
 
 template <typename T>
@@ -291,7 +292,7 @@ void cross_entropy_backward(const ClassTargets<T>& targets, double label_smoothi
   cross_entropy_backward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
       targets, static_cast<float>(label_smoothing), logits, lse, grad_loss, grad_stride,
       static_cast<float>(scale), grad_logits);
-  detail::check_family_launch("cross_entropy_backward_kernel");
+  ::fovea::check_launch("cross_entropy_backward_kernel");
 }
 
 template <typename T>
@@ -299,7 +300,7 @@ void nll_forward(const ClassTargets<T>& targets, const T* log_probs, T* loss, cu
   if (targets.rows == 0) return;
   nll_forward_kernel<T><<<static_cast<unsigned>((targets.rows + 255) / 256), 256, 0, stream>>>(
       targets, log_probs, loss);
-  detail::check_family_launch("nll_forward_kernel");
+  ::fovea::check_launch("nll_forward_kernel");
 }
 
 template <typename T>
@@ -309,7 +310,7 @@ void nll_backward(const ClassTargets<T>& targets, const T* grad_loss, int64_t gr
   if (count == 0) return;
   nll_backward_kernel<T><<<grid_stride_blocks(count, 256), 256, 0, stream>>>(
       targets, grad_loss, grad_stride, static_cast<float>(scale), grad_log_probs);
-  detail::check_family_launch("nll_backward_kernel");
+  ::fovea::check_launch("nll_backward_kernel");
 }
 
 template <typename T>
@@ -319,7 +320,7 @@ void focal_forward(const ClassTargets<T>& targets, const FocalParams& params, co
   const RowLaunch launch = row_launch(targets.rows, targets.classes);
   focal_forward_kernel<T>
       <<<launch.grid, launch.block, 0, stream>>>(targets, params, alpha, logits, loss, lse);
-  detail::check_family_launch("focal_forward_kernel");
+  ::fovea::check_launch("focal_forward_kernel");
 }
 
 template <typename T>
@@ -331,7 +332,7 @@ void focal_backward(const ClassTargets<T>& targets, const FocalParams& params, c
   focal_backward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
       targets, params, alpha, logits, lse, grad_loss, grad_stride, static_cast<float>(scale),
       grad_logits);
-  detail::check_family_launch("focal_backward_kernel");
+  ::fovea::check_launch("focal_backward_kernel");
 }
 
 template <typename T>
@@ -341,7 +342,7 @@ void bce_with_logits_forward(const Loop<5>& loop, T* loss, const T* x, const T* 
   if (count == 0) return;
   bce_with_logits_forward_kernel<T><<<grid_stride_blocks(count, 256), 256, 0, stream>>>(
       loop, count, loss, x, target, weight, pos_weight);
-  detail::check_family_launch("bce_with_logits_forward_kernel");
+  ::fovea::check_launch("bce_with_logits_forward_kernel");
 }
 
 template <typename T>
@@ -352,7 +353,7 @@ void bce_with_logits_backward(const Loop<6>& loop, double scale, T* grad_x, cons
   if (count == 0) return;
   bce_with_logits_backward_kernel<T><<<grid_stride_blocks(count, 256), 256, 0, stream>>>(
       loop, count, static_cast<float>(scale), grad_x, grad_loss, x, target, weight, pos_weight);
-  detail::check_family_launch("bce_with_logits_backward_kernel");
+  ::fovea::check_launch("bce_with_logits_backward_kernel");
 }
 
 #define FOVEA_LOSS_INSTANCES(T)                                                                   \

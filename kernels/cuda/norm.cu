@@ -36,6 +36,7 @@
 #include <initializer_list>
 
 #include "kernels/cuda/norm_common.cuh"
+#include "kernels/cuda_check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -255,7 +256,7 @@ int64_t launch_column_partial_sums(const T* x, const T* grad_y, const float* mea
                   static_cast<unsigned>(c.chunks));
   column_partial_sums_kernel<T, kTerm><<<grid, dim3(kColumnTile, kRowLanes), 0, stream>>>(
       x, grad_y, mean, rstd, index, rows, cols, c.rows_per_chunk, partial0, partial1);
-  detail::check_family_launch("column_partial_sums_kernel");
+  ::fovea::check_launch("column_partial_sums_kernel");
   return c.chunks;
 }
 
@@ -496,7 +497,7 @@ void layer_norm_forward(const T* x, const T* weight, const T* bias, double eps, 
     layer_norm_forward_kernel<T, 1><<<launch.grid, launch.block, 0, stream>>>(
         x, weight, bias, static_cast<float>(eps), y, mean, rstd, rows, cols);
   }
-  detail::check_family_launch("layer_norm_forward_kernel");
+  ::fovea::check_launch("layer_norm_forward_kernel");
 }
 
 int64_t layer_norm_backward_workspace(int64_t rows, int64_t cols) {
@@ -518,7 +519,7 @@ void layer_norm_backward(const T* grad_y, const T* x, const float* mean, const f
       layer_norm_backward_input_kernel<T, 1><<<launch.grid, launch.block, 0, stream>>>(
           grad_y, x, mean, rstd, weight, grad_x, rows, cols);
     }
-    detail::check_family_launch("layer_norm_backward_input_kernel");
+    ::fovea::check_launch("layer_norm_backward_input_kernel");
   }
   if (!grad_weight && !grad_bias) return;
   const int64_t chunks = column_chunks(rows).chunks;
@@ -528,7 +529,7 @@ void layer_norm_backward(const T* grad_y, const T* x, const float* mean, const f
                                                       rows, cols, partial_db, partial_dw, stream);
   column_totals_kernel<T><<<blocks_for(cols, 256), 256, 0, stream>>>(partial_db, partial_dw, chunks,
                                                                      cols, grad_bias, grad_weight);
-  detail::check_family_launch("column_totals_kernel");
+  ::fovea::check_launch("column_totals_kernel");
 }
 
 // ---------------------------------------------------------------- batch norm launchers
@@ -546,12 +547,12 @@ void batch_norm_stats(const T* x, float* mean, float* var, float* rstd, double e
       x, nullptr, nullptr, nullptr, per_channel, rows, channels, workspace, nullptr, stream);
   batch_norm_mean_kernel<<<blocks_for(channels, 256), 256, 0, stream>>>(workspace, chunks, channels,
                                                                         rows, mean);
-  detail::check_family_launch("batch_norm_mean_kernel");
+  ::fovea::check_launch("batch_norm_mean_kernel");
   launch_column_partial_sums<T, ColumnTerm::squared_deviation>(
       x, nullptr, mean, nullptr, per_channel, rows, channels, workspace, nullptr, stream);
   batch_norm_var_kernel<<<blocks_for(channels, 256), 256, 0, stream>>>(
       workspace, chunks, channels, rows, static_cast<float>(eps), var, rstd);
-  detail::check_family_launch("batch_norm_var_kernel");
+  ::fovea::check_launch("batch_norm_var_kernel");
 }
 
 template <typename R>
@@ -562,7 +563,7 @@ void batch_norm_update_running(const float* mean, const float* var, R* running_m
   batch_norm_update_running_kernel<R><<<blocks_for(channels, 256), 256, 0, stream>>>(
       mean, var, running_mean, running_var, static_cast<float>(momentum),
       static_cast<float>(momentum * bessel), channels);
-  detail::check_family_launch("batch_norm_update_running_kernel");
+  ::fovea::check_launch("batch_norm_update_running_kernel");
 }
 
 template <typename R>
@@ -571,7 +572,7 @@ void batch_norm_eval_stats(const R* running_mean, const R* running_var, double e
   if (channels == 0) return;
   batch_norm_eval_stats_kernel<R><<<blocks_for(channels, 256), 256, 0, stream>>>(
       running_mean, running_var, static_cast<float>(eps), mean, rstd, channels);
-  detail::check_family_launch("batch_norm_eval_stats_kernel");
+  ::fovea::check_launch("batch_norm_eval_stats_kernel");
 }
 
 template <typename T>
@@ -588,7 +589,7 @@ void batch_norm_forward(const T* x, const float* mean, const float* rstd, const 
     batch_norm_forward_kernel<T, 1><<<grid_stride_blocks(n, 256), 256, 0, stream>>>(
         x, mean, rstd, weight, bias, activation, y, n, channels);
   }
-  detail::check_family_launch("batch_norm_forward_kernel");
+  ::fovea::check_launch("batch_norm_forward_kernel");
 }
 
 template <typename T>
@@ -607,7 +608,7 @@ void batch_norm_backward(const T* grad_y, const T* x, const float* mean, const f
   batch_norm_backward_totals_kernel<T><<<blocks_for(channels, 256), 256, 0, stream>>>(
       partial_dy, partial_dy_xhat, chunks, channels, rows, batch_stats, grad_weight, grad_bias,
       mean_dy, mean_dy_xhat);
-  detail::check_family_launch("batch_norm_backward_totals_kernel");
+  ::fovea::check_launch("batch_norm_backward_totals_kernel");
   const int64_t n = rows * channels;
   if (!grad_x || n == 0) return;
   constexpr int V = kVec16<T>;
@@ -618,7 +619,7 @@ void batch_norm_backward(const T* grad_y, const T* x, const float* mean, const f
     batch_norm_backward_input_kernel<T, 1><<<grid_stride_blocks(n, 256), 256, 0, stream>>>(
         grad_y, x, mean, rstd, weight, mean_dy, mean_dy_xhat, grad_x, n, channels);
   }
-  detail::check_family_launch("batch_norm_backward_input_kernel");
+  ::fovea::check_launch("batch_norm_backward_input_kernel");
 }
 
 // ---------------------------------------------------------------- group norm launchers
@@ -630,7 +631,7 @@ void group_norm_forward(const T* x, const T* weight, const T* bias, double eps, 
   if (blocks == 0 || shape.spatial == 0) return;
   group_norm_forward_kernel<T><<<static_cast<unsigned>(blocks), kGroupThreads, 0, stream>>>(
       x, weight, bias, static_cast<float>(eps), y, mean, rstd, shape);
-  detail::check_family_launch("group_norm_forward_kernel");
+  ::fovea::check_launch("group_norm_forward_kernel");
 }
 
 int64_t group_norm_backward_workspace(cpu::GroupNormShape shape) {
@@ -647,7 +648,7 @@ void group_norm_backward(const T* grad_y, const T* x, const float* mean, const f
     group_norm_backward_input_kernel<T>
         <<<static_cast<unsigned>(blocks), kGroupThreads, 0, stream>>>(grad_y, x, mean, rstd, weight,
                                                                       grad_x, shape);
-    detail::check_family_launch("group_norm_backward_input_kernel");
+    ::fovea::check_launch("group_norm_backward_input_kernel");
   }
   if (!grad_weight && !grad_bias) return;
   const int64_t rows = shape.batch * shape.spatial, cols = shape.channels;
@@ -659,7 +660,7 @@ void group_norm_backward(const T* grad_y, const T* x, const float* mean, const f
       cols, partial_db, partial_dw, stream);
   column_totals_kernel<T><<<blocks_for(cols, 256), 256, 0, stream>>>(partial_db, partial_dw, chunks,
                                                                      cols, grad_bias, grad_weight);
-  detail::check_family_launch("column_totals_kernel");
+  ::fovea::check_launch("column_totals_kernel");
 }
 
 // ---------------------------------------------------------------- instances

@@ -11,16 +11,6 @@
 
 namespace fovea::kernels::cuda::detail {
 
-// Throws fovea::Error naming `kernel` when its launch (or an earlier asynchronous fault)
-// failed. nvcc cannot compile fmt (engine/error.h), so this is defined in host C++
-// (engine/ops/cuda/norm.cpp) and the launchers call it after every launch.
-void check_family_launch(const char* kernel);
-// Throw fovea::Error naming `what` when a CUDA runtime (cudaError_t) or cuBLAS
-// (cublasStatus_t) status, passed as int, is not success; and an argument error.
-void check_family_cuda(int status, const char* what);
-void check_family_cublas(int status, const char* what);
-[[noreturn]] void family_error(const char* message);
-
 __device__ __forceinline__ float to_float(float v) {
   return v;
 }

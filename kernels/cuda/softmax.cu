@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/norm_common.cuh"
+#include "kernels/cuda_check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -176,12 +177,12 @@ void softmax_forward(const cpu::SoftmaxShape& shape, bool log, const T* x, T* y,
       softmax_rows_forward_kernel<T, 1>
           <<<launch.grid, launch.block, 0, stream>>>(x, y, shape.outer, shape.dim, log);
     }
-    detail::check_family_launch("softmax_rows_forward_kernel");
+    ::fovea::check_launch("softmax_rows_forward_kernel");
     return;
   }
   softmax_strided_forward_kernel<T>
       <<<grid_stride_blocks(shape.outer * shape.inner, 256), 256, 0, stream>>>(x, y, shape, log);
-  detail::check_family_launch("softmax_strided_forward_kernel");
+  ::fovea::check_launch("softmax_strided_forward_kernel");
 }
 
 template <typename T>
@@ -198,13 +199,13 @@ void softmax_backward(const cpu::SoftmaxShape& shape, bool log, const T* y, cons
       softmax_rows_backward_kernel<T, 1>
           <<<launch.grid, launch.block, 0, stream>>>(y, dy, dx, shape.outer, shape.dim, log);
     }
-    detail::check_family_launch("softmax_rows_backward_kernel");
+    ::fovea::check_launch("softmax_rows_backward_kernel");
     return;
   }
   softmax_strided_backward_kernel<T>
       <<<grid_stride_blocks(shape.outer * shape.inner, 256), 256, 0, stream>>>(y, dy, dx, shape,
                                                                                log);
-  detail::check_family_launch("softmax_strided_backward_kernel");
+  ::fovea::check_launch("softmax_strided_backward_kernel");
 }
 
 template void softmax_forward<float>(const cpu::SoftmaxShape&, bool, const float*, float*,

@@ -27,6 +27,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/norm_common.cuh"
+#include "kernels/cuda_check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -142,7 +143,7 @@ void spatial_sum(const T* a, const T* b, double scale, T* out, float* workspace,
                  cudaStream_t stream) {
   const int64_t count = shape.batch * shape.channels;
   if (count == 0) return;
-  if (shape.batch > 65535) detail::family_error("spatial_sum: batch above 65535 (grid.y limit)");
+  if (shape.batch > 65535) ::fovea::cuda_kernel_error("spatial_sum: batch above 65535 (grid.y limit)");
   constexpr int V = kVec16<T>;
   const bool vectorised = shape.channels % V == 0 && aligned16(a) && (b == nullptr || aligned16(b));
   const int vec = vectorised ? V : 1;
@@ -157,10 +158,10 @@ void spatial_sum(const T* a, const T* b, double scale, T* out, float* workspace,
     spatial_sum_partial_kernel<T, 1>
         <<<grid, dim3(kPackLanes, kRowLanes), 0, stream>>>(a, b, shape, c.per_chunk, workspace);
   }
-  detail::check_family_launch("spatial_sum_partial_kernel");
+  ::fovea::check_launch("spatial_sum_partial_kernel");
   spatial_sum_finalize_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
       workspace, c.chunks, count, static_cast<float>(scale), out);
-  detail::check_family_launch("spatial_sum_finalize_kernel");
+  ::fovea::check_launch("spatial_sum_finalize_kernel");
 }
 
 template <typename T>
@@ -179,7 +180,7 @@ void channel_broadcast(const T* x, const T* s_vec, double scale, T* out, Spatial
   } else {
     channel_broadcast_kernel<T, 1><<<blocks(n), 256, 0, stream>>>(x, s_vec, factor, out, shape, n);
   }
-  detail::check_family_launch("channel_broadcast_kernel");
+  ::fovea::check_launch("channel_broadcast_kernel");
 }
 
 template void spatial_sum<float>(const float*, const float*, double, float*, float*, SpatialShape,

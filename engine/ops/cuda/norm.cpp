@@ -8,23 +8,6 @@
 
 namespace fovea {
 
-namespace kernels::cuda::detail {
-// Declared in kernels/cuda/norm_common.cuh for the launchers of the norm, softmax, loss,
-// attention and squeeze-excite .cu files (nvcc cannot compile fmt).
-void check_family_launch(const char* kernel) {
-  check_launch(kernel);
-}
-void check_family_cuda(int status, const char* what) {
-  cuda_check(static_cast<cudaError_t>(status), what);
-}
-void check_family_cublas(int status, const char* what) {
-  cublas_check(static_cast<cublasStatus_t>(status), what);
-}
-void family_error(const char* message) {
-  fail("{}", message);
-}
-}  // namespace kernels::cuda::detail
-
 namespace {
 
 // The device pointer of an optional tensor; null when it is undefined.
