@@ -21,6 +21,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/cuda/storage_types.h"
 #include "kernels/cuda_check.h"
 #include "kernels/cuda/loop.cuh"
 
@@ -30,29 +31,6 @@ namespace {
 
 using detail::is_half_v;
 using detail::kThreads;
-
-template <typename Visitor>
-void visit_device_storage(DType dtype, Visitor&& visit) {
-  switch (dtype) {
-    case DType::f32:
-      return visit(float{});
-    case DType::f16:
-      return visit(__half{});
-    case DType::bf16:
-      return visit(__nv_bfloat16{});
-    case DType::f64:
-      return visit(double{});
-    case DType::i32:
-      return visit(int32_t{});
-    case DType::i64:
-      return visit(int64_t{});
-    case DType::u8:
-      return visit(uint8_t{});
-    case DType::boolean:
-      return visit(bool{});
-  }
-  ::fovea::cuda_kernel_error("copy: unknown dtype");
-}
 
 template <typename D, typename S>
 __device__ __forceinline__ D float_to_integer(S value) {
@@ -132,9 +110,9 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
     if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
     return;
   }
-  visit_device_storage(dst_dtype, [&](auto dst_tag) {
+  visit_cuda_storage(dst_dtype, [&](auto dst_tag) {
     using D = decltype(dst_tag);
-    visit_device_storage(src_dtype, [&](auto src_tag) {
+    visit_cuda_storage(src_dtype, [&](auto src_tag) {
       using S = decltype(src_tag);
       D* d = static_cast<D*>(dst);
       const S* s = static_cast<const S*>(src);
@@ -152,7 +130,7 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
 void fill(const Loop<1>& loop, DType dtype, void* dst, double value, cudaStream_t stream) {
   const int64_t n = detail::loop_numel(loop);
   if (n == 0) return;
-  visit_device_storage(dtype, [&](auto tag) {
+  visit_cuda_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
     fill_kernel<T>
         <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, static_cast<T*>(dst), value);
