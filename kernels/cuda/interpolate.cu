@@ -38,10 +38,7 @@ __global__ void interpolate_kernel(const T* __restrict__ x, T* out, cpu::Interpo
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t ow = pixel % s.out_w, oh = (pixel / s.out_w) % s.out_h;
-    const int64_t n = pixel / (s.out_w * s.out_h);
+    const auto [n, oh, ow, c] = detail::nhwc_index(k, s.out_h, s.out_w, s.channels);
     const T* image = x + n * s.in_h * s.in_w * s.channels + c;
     float value = 0.0f;
     for (int i = 0; i < rows.count; ++i) {
@@ -67,10 +64,7 @@ __global__ void interpolate_backward_kernel(const T* __restrict__ grad_out, T* g
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t iw = pixel % s.in_w, ih = (pixel / s.in_w) % s.in_h;
-    const int64_t n = pixel / (s.in_w * s.in_h);
+    const auto [n, ih, iw, c] = detail::nhwc_index(k, s.in_h, s.in_w, s.channels);
     const T* g = grad_out + n * s.out_h * s.out_w * s.channels + c;
     float sum = 0.0f;
     for (int64_t a = rows.offsets[ih]; a < rows.offsets[ih + 1]; ++a) {

@@ -30,6 +30,17 @@ struct ComputeOf<__nv_bfloat16> {
 template <typename T>
 using compute_t = typename ComputeOf<T>::type;
 
+// The coordinates of element `k` of a contiguous NHWC tensor [batch, height, width, channels]:
+// the decoding every one-thread-per-output image kernel starts with.
+struct NhwcIndex {
+  int64_t n, h, w, c;
+};
+__device__ __forceinline__ NhwcIndex nhwc_index(int64_t k, int64_t height, int64_t width,
+                                                int64_t channels) {
+  const int64_t pixel = k / channels;
+  return {pixel / (width * height), (pixel / width) % height, pixel % width, k % channels};
+}
+
 template <typename T>
 constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
 

@@ -39,10 +39,7 @@ __global__ void max_pool2d_forward_kernel(PoolShape s, DeviceWindows rows, Devic
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t ow = pixel % s.out_w, oh = (pixel / s.out_w) % s.out_h;
-    const int64_t n = pixel / (s.out_w * s.out_h);
+    const auto [n, oh, ow, c] = detail::nhwc_index(k, s.out_h, s.out_w, s.channels);
     const T* image = x + n * s.in_h * s.in_w * s.channels + c;
     float best = -__int_as_float(0x7f800000);  // -inf
     int64_t best_at = rows.begin[oh] * s.in_w + cols.begin[ow];
@@ -67,10 +64,7 @@ __global__ void avg_pool2d_forward_kernel(PoolShape s, DeviceWindows rows, Devic
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t ow = pixel % s.out_w, oh = (pixel / s.out_w) % s.out_h;
-    const int64_t n = pixel / (s.out_w * s.out_h);
+    const auto [n, oh, ow, c] = detail::nhwc_index(k, s.out_h, s.out_w, s.channels);
     const T* image = x + n * s.in_h * s.in_w * s.channels + c;
     float total_value = 0.0f;
     for (int64_t ih = rows.begin[oh]; ih < rows.end[oh]; ++ih) {
@@ -90,10 +84,7 @@ __global__ void max_pool2d_backward_kernel(PoolShape s, DeviceWindows rows, Devi
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t iw = pixel % s.in_w, ih = (pixel / s.in_w) % s.in_h;
-    const int64_t n = pixel / (s.in_w * s.in_h);
+    const auto [n, ih, iw, c] = detail::nhwc_index(k, s.in_h, s.in_w, s.channels);
     const int64_t at = ih * s.in_w + iw;
     const int64_t out_base = n * s.out_h * s.out_w;
     float sum = 0.0f;
@@ -114,10 +105,7 @@ __global__ void avg_pool2d_backward_kernel(PoolShape s, DeviceWindows rows, Devi
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
        k += stride) {
-    const int64_t c = k % s.channels;
-    const int64_t pixel = k / s.channels;
-    const int64_t iw = pixel % s.in_w, ih = (pixel / s.in_w) % s.in_h;
-    const int64_t n = pixel / (s.in_w * s.in_h);
+    const auto [n, ih, iw, c] = detail::nhwc_index(k, s.in_h, s.in_w, s.channels);
     const int64_t out_base = n * s.out_h * s.out_w;
     float sum = 0.0f;
     for (int64_t oh = rows.first[ih]; oh < rows.last[ih]; ++oh) {
