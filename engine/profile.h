@@ -1,7 +1,7 @@
 #pragma once
-// Multiply-accumulate counting. The ops that dominate a network's cost (conv2d, linear,
-// matmul, attention) add their MACs to a thread-local counter, so `fovea summary` can
-// report GMACs per layer the way timm's profiling (fvcore) counts them.
+// Multiply-accumulate counting. The ops fvcore counts (conv2d, linear, matmul, attention,
+// and the norms at its per-element rates) add their MACs to a thread-local counter, so
+// `fovea summary` reports GMACs per layer the way timm's published numbers count them.
 #include <cstdint>
 
 namespace fovea {

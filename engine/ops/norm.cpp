@@ -9,6 +9,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
+#include "engine/profile.h"
 #include "kernels/norm.h"
 
 #ifdef FOVEA_HAS_CUDA
@@ -87,6 +88,9 @@ DType stats_dtype(const NormInputs& in) {
 Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, double momentum, double eps) {
   const char* op = "batch_norm";
+  // fvcore's count, which timm's published GMACs use: an affine eval-mode batch norm is a
+  // multiply-add per element; in training, like the other norms, five per element.
+  count_macs(x_in.numel() * (training ? 5 : (weight.defined() ? 2 : 1)));
   FOVEA_CHECK(x_in.dim() >= 2,
               "batch_norm: input must have at least 2 dims ([N, C] or [N, H, W, C]), got shape {}",
               shape_str(x_in.shape()));
@@ -203,6 +207,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
 Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
   const char* op = "layer_norm";
+  count_macs(x_in.numel() * (weight.defined() ? 5 : 4));  // fvcore's norm count
   const int64_t norm_dims = static_cast<int64_t>(normalized_shape.size());
   FOVEA_CHECK(norm_dims >= 1, "layer_norm: normalized_shape must have at least one dim (input {})",
               shape_str(x_in.shape()));
@@ -264,6 +269,7 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
 Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, const Tensor& bias,
                   double eps) {
   const char* op = "group_norm";
+  count_macs(x_in.numel() * (weight.defined() ? 5 : 4));  // fvcore's norm count
   FOVEA_CHECK(x_in.dim() >= 2,
               "group_norm: input must have at least 2 dims ([N, ..., C], channels last), got "
               "shape {}",
