@@ -1,4 +1,4 @@
-// LayerNorm and BatchNorm on CUDA (kernels/cuda/norm.cu), bf16, at the seed models'
+// LayerNorm and BatchNorm on CUDA (kernels/cuda/layer_norm.cu, batch_norm.cu), bf16, at the seed models'
 // shapes: ConvNeXt-T's channel LayerNorm per stage (B=64 NHWC maps), Swin-T's token
 // LayerNorm per stage, ViT-B's [64 * 197, 768], and BatchNorm at ResNet-50's stages.
 // Each case reports GB/s for the bytes the pass must move (x read and y written; the

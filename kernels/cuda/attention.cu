@@ -120,7 +120,7 @@ __device__ __forceinline__ float biased_score(const float* row, const ScoreOpera
   return s;
 }
 
-// One row per threadIdx.y group (see kernels/cuda/norm.cu for the early-return rule).
+// One row per threadIdx.y group (see kernels/cuda/layer_norm.cu for the early-return rule).
 template <typename T>
 __global__ void attention_softmax_forward_kernel(const float* scores, ScoreOperand<T> bias,
                                                  ScoreOperand<bool> mask, AttentionDropout dropout,

@@ -36,7 +36,7 @@ using detail::to_float;
 
 namespace {
 
-// One row per threadIdx.y group; see kernels/cuda/norm.cu for why the early return is
+// One row per threadIdx.y group; see kernels/cuda/layer_norm.cu for why the early return is
 // safe with the barriers inside row_group_sum.
 template <typename T, int V>
 __global__ void softmax_rows_forward_kernel(const T* x, T* y, int64_t rows, int64_t cols,
