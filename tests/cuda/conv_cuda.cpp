@@ -1,9 +1,10 @@
 // CUDA conv2d against the CPU reference, forward and the gradients of input, weight and
 // bias, in f32 (FMA math, no TF32, so 1e-5 holds), bf16 and f16. Dense convolutions run
 // through cuDNN (strides, padding, dilation, groups); depthwise ones through fovea's
-// kernels in kernels/cuda/depthwise_conv.cu (3/5/7, stride 1/2, odd and vectorisable channel counts, tiles cut by the image
-// edge, several tiles and channel blocks, batch 1, non-contiguous input) or, for the
-// shapes those kernels do not take, cuDNN's grouped convolution.
+// kernels in kernels/cuda/depthwise_conv.cu (3/5/7, stride 1/2, odd and vectorisable
+// channel counts, tiles cut by the image edge, several tiles and channel blocks, batch 1,
+// non-contiguous input) or, for the shapes those kernels do not take, cuDNN's grouped
+// convolution.
 #include <gtest/gtest.h>
 
 #include <string>
