@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/model.h"
+#include "tests/support/model_testing.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -117,31 +118,12 @@ TEST(DenseNet, ExplainsInputsTooSmallAndStochasticDepth) {
   }
 }
 
-// The input and parameter gradients of one training step, with the same random draws.
-std::map<std::string, Tensor> training_gradients(Model& model, const Tensor& x) {
-  model.zero_grad();
-  manual_seed(7);
-  Tensor input = x.clone();
-  input.requires_grad_(true);
-  const Tensor logits = model.forward(input);
-  sum(mul(logits, logits)).backward();
-  std::map<std::string, Tensor> grads{{"input", input.grad()}};
-  for (const auto& [name, p] : model.named_parameters()) grads[name] = p.grad().clone();
-  return grads;
-}
-
 TEST(DenseNet, MemoryEfficientCheckpointingGivesTheSameGradients) {
   manual_seed(0);
   ModelPtr model = create_model("densenet121", {.num_classes = 4, .drop_rate = 0.3});
   const Tensor x = randn({2, 32, 32, 3});
-  const std::map<std::string, Tensor> plain = training_gradients(*model, x);
-  model->set_grad_checkpointing(true);
+  testing::expect_checkpointing_keeps_gradients(*model, x, 1e-6, 1e-5);
   EXPECT_TRUE(model->grad_checkpointing());
-  const std::map<std::string, Tensor> checkpointed = training_gradients(*model, x);
-  ASSERT_EQ(plain.size(), checkpointed.size());
-  for (const auto& [name, grad] : plain) {
-    EXPECT_TRUE(all_close(checkpointed.at(name), grad, 1e-6, 1e-5)) << name;
-  }
 }
 
 TEST(DenseNet, MemoryEfficientCheckpointingKeepsLessOfTheGraph) {

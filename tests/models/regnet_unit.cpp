@@ -7,6 +7,7 @@
 
 #include "layers/regularization.h"
 #include "models/import.h"
+#include "tests/support/model_testing.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -149,20 +150,8 @@ TEST(RegNet, DropRatesAndGradCheckpointing) {
 
   // In training mode, so that the recomputation must replay the same drop-path and
   // dropout masks.
-  const auto gradients = [&](bool checkpointed) {
-    model->zero_grad();
-    model->set_grad_checkpointing(checkpointed);
-    manual_seed(1);
-    sum(square(model->forward(randn({2, 32, 32, 3})))).backward();
-    TensorMap grads;
-    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().clone();
-    return grads;
-  };
-  const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  ASSERT_EQ(plain.size(), checkpointed.size());
-  for (const auto& [name, grad] : plain) {
-    EXPECT_TRUE(testing::all_close(checkpointed.at(name), grad, 0, 0)) << name;
-  }
+  manual_seed(1);
+  testing::expect_checkpointing_keeps_gradients(*model, randn({2, 32, 32, 3}));
 }
 
 }  // namespace

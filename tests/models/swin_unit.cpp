@@ -5,6 +5,7 @@
 
 #include "models/import.h"
 #include "models/swin.h"
+#include "tests/support/model_testing.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -116,19 +117,8 @@ TEST(Swin, DropPathScheduleAndGradientCheckpointing) {
   EXPECT_DOUBLE_EQ(rates.at("layers.3.blocks.1.drop_path1"), 0.2);
 
   // In training mode, so that the recomputation must replay the same drop-path masks.
-  auto gradients = [&](bool checkpointing) {
-    model->zero_grad();
-    model->set_grad_checkpointing(checkpointing);
-    manual_seed(1);
-    sum(square(model->forward(randn({2, 64, 64, 3})))).backward();
-    TensorMap grads;
-    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().clone();
-    return grads;
-  };
-  const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  for (const auto& [name, grad] : plain) {
-    EXPECT_TRUE(testing::all_close(checkpointed.at(name), grad, 0, 0)) << name;
-  }
+  manual_seed(1);
+  testing::expect_checkpointing_keeps_gradients(*model, randn({2, 64, 64, 3}));
 }
 
 TEST(Swin, TorchvisionKeysMapToTimm) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "models/import.h"
+#include "tests/support/model_testing.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -98,19 +99,8 @@ TEST(SwinV2, GradientCheckpointingGivesTheSameGradients) {
   manual_seed(0);
   ModelPtr model = create_model(kName, {.num_classes = 4, .img_size = 64, .drop_path_rate = 0.3});
   // In training mode, so that the recomputation must replay the same drop-path masks.
-  auto gradients = [&](bool checkpointing) {
-    model->zero_grad();
-    model->set_grad_checkpointing(checkpointing);
-    manual_seed(1);
-    sum(square(model->forward(randn({2, 64, 64, 3})))).backward();
-    TensorMap grads;
-    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().clone();
-    return grads;
-  };
-  const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  for (const auto& [name, grad] : plain) {
-    EXPECT_TRUE(testing::all_close(checkpointed.at(name), grad, 0, 0)) << name;
-  }
+  manual_seed(1);
+  testing::expect_checkpointing_keeps_gradients(*model, randn({2, 64, 64, 3}));
 }
 
 TEST(SwinV2, TorchvisionQkvBiasSplitsIntoQAndV) {

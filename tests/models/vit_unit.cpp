@@ -9,6 +9,7 @@
 
 #include "models/import.h"
 #include "models/vit.h"
+#include "tests/support/model_testing.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -120,21 +121,7 @@ TEST(Vit, GradientCheckpointingGivesTheSameGradients) {
   ModelPtr vit =
       create_vit(kSmallLayerScale, {.num_classes = 5, .img_size = 32, .drop_path_rate = 0.3});
   const Tensor x = randn({4, 32, 32, 3});
-  auto gradients = [&](bool checkpointing) {
-    vit->zero_grad();
-    vit->set_grad_checkpointing(checkpointing);
-    manual_seed(4);  // the same drop-path masks in both runs
-    const Tensor y = vit->forward(x);
-    sum(mul(y, y)).backward();
-    TensorMap grads;
-    for (const auto& [name, p] : vit->named_parameters()) grads[name] = p.grad().clone();
-    return grads;
-  };
-  const TensorMap plain = gradients(false), checkpointed = gradients(true);
-  ASSERT_EQ(plain.size(), checkpointed.size());
-  for (const auto& [name, grad] : plain) {
-    EXPECT_TRUE(all_close(checkpointed.at(name), grad, 0, 0)) << name;
-  }
+  testing::expect_checkpointing_keeps_gradients(*vit, x);
 }
 
 TEST(Vit, TorchvisionKeysMapToTimmNames) {

@@ -1,0 +1,18 @@
+#pragma once
+// Checks every model family's unit tests share.
+#include "models/model.h"
+#include "tests/support/testing.h"
+
+namespace fovea::testing {
+
+// The gradients of one training step on `x` (loss sum(logits^2); dropout and drop-path
+// masks drawn from a fixed seed): "input" and every parameter by name.
+TensorMap training_step_gradients(Model& model, const Tensor& x);
+
+// Gradient checkpointing recomputes each segment in backward, replaying its random masks,
+// so it must not change any gradient: expects the gradients of a training step with it on
+// to equal those with it off, within atol + rtol * |plain|. Leaves it on.
+void expect_checkpointing_keeps_gradients(Model& model, const Tensor& x, double atol = 0,
+                                          double rtol = 0);
+
+}  // namespace fovea::testing
