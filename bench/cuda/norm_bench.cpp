@@ -1,5 +1,5 @@
-// LayerNorm and BatchNorm on CUDA (kernels/cuda/layer_norm.cu, batch_norm.cu), bf16, at the seed models'
-// shapes: ConvNeXt-T's channel LayerNorm per stage (B=64 NHWC maps), Swin-T's token
+// LayerNorm and BatchNorm on CUDA (kernels/cuda/layer_norm.cu, batch_norm.cu), bf16, at the seed
+// models' shapes: ConvNeXt-T's channel LayerNorm per stage (B=64 NHWC maps), Swin-T's token
 // LayerNorm per stage, ViT-B's [64 * 197, 768], and BatchNorm at ResNet-50's stages.
 // Each case reports GB/s for the bytes the pass must move (x read and y written; the
 // backward also reads dy and writes dx) against the copy ceiling measured in the same
@@ -128,18 +128,7 @@ void BM_BatchNormTrain(benchmark::State& state) {
 void BM_CopyBaseline(benchmark::State& state) {
   const RowsCase& c = kLayerNormCases[state.range(0)];
   state.SetLabel(c.name);
-  NoGradGuard no_grad;
-  const Tensor x = on_gpu({c.rows, c.cols}), y = on_gpu({c.rows, c.cols});
-  const size_t bytes = 2 * static_cast<size_t>(c.rows * c.cols);
-  for (auto _ : state) {
-    state.SetIterationTime(time_ms([&] {
-                             FOVEA_CUDA_CHECK(cudaMemcpyAsync(y.raw_data(), x.raw_data(), bytes,
-                                                              cudaMemcpyDeviceToDevice,
-                                                              cuda::current_stream(0)));
-                           }) /
-                           1e3);
-  }
-  report_bandwidth(state, 2.0 * bytes);
+  run_copy_baseline(state, 2 * static_cast<size_t>(c.rows * c.cols));  // bf16 x
 }
 
 BENCHMARK(BM_LayerNorm)

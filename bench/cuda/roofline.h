@@ -47,9 +47,8 @@ inline Roofline measure_roofline() {
   void* dst = nullptr;
   FOVEA_CUDA_CHECK(cudaMalloc(&src, copy_bytes));
   FOVEA_CUDA_CHECK(cudaMalloc(&dst, copy_bytes));
-  const double copy_ms = time_ms([&] {
-    FOVEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice));
-  });
+  const double copy_ms = time_ms(
+      [&] { FOVEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice)); });
   roofline.copy_gb_per_s = 2.0 * copy_bytes / (copy_ms * 1e6);
   FOVEA_CUDA_CHECK(cudaFree(src));
   FOVEA_CUDA_CHECK(cudaFree(dst));
@@ -65,8 +64,8 @@ inline Roofline measure_roofline() {
   cublasHandle_t handle = cuda::cublas_handle(cuda::current_device());
   const float one = 1.0f, zero = 0.0f;
   const double gemm_ms = time_ms([&] {
-    FOVEA_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a,
-                                    CUDA_R_16BF, n, b, CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n,
+    FOVEA_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF,
+                                    n, b, CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n,
                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   });
   roofline.bf16_gemm_tflop_per_s = 2.0 * n * n * double(n) / (gemm_ms * 1e9);
@@ -90,9 +89,29 @@ inline void report_bandwidth(benchmark::State& state, double bytes_per_iteration
   state.counters["copy_GB/s"] = roofline().copy_gb_per_s;
 }
 inline void report_compute(benchmark::State& state, double flops_per_iteration) {
-  state.counters["TFLOP/s"] = benchmark::Counter(
-      flops_per_iteration / 1e12 * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["TFLOP/s"] = benchmark::Counter(flops_per_iteration / 1e12 * state.iterations(),
+                                                 benchmark::Counter::kIsRate);
   state.counters["gemm_TFLOP/s"] = roofline().bf16_gemm_tflop_per_s;
+}
+
+// The copy baseline a memory-bound kernel is shown next to: a device-to-device copy of
+// `bytes`, timed and reported as the kernel benchmarks are.
+inline void run_copy_baseline(benchmark::State& state, size_t bytes) {
+  void* src = nullptr;
+  void* dst = nullptr;
+  FOVEA_CUDA_CHECK(cudaMalloc(&src, bytes));
+  FOVEA_CUDA_CHECK(cudaMalloc(&dst, bytes));
+  const cudaStream_t stream = cuda::current_stream(cuda::current_device());
+  for (auto _ : state) {
+    state.SetIterationTime(
+        time_ms([&] {
+          FOVEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
+        }) /
+        1e3);
+  }
+  report_bandwidth(state, 2.0 * bytes);
+  FOVEA_CUDA_CHECK(cudaFree(src));
+  FOVEA_CUDA_CHECK(cudaFree(dst));
 }
 
 }  // namespace fovea::bench

@@ -84,18 +84,7 @@ void BM_SeCopyBaseline(benchmark::State& state) {
   const SeCase& c = kCases[state.range(0)];
   state.SetLabel(c.name);
   const kernels::cuda::SpatialShape s = shape_of(c);
-  const Tensor x = on_gpu({s.batch, s.spatial, s.channels}),
-               y = on_gpu({s.batch, s.spatial, s.channels});
-  const size_t bytes = 2 * static_cast<size_t>(s.batch * s.spatial * s.channels);
-  for (auto _ : state) {
-    state.SetIterationTime(time_ms([&] {
-                             FOVEA_CUDA_CHECK(cudaMemcpyAsync(y.raw_data(), x.raw_data(), bytes,
-                                                              cudaMemcpyDeviceToDevice,
-                                                              cuda::current_stream(0)));
-                           }) /
-                           1e3);
-  }
-  report_bandwidth(state, 2.0 * bytes);
+  run_copy_baseline(state, 2 * static_cast<size_t>(s.batch * s.spatial * s.channels));
 }
 
 BENCHMARK(BM_SqueezeExcite)

@@ -77,17 +77,7 @@ void BM_Softmax(benchmark::State& state) {
 void BM_SoftmaxCopyBaseline(benchmark::State& state) {
   const SoftmaxCase& c = kSoftmaxCases[state.range(0)];
   state.SetLabel(c.name);
-  const Tensor x = on_gpu({c.rows, c.cols}, DType::bf16), y = on_gpu({c.rows, c.cols}, DType::bf16);
-  const size_t bytes = 2 * static_cast<size_t>(c.rows * c.cols);
-  for (auto _ : state) {
-    state.SetIterationTime(time_ms([&] {
-                             FOVEA_CUDA_CHECK(cudaMemcpyAsync(y.raw_data(), x.raw_data(), bytes,
-                                                              cudaMemcpyDeviceToDevice,
-                                                              cuda::current_stream(0)));
-                           }) /
-                           1e3);
-  }
-  report_bandwidth(state, 2.0 * bytes);
+  run_copy_baseline(state, 2 * static_cast<size_t>(c.rows * c.cols));  // bf16 scores
 }
 
 void BM_CrossEntropy(benchmark::State& state) {
