@@ -348,11 +348,11 @@ void reduce_grad_partials(const double* partials, int64_t chunks, double* out,
   check_launch("reduce_grad_partials_kernel");
 }
 
-#define FOVEA_OPTIMIZER_INSTANCES(T)                                                          \
-  template void adamw_multi_tensor<T>(const cpu::AdamWStep&, const AdamWTensor<T>*, int64_t,  \
-                                      cudaStream_t);                                          \
-  template void sgd_multi_tensor<T>(const cpu::SgdStep&, const SgdTensor<T>*, int64_t,        \
-                                    cudaStream_t);                                            \
+#define FOVEA_OPTIMIZER_INSTANCES(T)                                                         \
+  template void adamw_multi_tensor<T>(const cpu::AdamWStep&, const AdamWTensor<T>*, int64_t, \
+                                      cudaStream_t);                                         \
+  template void sgd_multi_tensor<T>(const cpu::SgdStep&, const SgdTensor<T>*, int64_t,       \
+                                    cudaStream_t);                                           \
   template void grad_sum_of_squares<T>(const GradTensor<T>*, int64_t, double*, cudaStream_t);
 FOVEA_OPTIMIZER_INSTANCES(float)
 FOVEA_OPTIMIZER_INSTANCES(__half)

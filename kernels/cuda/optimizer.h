@@ -71,8 +71,7 @@ void grad_sum_of_squares(const GradTensor<T>* tensors, int64_t count, double* pa
 
 // out[0] = sum of partials[2k], out[1] = sum of partials[2k + 1] over k < chunks, in a fixed
 // order (the same total on every run).
-void reduce_grad_partials(const double* partials, int64_t chunks, double* out,
-                          cudaStream_t stream);
+void reduce_grad_partials(const double* partials, int64_t chunks, double* out, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
 #endif
