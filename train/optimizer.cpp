@@ -1,10 +1,16 @@
 #include "train/optimizer.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <regex>
 
+#include "engine/ops/factory.h"
 #include "kernels/optimizer.h"
+
+#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cuda/optimizer.h"
+#endif
 
 namespace fovea::train {
 
@@ -77,22 +83,52 @@ void Optimizer::zero_grad() {
 
 double Optimizer::grad_norm() const {
   double total = 0.0;
+  std::vector<Tensor> on_device;  // summed in one multi-tensor pass, read back once
   for (const ParamGroup& g : groups_) {
     for (size_t i = 0; i < g.params.size(); ++i) {
       const Tensor& grad = g.params[i].grad();
       if (!grad.defined()) continue;
+      if (grad.device().is_cuda()) {
+        on_device.push_back(grad);
+        continue;
+      }
       check_f32_contiguous(grad, g.names[i], "the gradient");
       total += kernels::cpu::sum_of_squares(grad.data<float>(), grad.numel());
     }
   }
+#ifdef FOVEA_HAS_CUDA
+  const GradSummary summary = grad_summary_cuda(on_device);
+  total += summary.sum_of_squares;
+  // The f64 sum is not finite exactly when some gradient is; the count makes it explicit.
+  if (summary.non_finite > 0 && std::isfinite(total)) {
+    total = std::numeric_limits<double>::quiet_NaN();
+  }
+#else
+  FOVEA_CHECK(on_device.empty(), "optimizer: CUDA gradients in a build without CUDA");
+#endif
   return std::sqrt(total);
 }
 
 Tensor& Optimizer::buffer(size_t group, size_t index, const std::string& name) {
+  const Tensor& param = groups_[group].params[index];
   const std::string key = fmt::format("{}.{}.{}", group, index, name);
   auto it = state_.find(key);
-  if (it == state_.end()) it = state_.emplace(key, zeros_like(groups_[group].params[index])).first;
+  if (it == state_.end()) {
+    // State is f32 even for 16-bit CUDA parameters, on the parameter's device.
+    it = state_.emplace(key, zeros(param.shape(), {.dtype = DType::f32, .device = param.device()}))
+             .first;
+  } else if (it->second.device() != param.device()) {
+    it->second = it->second.to(param.device());  // e.g. a checkpoint's state loaded on the CPU
+  }
   return it->second;
+}
+
+Tensor Optimizer::master_copy(size_t group, size_t index) {
+  const Tensor& param = groups_[group].params[index];
+  if (param.dtype() == DType::f32) return Tensor();
+  const std::string key = fmt::format("{}.{}.master", group, index);
+  if (state_.count(key) == 0) state_.emplace(key, param.to(DType::f32).contiguous());
+  return buffer(group, index, "master");
 }
 
 TensorMap Optimizer::state_dict() const {
@@ -127,15 +163,31 @@ void AdamW::step(double lr, double grad_scale) {
                                            .weight_decay = group.weight_decay,
                                            .step = steps_,
                                            .grad_scale = grad_scale};
+#ifdef FOVEA_HAS_CUDA
+    std::vector<CudaAdamWParam> on_device;
+#endif
     for (size_t i = 0; i < group.params.size(); ++i) {
       const Tensor& p = group.params[i];
       if (!p.grad().defined()) continue;
+#ifdef FOVEA_HAS_CUDA
+      if (p.device().is_cuda()) {
+        on_device.push_back({.param = p,
+                             .grad = p.grad(),
+                             .master = master_copy(g, i),
+                             .exp_avg = buffer(g, i, "exp_avg"),
+                             .exp_avg_sq = buffer(g, i, "exp_avg_sq")});
+        continue;
+      }
+#endif
       check_f32_contiguous(p, group.names[i], "the parameter");
       check_f32_contiguous(p.grad(), group.names[i], "the gradient");
       kernels::cpu::adamw_step(settings, p.data<float>(), p.grad().data<float>(),
                                buffer(g, i, "exp_avg").data<float>(),
                                buffer(g, i, "exp_avg_sq").data<float>(), p.numel());
     }
+#ifdef FOVEA_HAS_CUDA
+    adamw_step_cuda(settings, on_device);  // all of the group's CUDA parameters at once
+#endif
   }
 }
 
@@ -147,22 +199,44 @@ void SGD::step(double lr, double grad_scale) {
   ++steps_;
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
+    const kernels::cpu::SgdStep settings{.lr = lr * group.lr_scale,
+                                         .momentum = momentum_,
+                                         .weight_decay = group.weight_decay,
+                                         .nesterov = nesterov_,
+                                         .first = true,
+                                         .grad_scale = grad_scale};
+#ifdef FOVEA_HAS_CUDA
+    // Indexed by `first`: parameters whose momentum buffer starts now, and the rest.
+    std::vector<CudaSgdParam> on_device[2];
+#endif
     for (size_t i = 0; i < group.params.size(); ++i) {
       const Tensor& p = group.params[i];
       if (!p.grad().defined()) continue;
-      check_f32_contiguous(p, group.names[i], "the parameter");
-      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
       const std::string key = fmt::format("{}.{}.momentum_buffer", g, i);
       const bool first = state_.count(key) == 0;
-      kernels::cpu::sgd_step({.lr = lr * group.lr_scale,
-                              .momentum = momentum_,
-                              .weight_decay = group.weight_decay,
-                              .nesterov = nesterov_,
-                              .first = first,
-                              .grad_scale = grad_scale},
-                             p.data<float>(), p.grad().data<float>(),
+#ifdef FOVEA_HAS_CUDA
+      if (p.device().is_cuda()) {
+        on_device[first].push_back({.param = p,
+                                    .grad = p.grad(),
+                                    .master = master_copy(g, i),
+                                    .momentum_buffer = buffer(g, i, "momentum_buffer")});
+        continue;
+      }
+#endif
+      check_f32_contiguous(p, group.names[i], "the parameter");
+      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
+      kernels::cpu::SgdStep step = settings;
+      step.first = first;
+      kernels::cpu::sgd_step(step, p.data<float>(), p.grad().data<float>(),
                              buffer(g, i, "momentum_buffer").data<float>(), p.numel());
     }
+#ifdef FOVEA_HAS_CUDA
+    for (const bool first : {false, true}) {
+      kernels::cpu::SgdStep step = settings;
+      step.first = first;
+      sgd_step_cuda(step, on_device[first]);
+    }
+#endif
   }
 }
 

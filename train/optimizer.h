@@ -41,8 +41,12 @@ class Optimizer {
   const std::vector<ParamGroup>& groups() const { return groups_; }
 
  protected:
-  // Per-parameter state buffers, created zeroed on first use.
+  // Per-parameter state buffers, f32 on the parameter's device, created zeroed on first use.
   Tensor& buffer(size_t group, size_t index, const std::string& name);
+  // The f32 master copy of a 16-bit (CUDA) parameter, "<group>.<index>.master", taken from
+  // the parameter on first use; the update runs on it and rewrites the parameter from it.
+  // Undefined for f32 parameters, which are their own master.
+  Tensor master_copy(size_t group, size_t index);
 
   std::vector<ParamGroup> groups_;
   int64_t steps_ = 0;

@@ -1,0 +1,152 @@
+// Host side of the CUDA optimizer updates (engine/ops/cuda/optimizer.h).
+#include "engine/ops/cuda/optimizer.h"
+
+#include "engine/ops/cuda/dispatch.h"
+#include "kernels/cuda/optimizer.h"
+#include "kernels/cuda_check.h"
+
+namespace fovea {
+
+namespace {
+
+constexpr DType kFloatingTypes[] = {DType::f32, DType::bf16, DType::f16};
+
+void check_on(const Tensor& t, const Tensor& param, DType dtype, const char* op, const char* what) {
+  FOVEA_CHECK(t.defined() && t.dtype() == dtype && t.is_contiguous() &&
+                  t.device() == param.device() && t.numel() == param.numel(),
+              "{}: the {} must be a contiguous {} tensor of {} elements on {}, got {}", op, what,
+              dtype_name(dtype), param.numel(), param.device().str(),
+              t.defined() ? fmt::format("{} {} on {}", dtype_name(t.dtype()), shape_str(t.shape()),
+                                        t.device().str())
+                          : std::string("none"));
+}
+
+// Checks the parameter and its gradient and master copy.
+void check_param(const Tensor& param, const Tensor& grad, const Tensor& master, const char* op,
+                 Device device) {
+  FOVEA_CHECK(param.device().is_cuda() && param.device() == device && param.is_contiguous(),
+              "{}: parameters must be contiguous and on {}, got {} on {}", op, device.str(),
+              shape_str(param.shape()), param.device().str());
+  check_on(grad, param, param.dtype(), op, "gradient");
+  if (param.dtype() != DType::f32) check_on(master, param, DType::f32, op, "f32 master copy");
+}
+
+template <typename T>
+T* ptr(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
+
+// master: the f32 values updated; param: the 16-bit copy written from them (null for f32).
+float* master_of(const Tensor& param, const Tensor& master) {
+  return param.dtype() == DType::f32 ? ptr<float>(param) : ptr<float>(master);
+}
+template <typename T>
+T* working_copy_of(const Tensor& param) {
+  return param.dtype() == DType::f32 ? nullptr : ptr<T>(param);
+}
+
+}  // namespace
+
+void adamw_step_cuda(const kernels::cpu::AdamWStep& step,
+                     const std::vector<CudaAdamWParam>& params) {
+  if (params.empty()) return;
+  const Device device = params.front().param.device();
+  for (const CudaAdamWParam& p : params) {
+    check_param(p.param, p.grad, p.master, "adamw", device);
+    check_on(p.exp_avg, p.param, DType::f32, "adamw", "exp_avg");
+    check_on(p.exp_avg_sq, p.param, DType::f32, "adamw", "exp_avg_sq");
+  }
+  const cudaStream_t stream = stream_for(params.front().param);
+  for (DType dtype : kFloatingTypes) {
+    visit_cuda_floating(dtype, "adamw", [&](auto tag) {
+      using T = decltype(tag);
+      std::vector<kernels::cuda::AdamWTensor<T>> tensors;
+      for (const CudaAdamWParam& p : params) {
+        if (p.param.dtype() != dtype) continue;
+        tensors.push_back({.master = master_of(p.param, p.master),
+                           .param = working_copy_of<T>(p.param),
+                           .grad = ptr<const T>(p.grad),
+                           .exp_avg = ptr<float>(p.exp_avg),
+                           .exp_avg_sq = ptr<float>(p.exp_avg_sq),
+                           .n = p.param.numel()});
+      }
+      if (!tensors.empty()) {
+        kernels::cuda::adamw_multi_tensor<T>(step, tensors.data(),
+                                             static_cast<int64_t>(tensors.size()), stream);
+      }
+    });
+  }
+}
+
+void sgd_step_cuda(const kernels::cpu::SgdStep& step, const std::vector<CudaSgdParam>& params) {
+  if (params.empty()) return;
+  const Device device = params.front().param.device();
+  for (const CudaSgdParam& p : params) {
+    check_param(p.param, p.grad, p.master, "sgd", device);
+    if (step.momentum != 0.0)
+      check_on(p.momentum_buffer, p.param, DType::f32, "sgd", "momentum buffer");
+  }
+  const cudaStream_t stream = stream_for(params.front().param);
+  for (DType dtype : kFloatingTypes) {
+    visit_cuda_floating(dtype, "sgd", [&](auto tag) {
+      using T = decltype(tag);
+      std::vector<kernels::cuda::SgdTensor<T>> tensors;
+      for (const CudaSgdParam& p : params) {
+        if (p.param.dtype() != dtype) continue;
+        tensors.push_back({.master = master_of(p.param, p.master),
+                           .param = working_copy_of<T>(p.param),
+                           .grad = ptr<const T>(p.grad),
+                           .momentum_buffer = ptr<float>(p.momentum_buffer),
+                           .n = p.param.numel()});
+      }
+      if (!tensors.empty()) {
+        kernels::cuda::sgd_multi_tensor<T>(step, tensors.data(),
+                                           static_cast<int64_t>(tensors.size()), stream);
+      }
+    });
+  }
+}
+
+GradSummary grad_summary_cuda(const std::vector<Tensor>& grads) {
+  if (grads.empty()) return {};
+  const Device device = grads.front().device();
+  int64_t chunks = 0;
+  for (const Tensor& g : grads) {
+    FOVEA_CHECK(
+        g.device().is_cuda() && g.device() == device && g.is_contiguous() &&
+            (g.dtype() == DType::f32 || g.dtype() == DType::bf16 || g.dtype() == DType::f16),
+        "grad_norm: gradients must be contiguous f32/bf16/f16 tensors on {}, got {} {} "
+        "on {}",
+        device.str(), dtype_name(g.dtype()), shape_str(g.shape()), g.device().str());
+    chunks += kernels::cuda::multi_tensor_chunks(g.numel());
+  }
+  // Two partials per chunk, then the two totals.
+  const Tensor workspace = make_tensor({2 * chunks + 2}, DType::f64, device);
+  double* partials = ptr<double>(workspace);
+  const cudaStream_t stream = stream_for(grads.front());
+  int64_t offset = 0;
+  for (DType dtype : kFloatingTypes) {
+    visit_cuda_floating(dtype, "grad_norm", [&](auto tag) {
+      using T = decltype(tag);
+      std::vector<kernels::cuda::GradTensor<T>> tensors;
+      int64_t these_chunks = 0;
+      for (const Tensor& g : grads) {
+        if (g.dtype() != dtype) continue;
+        tensors.push_back({.grad = ptr<const T>(g), .n = g.numel()});
+        these_chunks += kernels::cuda::multi_tensor_chunks(g.numel());
+      }
+      if (tensors.empty()) return;
+      kernels::cuda::grad_sum_of_squares<T>(tensors.data(), static_cast<int64_t>(tensors.size()),
+                                            partials + 2 * offset, stream);
+      offset += these_chunks;
+    });
+  }
+  double totals[2] = {0.0, 0.0};
+  kernels::cuda::reduce_grad_partials(partials, chunks, partials + 2 * chunks, stream);
+  FOVEA_CUDA_CHECK(cudaMemcpyAsync(totals, partials + 2 * chunks, sizeof(totals),
+                                   cudaMemcpyDeviceToHost, stream));
+  FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return {.sum_of_squares = totals[0], .non_finite = static_cast<int64_t>(totals[1])};
+}
+
+}  // namespace fovea
