@@ -161,7 +161,8 @@ std::string ablation_table(const AblationPlan& plan, const std::vector<AblationR
                        cell(metric(s.validation, true)), cell(metric(s.test, false)),
                        static_cast<double>(s.total_parameters) / 1e6,
                        cell(s.train_images_per_second, "{:.0f}"),
-                       cell(s.wall_seconds / 60.0, "{:.1f} min"));
+                       s.wall_seconds < 60 ? cell(s.wall_seconds, "{:.0f} s")
+                                           : cell(s.wall_seconds / 60.0, "{:.1f} min"));
   }
   return out;
 }
