@@ -84,6 +84,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--img-size", args->img_size, "input size (default: the model's)");
   cmd->add_option("--amp", args->amp, "off, bf16 or fp16")->check(CLI::IsMember({"off", "bf16", "f16", "fp16"}));
   cmd->add_option("--device", args->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--classes", args->classes, "classifier outputs")->check(CLI::PositiveNumber);
   cmd->add_option("--steps", args->steps, "timed steps")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "untimed steps first");
   cmd->callback([args] {
