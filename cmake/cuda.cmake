@@ -13,8 +13,14 @@ set(CMAKE_CUDA_STANDARD 20)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 find_package(CUDAToolkit REQUIRED)
 
-find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
-find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
+# CUDNN_ROOT (a variable or the environment) points at a cuDNN outside the toolkit, such as
+# the nvidia-cudnn-cu13 wheel's folder, which ships libcudnn.so.9 without the bare .so link.
+find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9
+  HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu
+  PATH_SUFFIXES lib lib64)
+find_path(CUDNN_INCLUDE_DIR cudnn.h
+  HINTS ${CUDNN_ROOT} $ENV{CUDNN_ROOT} ${CUDAToolkit_INCLUDE_DIRS} /usr/include
+  PATH_SUFFIXES include)
 if(NOT CUDNN_LIBRARY OR NOT CUDNN_INCLUDE_DIR)
   message(FATAL_ERROR "FOVEA_CUDA=ON but cuDNN 9 was not found (cudnn.h / libcudnn.so). "
                       "Install cuDNN or configure with -DFOVEA_CUDA=OFF.")
@@ -32,10 +38,7 @@ target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
 # libfovea was created before this file ran, so its CUDA properties are set here.
 set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
-message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}")
-# libfovea was created before this file ran, so it did not pick up the CUDA defaults above.
-set_target_properties(fovea PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
-                                       CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
+message(STATUS "fovea: CUDA backend ON, architectures ${CMAKE_CUDA_ARCHITECTURES}, cuDNN ${CUDNN_LIBRARY}")
 # nvcc's front end cannot evaluate fmt 9's consteval format-string check (fail() in
 # kernels/cuda_check.h); .cu files format at run time instead.
 target_compile_definitions(fovea PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:FMT_CONSTEVAL=constexpr>)

@@ -8,17 +8,25 @@ find_package(fmt REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
-find_package(PkgConfig REQUIRED)
 find_package(yaml-cpp REQUIRED)  # training configs
 # stb_image / stb_image_write (Debian's libstb-dev): JPEG, PNG and BMP decoding for data/.
-pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
-# cairo (Debian's libcairo2-dev): the PNG charts of train/plot.cpp.
-pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
+# cairo (Debian's libcairo2-dev): the PNG charts of train/plot.cpp. Both are found by path
+# rather than through pkg-config, whose cairo.pc asks for a dozen X11 and GLib packages'
+# .pc files that the library does not need to link; scripts/gpu-deps.sh relies on this.
+find_path(STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb REQUIRED)
+find_library(STB_LIBRARY stb REQUIRED)
+find_path(CAIRO_INCLUDE_DIR cairo.h PATH_SUFFIXES cairo REQUIRED)
+find_library(CAIRO_LIBRARY cairo REQUIRED)
+foreach(library STB CAIRO)
+  add_library(fovea::${library} UNKNOWN IMPORTED)
+  set_target_properties(fovea::${library} PROPERTIES IMPORTED_LOCATION "${${library}_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${${library}_INCLUDE_DIR}")
+endforeach()
 
 add_library(fovea_deps INTERFACE)
 target_link_libraries(fovea_deps INTERFACE
   Eigen3::Eigen OpenMP::OpenMP_CXX nlohmann_json::nlohmann_json fmt::fmt CLI11::CLI11
-  ZLIB::ZLIB Threads::Threads PkgConfig::STB PkgConfig::CAIRO yaml-cpp)
+  ZLIB::ZLIB Threads::Threads fovea::STB fovea::CAIRO yaml-cpp)
 
 if(FOVEA_NATIVE)
   target_compile_options(fovea_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
