@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/profiler.h"
+
 namespace fovea {
 
 namespace {
@@ -19,6 +21,7 @@ ObserveModules::~ObserveModules() {
 }
 
 Tensor Module::operator()(const Tensor& x) {
+  const ProfilerRange range(type_name_.c_str());
   if (tls_observer == nullptr) return forward(x);
   ModuleObserver* observer = tls_observer;
   observer->before(*this, x);

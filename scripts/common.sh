@@ -10,7 +10,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # Debian packages the product, its tests and its benchmarks need.
 FOVEA_PACKAGES=(
-  cmake g++ make pkg-config
+  cmake g++ make
   libeigen3-dev libstb-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   zlib1g-dev libcairo2-dev libgtest-dev libbenchmark-dev
   dataset-fashion-mnist

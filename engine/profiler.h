@@ -1,0 +1,18 @@
+#pragma once
+// Named spans on a profiler's timeline (Nsight Systems, through NVTX): every module's
+// forward and every autograd node's backward opens one, so that a trace reads like the
+// model. Without a profiler attached an NVTX range costs a few nanoseconds; the CPU-only
+// build compiles them away.
+#ifdef FOVEA_HAS_CUDA
+#include "engine/cuda_runtime.h"
+
+namespace fovea {
+using ProfilerRange = cuda::NvtxRange;
+}  // namespace fovea
+#else
+namespace fovea {
+struct ProfilerRange {
+  explicit ProfilerRange(const char* /*name*/) {}
+};
+}  // namespace fovea
+#endif
