@@ -7,7 +7,7 @@
 
 #include "engine/ops/elementwise.h"
 #include "engine/ops/factory.h"
-#include "engine/profiler.h"
+#include "engine/timeline.h"
 
 namespace fovea {
 
@@ -220,7 +220,7 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
           grads[out] = zeros(m.shape, {.dtype = m.dtype, .device = m.device});
         }
       }
-      const ProfilerRange range(node->name());
+      const TimelineRange range(node->name());
       input_grads = node->apply(std::move(grads));
       FOVEA_CHECK(input_grads.empty() || input_grads.size() == node->next_edges.size(),
                   "autograd: backward of '{}' returned {} gradients for {} inputs", node->name(),

@@ -11,6 +11,14 @@
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
 #include <cstdint>
 
+namespace fovea::kernels {
+
+// The activation a batch norm may apply to its output in the same pass (timm's
+// BatchNormAct2d); the CUDA forward fuses it, the CPU composes the activation op.
+enum class NormActivation { none, relu, silu };
+
+}  // namespace fovea::kernels
+
 namespace fovea::kernels::cpu {
 
 // ---- batch norm: x is [rows, channels], statistics per channel over the rows ----

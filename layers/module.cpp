@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/profiler.h"
+#include "engine/timeline.h"
 
 namespace fovea {
 
@@ -21,7 +21,7 @@ ObserveModules::~ObserveModules() {
 }
 
 Tensor Module::operator()(const Tensor& x) {
-  const ProfilerRange range(type_name_.c_str());
+  const TimelineRange range(type_name_.c_str());
   if (tls_observer == nullptr) return forward(x);
   ModuleObserver* observer = tls_observer;
   observer->before(*this, x);

@@ -4,8 +4,9 @@
 
 namespace fovea {
 
-BatchNorm2d::BatchNorm2d(int64_t channels, double eps_, double momentum_)
-    : Module("BatchNorm2d"), eps(eps_), momentum(momentum_) {
+BatchNorm2d::BatchNorm2d(int64_t channels, double eps_, double momentum_,
+                         ActivationKind activation_)
+    : Module("BatchNorm2d"), eps(eps_), momentum(momentum_), activation(activation_) {
   register_parameter("weight", &weight, ones({channels}));
   register_parameter("bias", &bias, zeros({channels}));
   register_buffer("running_mean", &running_mean, zeros({channels}));
@@ -18,7 +19,13 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     NoGradGuard no_grad;
     add_(num_batches_tracked, 1.0);
   }
-  return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+  using kernels::NormActivation;
+  const NormActivation fused = activation == ActivationKind::relu   ? NormActivation::relu
+                               : activation == ActivationKind::silu ? NormActivation::silu
+                                                                    : NormActivation::none;
+  const Tensor y =
+      batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps, fused);
+  return fused == NormActivation::none ? activate(activation, y) : y;
 }
 
 LayerNorm::LayerNorm(int64_t channels, double eps_, bool affine) : Module("LayerNorm"), eps(eps_) {

@@ -44,8 +44,8 @@ struct CoatNetConfig {
 // timm's BatchNormAct2d: BatchNorm then SiLU, one state_dict entry.
 class BatchNormAct2d : public BatchNorm2d {
  public:
-  using BatchNorm2d::BatchNorm2d;
-  Tensor forward(const Tensor& x) override { return silu(BatchNorm2d::forward(x)); }
+  explicit BatchNormAct2d(int64_t channels)
+      : BatchNorm2d(channels, 1e-5, 0.1, ActivationKind::silu) {}
 };
 
 // EfficientNet's conv init, which timm's "vit_eff" scheme uses in the conv parts:

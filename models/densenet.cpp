@@ -41,8 +41,8 @@ struct DenseNetSpec {
 // timm's BatchNormAct2d with ReLU: BatchNorm followed by ReLU, under BatchNorm's names.
 class BatchNormReLU : public BatchNorm2d {
  public:
-  using BatchNorm2d::BatchNorm2d;
-  Tensor forward(const Tensor& x) override { return relu(BatchNorm2d::forward(x)); }
+  explicit BatchNormReLU(int64_t channels)
+      : BatchNorm2d(channels, 1e-5, 0.1, ActivationKind::relu) {}
 };
 
 class DenseLayer : public Module {

@@ -19,7 +19,7 @@ EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& conf
   const int64_t stem = round_channels(arch.stem_size, arch.channel_multiplier);
   conv_stem_ = register_module(
       "conv_stem", std::make_shared<Conv2d>(config.in_chans, stem, 3, 2, 1, /*bias=*/false));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(stem));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(stem, 1e-5, 0.1, act_));
   Stages stages = build_stages(stem, decode_arch_def(arch.arch_def, arch.depth_multiplier),
                                {.channel_multiplier = arch.channel_multiplier,
                                 .act = arch.act,
@@ -28,7 +28,7 @@ EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& conf
   blocks_ = register_module("blocks", stages.blocks);
   conv_head_ = register_module(
       "conv_head", std::make_shared<Conv2d>(stages.out_chs, num_features_, 1, 1, 1, false));
-  bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(num_features_));
+  bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(num_features_, 1e-5, 0.1, act_));
   global_pool_ = register_module("global_pool", std::make_shared<GlobalAvgPool>());
   head_drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
   reset_classifier(config.num_classes);
@@ -36,9 +36,9 @@ EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& conf
 }
 
 Tensor EfficientNet::forward_features(const Tensor& x) {  // x: [B, H, W, in_chans]
-  Tensor y = activate(act_, (*bn1_)((*conv_stem_)(x)));   // [B, H/2, W/2, stem]
-  y = run_blocks(*blocks_, y, grad_checkpointing());      // [B, H/32, W/32, 320 * width]
-  return activate(act_, (*bn2_)((*conv_head_)(y)));       // [B, H/32, W/32, num_features]
+  Tensor y = (*bn1_)((*conv_stem_)(x));               // [B, H/2, W/2, stem], activated
+  y = run_blocks(*blocks_, y, grad_checkpointing());  // [B, H/32, W/32, 320 * width]
+  return (*bn2_)((*conv_head_)(y));                   // [B, H/32, W/32, num_features]
 }
 
 Tensor EfficientNet::forward_head(const Tensor& features, bool pre_logits) {

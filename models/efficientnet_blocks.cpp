@@ -46,17 +46,22 @@ std::shared_ptr<Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t st
   return std::make_shared<Conv2d>(in, out, kernel, stride, groups, /*bias=*/false);
 }
 
+// timm's BatchNormAct2d: BatchNorm with the block's activation applied to its output.
+std::shared_ptr<BatchNorm2d> bn_act(int64_t channels, ActivationKind act) {
+  return std::make_shared<BatchNorm2d>(channels, 1e-5, 0.1, act);
+}
+
 }  // namespace
 
 ConvBnAct::ConvBnAct(const BlockConfig& config)
     : Module("ConvBnAct"), act_(activation_kind(config.act)) {
   conv_ =
       register_module("conv", conv(config.in_chs, config.out_chs, config.kernel, config.stride));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(config.out_chs));
+  bn1_ = register_module("bn1", bn_act(config.out_chs, act_));
 }
 
 Tensor ConvBnAct::forward(const Tensor& x) {
-  return activate(act_, (*bn1_)((*conv_)(x)));
+  return (*bn1_)((*conv_)(x));
 }
 
 DepthwiseSeparableConv::DepthwiseSeparableConv(const BlockConfig& config)
@@ -66,19 +71,19 @@ DepthwiseSeparableConv::DepthwiseSeparableConv(const BlockConfig& config)
       pw_act_(config.pw_act) {
   const int64_t in = config.in_chs;
   conv_dw_ = register_module("conv_dw", conv(in, in, config.kernel, config.stride, /*groups=*/in));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(in));
+  bn1_ = register_module("bn1", bn_act(in, act_));
   se_ = make_squeeze_excite(config, in);
   if (se_) register_module("se", se_);
   conv_pw_ = register_module("conv_pw", conv(in, config.out_chs, 1));
-  bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(config.out_chs));
+  bn2_ = register_module("bn2",
+                         bn_act(config.out_chs, pw_act_ ? act_ : ActivationKind::identity));
   drop_path_ = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
 }
 
 Tensor DepthwiseSeparableConv::forward(const Tensor& x) {  // x: [B, H, W, in]
-  Tensor y = activate(act_, (*bn1_)((*conv_dw_)(x)));      // [B, H/s, W/s, in]
+  Tensor y = (*bn1_)((*conv_dw_)(x));                      // [B, H/s, W/s, in]
   if (se_) y = (*se_)(y);
-  y = (*bn2_)((*conv_pw_)(y));  // [B, H/s, W/s, out]
-  if (pw_act_) y = activate(act_, y);
+  y = (*bn2_)((*conv_pw_)(y));  // [B, H/s, W/s, out], activated when pw_act
   return has_skip_ ? add((*drop_path_)(y), x) : y;
 }
 
@@ -88,9 +93,9 @@ InvertedResidual::InvertedResidual(const BlockConfig& config)
       has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip) {
   const int64_t mid = make_divisible(static_cast<double>(config.in_chs) * config.exp_ratio);
   conv_pw_ = register_module("conv_pw", conv(config.in_chs, mid, 1));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(mid));
+  bn1_ = register_module("bn1", bn_act(mid, act_));
   conv_dw_ = register_module("conv_dw", conv(mid, mid, config.kernel, config.stride, mid));
-  bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(mid));
+  bn2_ = register_module("bn2", bn_act(mid, act_));
   se_ = make_squeeze_excite(config, mid);
   if (se_) register_module("se", se_);
   conv_pwl_ = register_module("conv_pwl", conv(mid, config.out_chs, 1));
@@ -99,8 +104,8 @@ InvertedResidual::InvertedResidual(const BlockConfig& config)
 }
 
 Tensor InvertedResidual::forward(const Tensor& x) {    // x: [B, H, W, in]
-  Tensor y = activate(act_, (*bn1_)((*conv_pw_)(x)));  // [B, H, W, mid]: expand
-  y = activate(act_, (*bn2_)((*conv_dw_)(y)));         // [B, H/s, W/s, mid]: filter
+  Tensor y = (*bn1_)((*conv_pw_)(x));  // [B, H, W, mid]: expand
+  y = (*bn2_)((*conv_dw_)(y));         // [B, H/s, W/s, mid]: filter
   if (se_) y = (*se_)(y);
   y = (*bn3_)((*conv_pwl_)(y));  // [B, H/s, W/s, out]: linear projection
   return has_skip_ ? add((*drop_path_)(y), x) : y;

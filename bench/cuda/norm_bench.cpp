@@ -109,7 +109,7 @@ void BM_BatchNormTrain(benchmark::State& state) {
           kernels::cuda::batch_norm_update_running<float>(
               p<float>(mean), p<float>(var), p<float>(rm), p<float>(rv), 0.1, 1.0, c.cols, stream);
           kernels::cuda::batch_norm_forward<bf16>(p(x), p<float>(mean), p<float>(rstd), p(w), p(b),
-                                                  kernels::cuda::NormActivation::relu, p(y), c.rows,
+                                                  kernels::NormActivation::relu, p(y), c.rows,
                                                   c.cols, stream);
           if (backward) {
             kernels::cuda::batch_norm_backward<bf16>(p(gy), p(x), p<float>(mean), p<float>(rstd),

@@ -70,6 +70,8 @@ Tensor unary_raw(UnaryOp op, UnaryParams params, const Tensor& x) {
   return out;
 }
 
+}  // namespace
+
 Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, const Tensor& x) {
   const char* name = kernels::unary_op_name(op);
 #ifdef FOVEA_HAS_CUDA
@@ -88,6 +90,8 @@ Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, 
   });
   return grad_x;
 }
+
+namespace {
 
 Tensor compare_raw(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
 #ifdef FOVEA_HAS_CUDA

@@ -39,6 +39,10 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 
 // Any kernels::UnaryOp as a differentiable op; the activations are built on this.
 Tensor unary(kernels::UnaryOp op, const Tensor& x, kernels::UnaryParams params = {});
+// Below autograd: grad_y * d op(x) / dx, the backward of unary(op, x), on x's device (for
+// ops that fuse an activation into their output, such as batch_norm).
+Tensor unary_backward_raw(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor& grad_y,
+                          const Tensor& x);
 
 // cond ? a : b, broadcasting all three; differentiable in a and b.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -7,6 +7,7 @@
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/activation.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "engine/profile.h"
@@ -17,6 +18,8 @@
 #endif
 
 namespace fovea {
+
+using kernels::NormActivation;
 
 namespace {
 
@@ -86,8 +89,14 @@ DType stats_dtype(const NormInputs& in) {
 }  // namespace
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, Tensor running_mean,
-                  Tensor running_var, bool training, double momentum, double eps) {
+                  Tensor running_var, bool training, double momentum, double eps,
+                  NormActivation activation) {
   const char* op = "batch_norm";
+  if (activation != NormActivation::none && !x_in.device().is_cuda()) {
+    const Tensor y = batch_norm(x_in, weight, bias, running_mean, running_var, training, momentum,
+                                eps);
+    return activation == NormActivation::relu ? relu(y) : silu(y);
+  }
   // fvcore's count, which timm's published GMACs use: an affine eval-mode batch norm is a
   // multiply-add per element; in training, like the other norms, five per element.
   count_macs(x_in.numel() * (training ? 5 : (weight.defined() ? 2 : 1)));
@@ -167,8 +176,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
 #ifdef FOVEA_HAS_CUDA
   if (in.cuda) {
-    batch_norm_forward_cuda(in.x, mean, rstd, in.weight, in.bias,
-                            kernels::cuda::NormActivation::none, y, rows, channels);
+    batch_norm_forward_cuda(in.x, mean, rstd, in.weight, in.bias, activation, y, rows, channels);
   } else
 #endif
     visit_floating(compute, op, [&](auto tag) {
@@ -178,15 +186,25 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
                                           y.data<T>(), rows, channels);
     });
   record_op(op, {in.x, in.weight, in.bias}, {y},
-            [x = in.x.detach(), w = detached(in.weight), mean, rstd, training, rows,
-             channels](const BackwardContext& ctx) {
+            [x = in.x.detach(), w = detached(in.weight), b = detached(in.bias), mean, rstd,
+             training, activation, rows, channels](const BackwardContext& ctx) {
               const DType compute = x.dtype();
-              const Tensor gy = upstream_grad(ctx, compute);
+              Tensor gy = upstream_grad(ctx, compute);
               Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
               Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
               Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
 #ifdef FOVEA_HAS_CUDA
               if (x.device().is_cuda()) {
+                if (activation != NormActivation::none) {
+                  // Through the activation first, at the recomputed pre-activation.
+                  const Tensor z = make_tensor(x.shape(), compute, x.device());
+                  batch_norm_forward_cuda(x, mean, rstd, w, b, NormActivation::none, z, rows,
+                                          channels);
+                  gy = unary_backward_raw(activation == NormActivation::relu
+                                              ? kernels::UnaryOp::relu
+                                              : kernels::UnaryOp::silu,
+                                          {}, gy, z);
+                }
                 batch_norm_backward_cuda(gy, x, mean, rstd, w, training, gx, gw, gb, rows,
                                          channels);
                 return TensorList{gx, gw, gb};

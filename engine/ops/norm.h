@@ -5,6 +5,7 @@
 // f32, like torch.autocast; otherwise the result has the input's dtype. Statistics
 // accumulate in double on the CPU.
 #include "engine/tensor.h"
+#include "kernels/norm.h"
 
 namespace fovea {
 
@@ -16,9 +17,12 @@ namespace fovea {
 //   running_mean = (1 - momentum) * running_mean + momentum * batch_mean
 //   running_var  = (1 - momentum) * running_var  + momentum * unbiased_batch_var.
 // In eval mode the running stats normalise x and must be defined. Differentiable in x,
-// weight and bias.
+// weight and bias. `activation` (relu or silu) is applied to the output, as timm's
+// BatchNormAct2d does: on CUDA in the same pass (the backward recomputes the
+// pre-activation from x and the saved statistics), on the CPU as the activation op.
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
-                  Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+                  Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5,
+                  kernels::NormActivation activation = kernels::NormActivation::none);
 
 // Normalises over the trailing dims of x given by `normalized_shape` (usually just [C]);
 // weight and bias, when defined, have shape `normalized_shape`.

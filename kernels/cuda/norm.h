@@ -31,9 +31,6 @@ void layer_norm_backward(const T* grad_y, const T* x, const float* mean, const f
 
 // ---- batch norm: x is [rows, channels]; statistics per channel ----
 
-// The activation a fused batch-norm forward applies to its output.
-enum class NormActivation { none, relu, silu };
-
 // f32 scratch for batch_norm_stats and batch_norm_backward.
 int64_t batch_norm_workspace(int64_t rows, int64_t channels);
 

@@ -91,7 +91,7 @@ void batch_norm_eval_stats_cuda(const Tensor& running_mean, const Tensor& runnin
 
 void batch_norm_forward_cuda(const Tensor& x, const Tensor& mean, const Tensor& rstd,
                              const Tensor& weight, const Tensor& bias,
-                             kernels::cuda::NormActivation activation, const Tensor& y,
+                             kernels::NormActivation activation, const Tensor& y,
                              int64_t rows, int64_t channels) {
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);

@@ -28,7 +28,7 @@ void batch_norm_eval_stats_cuda(const Tensor& running_mean, const Tensor& runnin
                                 const Tensor& mean, const Tensor& rstd);
 void batch_norm_forward_cuda(const Tensor& x, const Tensor& mean, const Tensor& rstd,
                              const Tensor& weight, const Tensor& bias,
-                             kernels::cuda::NormActivation activation, const Tensor& y,
+                             kernels::NormActivation activation, const Tensor& y,
                              int64_t rows, int64_t channels);
 void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                               const Tensor& rstd, const Tensor& weight, bool batch_stats,

@@ -7,12 +7,12 @@
 #include "engine/cuda_runtime.h"
 
 namespace fovea {
-using ProfilerRange = cuda::NvtxRange;
+using TimelineRange = cuda::NvtxRange;
 }  // namespace fovea
 #else
 namespace fovea {
-struct ProfilerRange {
-  explicit ProfilerRange(const char* /*name*/) {}
+struct TimelineRange {
+  explicit TimelineRange(const char* /*name*/) {}
 };
 }  // namespace fovea
 #endif
