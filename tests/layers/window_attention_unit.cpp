@@ -27,24 +27,6 @@ Tensor labelled_grid(int64_t batch, int64_t height, int64_t width, int64_t chann
   return from_vector(values, {batch, height, width, channels});
 }
 
-TEST(WindowHelpers, PartitionTakesRowMajorWindowsOfRowMajorTokens) {
-  const Tensor x = labelled_grid(2, 4, 6, 1);
-  const Tensor windows = window_partition(x, {2, 3});  // 2 x 2 windows per image
-  ASSERT_EQ(windows.shape(), (Shape{8, 6, 1}));
-  // Image 1, window (1, 0): rows 2-3, columns 0-2.
-  EXPECT_EQ(windows.select(0, 6).flatten().to_vector<float>(),
-            (std::vector<float>{1200, 1210, 1220, 1300, 1310, 1320}));
-  EXPECT_TRUE(all_close(window_reverse(windows, {2, 3}, 4, 6), x, 0, 0));
-  EXPECT_THROW(window_partition(x, {3, 3}), Error);
-}
-
-TEST(WindowHelpers, CyclicShiftRollsHeightAndWidth) {
-  const Tensor x = labelled_grid(1, 3, 3, 1);
-  const Tensor rolled = cyclic_shift(x, {-1, -1});  // row 1, column 1 come first
-  EXPECT_EQ(rolled.flatten().to_vector<float>()[0], 110.f);
-  EXPECT_TRUE(all_close(cyclic_shift(rolled, {1, 1}), x, 0, 0));
-}
-
 TEST(WindowHelpers, ShiftedWindowMaskSeparatesWrappedRegions) {
   // A 4x4 grid, 2x2 windows, shift 1: window 0 holds tokens of one region only; window 3
   // (bottom right) holds four regions: (in, in), (in, wrapped), (wrapped, in), (wrapped,
