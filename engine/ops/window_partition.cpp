@@ -66,8 +66,8 @@ Tensor partition_raw(const Tensor& x_in, const WindowPartitionShape& s) {
 Tensor reverse_raw(const Tensor& windows_in, const WindowPartitionShape& s) {
   NoGradGuard no_grad;
   const Tensor windows = windows_in.contiguous();
-  Tensor out = make_tensor({s.batch, s.height, s.width, s.channels}, windows.dtype(),
-                           windows.device());
+  Tensor out =
+      make_tensor({s.batch, s.height, s.width, s.channels}, windows.dtype(), windows.device());
   if (out.numel() == 0) return out;
 #ifdef FOVEA_HAS_CUDA
   if (on_cuda(kReverse, {&windows})) {
@@ -108,8 +108,8 @@ Tensor window_reverse(const Tensor& windows, Window window, int64_t height, int6
   FOVEA_CHECK(windows.size(1) == window[0] * window[1] && windows.size(0) % per_image == 0,
               "{}: windows of shape {} do not tile a {}x{} grid with {}x{} windows: expected "
               "[B * {}, {}, C]",
-              kReverse, shape_str(windows.shape()), height, width, window[0], window[1],
-              per_image, window[0] * window[1]);
+              kReverse, shape_str(windows.shape()), height, width, window[0], window[1], per_image,
+              window[0] * window[1]);
   s.batch = windows.size(0) / per_image;
   Tensor out = reverse_raw(windows, s);
   if (is_floating(windows.dtype())) {

@@ -46,8 +46,7 @@ void window_partition(const void* x, void* windows, const WindowPartitionShape& 
     if (pixel < 0) {
       std::memset(dst + token * row_bytes, 0, static_cast<size_t>(row_bytes));
     } else {
-      std::memcpy(dst + token * row_bytes, src + pixel * row_bytes,
-                  static_cast<size_t>(row_bytes));
+      std::memcpy(dst + token * row_bytes, src + pixel * row_bytes, static_cast<size_t>(row_bytes));
     }
   });
 }
@@ -59,8 +58,7 @@ void window_reverse(const void* windows, void* x, const WindowPartitionShape& s,
   char* dst = static_cast<char*>(x);
   for_each_token(s, s.channels, [&](int64_t token, int64_t pixel) {
     if (pixel >= 0) {
-      std::memcpy(dst + pixel * row_bytes, src + token * row_bytes,
-                  static_cast<size_t>(row_bytes));
+      std::memcpy(dst + pixel * row_bytes, src + token * row_bytes, static_cast<size_t>(row_bytes));
     }
   });
 }

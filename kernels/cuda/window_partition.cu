@@ -107,9 +107,9 @@ void launch_gather(const void* src, void* dst, const cpu::WindowPartitionShape& 
     const int64_t chunks = (per_window + kBlock - 1) / kBlock;
     const dim3 grid(static_cast<unsigned int>(windows < INT_MAX ? windows : INT_MAX),
                     static_cast<unsigned int>(chunks < 65535 ? chunks : 65535));
-    window_gather_kernel<V, kReverse><<<grid, kBlock, 0, stream>>>(
-        static_cast<const V*>(src), static_cast<V*>(dst), s, windows,
-        static_cast<unsigned int>(vectors));
+    window_gather_kernel<V, kReverse>
+        <<<grid, kBlock, 0, stream>>>(static_cast<const V*>(src), static_cast<V*>(dst), s, windows,
+                                      static_cast<unsigned int>(vectors));
     ::fovea::check_launch(name);
   });
 }

@@ -26,9 +26,9 @@ struct Case {
 // Odd channel counts (3, 13, 97: 2- and 4-byte words), 4 and 96 (8 and 16 bytes), grids
 // that are not multiples of the window, Swin-T stage 1's windows at batch 2 (many blocks
 // per window in the second grid dimension), batch 1 and 3.
-const Case kCases[] = {{{1, 14, 14, 3}, {7, 7}},   {{3, 9, 11, 13}, {4, 4}},
-                       {{3, 10, 13, 97}, {7, 7}},  {{1, 8, 8, 4}, {4, 4}},
-                       {{2, 56, 56, 96}, {7, 7}},  {{1, 16, 16, 96}, {7, 7}}};
+const Case kCases[] = {{{1, 14, 14, 3}, {7, 7}},  {{3, 9, 11, 13}, {4, 4}},
+                       {{3, 10, 13, 97}, {7, 7}}, {{1, 8, 8, 4}, {4, 4}},
+                       {{2, 56, 56, 96}, {7, 7}}, {{1, 16, 16, 96}, {7, 7}}};
 
 std::string name(const char* op, const Case& c, int64_t shift, DType dtype) {
   return std::string(op) + " " + shape_str(c.grid) + " window " + std::to_string(c.window[0]) +

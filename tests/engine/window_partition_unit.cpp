@@ -29,8 +29,8 @@ Tensor composed_partition(const Tensor& x, Window window, Window shift) {
   const Tensor rolled = roll(x, {-shift[0], -shift[1]}, {1, 2});
   const Tensor padded = pad(rolled, {0, 0, 0, padded_w - width, 0, padded_h - height});
   return padded
-      .reshape({x.size(0), padded_h / window[0], window[0], padded_w / window[1], window[1],
-                channels})
+      .reshape(
+          {x.size(0), padded_h / window[0], window[0], padded_w / window[1], window[1], channels})
       .permute({0, 1, 3, 2, 4, 5})
       .reshape({-1, window[0] * window[1], channels});
 }
@@ -40,13 +40,13 @@ Tensor composed_reverse(const Tensor& windows, Window window, int64_t height, in
                         Window shift) {
   const int64_t padded_h = round_up(height, window[0]), padded_w = round_up(width, window[1]);
   const int64_t channels = windows.size(2);
-  const Tensor grid = windows
-                          .reshape({-1, padded_h / window[0], padded_w / window[1], window[0],
-                                    window[1], channels})
-                          .permute({0, 1, 3, 2, 4, 5})
-                          .reshape({-1, padded_h, padded_w, channels})
-                          .slice(1, 0, height)
-                          .slice(2, 0, width);
+  const Tensor grid =
+      windows
+          .reshape({-1, padded_h / window[0], padded_w / window[1], window[0], window[1], channels})
+          .permute({0, 1, 3, 2, 4, 5})
+          .reshape({-1, padded_h, padded_w, channels})
+          .slice(1, 0, height)
+          .slice(2, 0, width);
   return roll(grid, {shift[0], shift[1]}, {1, 2});
 }
 
@@ -66,18 +66,16 @@ TEST(WindowPartition, EqualsRollPadAndPermute) {
     Window window;
   };
   // Odd channels; grids that are and are not multiples of the window; batch 1 and 3.
-  const Case cases[] = {{{1, 14, 14, 3}, {7, 7}},  {{3, 14, 21, 5}, {7, 7}},
-                        {{3, 8, 8, 7}, {4, 4}},    {{1, 9, 11, 3}, {4, 4}},
-                        {{3, 10, 13, 5}, {7, 7}},  {{1, 6, 9, 1}, {2, 3}}};
+  const Case cases[] = {{{1, 14, 14, 3}, {7, 7}}, {{3, 14, 21, 5}, {7, 7}}, {{3, 8, 8, 7}, {4, 4}},
+                        {{1, 9, 11, 3}, {4, 4}},  {{3, 10, 13, 5}, {7, 7}}, {{1, 6, 9, 1}, {2, 3}}};
   uint64_t seed = 1;
   for (const Case& c : cases) {
     for (int64_t shift : {0, 3}) {
       const Window shifts{shift, shift};
       const Tensor x = random_leaf(c.grid, seed++).detach();
       const Tensor windows = window_partition(x, c.window, shifts);
-      const std::string what = shape_str(c.grid) + " window " + std::to_string(c.window[0]) +
-                               "x" + std::to_string(c.window[1]) + " shift " +
-                               std::to_string(shift);
+      const std::string what = shape_str(c.grid) + " window " + std::to_string(c.window[0]) + "x" +
+                               std::to_string(c.window[1]) + " shift " + std::to_string(shift);
       EXPECT_ALL_CLOSE(windows, composed_partition(x, c.window, shifts), 0, 0) << what;
       const Tensor back = window_reverse(windows, c.window, c.grid[1], c.grid[2], shifts);
       EXPECT_ALL_CLOSE(back, composed_reverse(windows, c.window, c.grid[1], c.grid[2], shifts), 0,
@@ -105,7 +103,8 @@ TEST(WindowPartition, RollsFirstThenPadsWithZeros) {
   EXPECT_EQ(windows.select(0, 0).flatten().to_vector<float>(),
             (std::vector<float>{110, 120, 210, 220}));
   EXPECT_EQ(windows.select(0, 3).flatten().to_vector<float>(), (std::vector<float>{0, 0, 0, 0}));
-  EXPECT_EQ(windows.select(0, 1).flatten().to_vector<float>(), (std::vector<float>{100, 0, 200, 0}));
+  EXPECT_EQ(windows.select(0, 1).flatten().to_vector<float>(),
+            (std::vector<float>{100, 0, 200, 0}));
   // A shift of the grid's size (or a negative one) is a roll by its remainder.
   EXPECT_ALL_CLOSE(window_partition(labelled_grid(1, 3, 3, 1), {2, 2}, {4, -2}), windows, 0, 0);
 }
@@ -144,19 +143,37 @@ void expect_error(const std::function<void()>& f, const std::string& text) {
 
 TEST(WindowPartition, BadArgumentsThrowClearErrors) {
   const Tensor grid = zeros({2, 4, 4, 3});
-  expect_error([&] { window_partition(zeros({4, 4, 3}), {2, 2}); },
-               "window_partition: expected a grid [B, H, W, C], got [4, 4, 3]");
-  expect_error([&] { window_partition(grid, {0, 2}); },
-               "window_partition: the window must be positive, got 0x2");
-  expect_error([&] { window_reverse(zeros({8, 4}), {2, 2}, 4, 4); },
-               "window_reverse: expected windows [B * nW, Wh * Ww, C], got [8, 4]");
-  expect_error([&] { window_reverse(zeros({7, 4, 3}), {2, 2}, 4, 4); },
-               "window_reverse: windows of shape [7, 4, 3] do not tile a 4x4 grid with 2x2 "
-               "windows: expected [B * 4, 4, C]");
-  expect_error([&] { window_reverse(zeros({8, 6, 3}), {2, 2}, 4, 4); },
-               "window_reverse: windows of shape [8, 6, 3] do not tile");
-  expect_error([&] { window_reverse(zeros({0, 4, 3}), {2, 2}, 0, 4); },
-               "window_reverse: the grid must be non-empty, got 0x4");
+  expect_error(
+      [&] {
+        window_partition(zeros({4, 4, 3}), {2, 2});
+      },
+      "window_partition: expected a grid [B, H, W, C], got [4, 4, 3]");
+  expect_error(
+      [&] {
+        window_partition(grid, {0, 2});
+      },
+      "window_partition: the window must be positive, got 0x2");
+  expect_error(
+      [&] {
+        window_reverse(zeros({8, 4}), {2, 2}, 4, 4);
+      },
+      "window_reverse: expected windows [B * nW, Wh * Ww, C], got [8, 4]");
+  expect_error(
+      [&] {
+        window_reverse(zeros({7, 4, 3}), {2, 2}, 4, 4);
+      },
+      "window_reverse: windows of shape [7, 4, 3] do not tile a 4x4 grid with 2x2 "
+      "windows: expected [B * 4, 4, C]");
+  expect_error(
+      [&] {
+        window_reverse(zeros({8, 6, 3}), {2, 2}, 4, 4);
+      },
+      "window_reverse: windows of shape [8, 6, 3] do not tile");
+  expect_error(
+      [&] {
+        window_reverse(zeros({0, 4, 3}), {2, 2}, 0, 4);
+      },
+      "window_reverse: the grid must be non-empty, got 0x4");
 }
 
 }  // namespace

@@ -97,6 +97,23 @@ TEST(WindowAttention, MapsAreMaskedProbabilitiesPerWindow) {
   EXPECT_TRUE(all_close(map.select(0, 7).select(0, 1), identity(4), 1e-6, 0));
 }
 
+TEST(WindowAttention, AttentionDropoutAppliesOnlyInTraining) {
+  // Without dropout the layer calls the window_attention op; with attn_drop in training it
+  // keeps the composition that has dropout. In eval both give the same output.
+  manual_seed(4);
+  WindowAttention plain(8, 2, {2, 2});
+  WindowAttention dropping(8, 2, {2, 2}, /*qkv_bias=*/true, /*attn_drop=*/0.5);
+  dropping.load_state_dict(plain.state_dict());
+  const Tensor mask = shifted_window_mask(4, 4, {2, 2}, {1, 1});
+  const Tensor x = randn({2 * 4, 4, 8});
+  plain.eval();
+  dropping.eval();
+  const Tensor expected = plain.forward(x, mask, nullptr);
+  EXPECT_TRUE(all_close(dropping.forward(x, mask, nullptr), expected, 1e-6, 1e-6));
+  dropping.train();
+  EXPECT_FALSE(all_close(dropping.forward(x, mask, nullptr), expected, 1e-3, 1e-3));
+}
+
 TEST(PatchMerging, ConcatenatesNeighboursInTimmOrderAndNormalisesWhereAsked) {
   PatchMerging v1(2, 3, PatchMerging::Norm::before_reduction);
   PatchMerging v2(2, 3, PatchMerging::Norm::after_reduction);
