@@ -3,8 +3,8 @@
 // call one function:
 //   out = softmax(scale q k^T + bias[head] + mask[window]) v
 // over windows of N tokens. On the CPU it is scaled_dot_product_attention with the bias
-// and mask combined; on CUDA a fused
-// kernel per (window, head) (kernels/cuda/attention.cu) for N <= 64 and head dim <= 64.
+// and mask combined; on CUDA a fused kernel per (window, head) (kernels/cuda/attention.cu)
+// for N <= 64 and head dim <= 64.
 // SwinV2's cosine attention is this op on l2-normalised q pre-multiplied by its per-head
 // logit scale, with scale = 1.
 #include <optional>
