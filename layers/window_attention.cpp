@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/ops/window_attention.h"
 #include "layers/activation.h"
 #include "layers/init.h"
 
@@ -21,12 +22,16 @@ void check_windowed_grid(const char* what, int64_t height, int64_t width, Window
 }
 
 // softmax(q k^T * scale + bias + mask) v, window by window. q, k, v [B * nW, heads, N, D];
-// bias [heads, N, N]; mask [nW, N, N] or undefined. With a mask the window batch is split
-// into [B, nW] so that the mask broadcasts over the images instead of being copied per
-// image (timm's fused path expands it to [B * nW, heads, N, N]).
+// bias [heads, N, N]; mask [nW, N, N] or undefined. Without dropout this is the
+// window_attention op. With dropout, the window batch is split into [B, nW] so that the
+// mask broadcasts over the images instead of being copied per image (timm's fused path
+// expands it to [B * nW, heads, N, N]).
 Tensor attend_windows(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                       const Tensor& mask, std::optional<double> scale, double dropout,
                       Tensor* attention_map) {
+  // The fused op (one kernel per window and head on CUDA) has no dropout: attention
+  // dropout in training (timm's Swin default attn_drop is 0) keeps this composition.
+  if (dropout == 0.0) return window_attention(q, k, v, bias, mask, scale, attention_map);
   AttentionOptions options;
   options.scale = scale;
   options.dropout_p = dropout;
@@ -61,31 +66,6 @@ Tensor l2_normalize(const Tensor& x) {
 }
 
 }  // namespace
-
-Tensor window_partition(const Tensor& x, Window window) {
-  FOVEA_CHECK(x.dim() == 4, "window_partition: expected a grid [B, H, W, C], got {}",
-              shape_str(x.shape()));
-  const int64_t batch = x.size(0), height = x.size(1), width = x.size(2), channels = x.size(3);
-  check_windowed_grid("window_partition", height, width, window);
-  // [B, H/Wh, Wh, W/Ww, Ww, C] -> [B, H/Wh, W/Ww, Wh, Ww, C]
-  return x.reshape({batch, height / window[0], window[0], width / window[1], window[1], channels})
-      .permute({0, 1, 3, 2, 4, 5})
-      .reshape({-1, window_area(window), channels});
-}
-
-Tensor window_reverse(const Tensor& windows, Window window, int64_t height, int64_t width) {
-  check_windowed_grid("window_reverse", height, width, window);
-  const int64_t channels = windows.size(-1);
-  // [B, H/Wh, W/Ww, Wh, Ww, C] -> [B, H/Wh, Wh, W/Ww, Ww, C]
-  return windows
-      .reshape({-1, height / window[0], width / window[1], window[0], window[1], channels})
-      .permute({0, 1, 3, 2, 4, 5})
-      .reshape({-1, height, width, channels});
-}
-
-Tensor cyclic_shift(const Tensor& x, Window shift) {
-  return roll(x, {shift[0], shift[1]}, {1, 2});
-}
 
 Tensor shifted_window_mask(int64_t height, int64_t width, Window window, Window shift) {
   check_windowed_grid("shifted_window_mask", height, width, window);

@@ -13,27 +13,17 @@
 //    The qkv projection has biases for q and v only (k's is a fixed zero).
 //
 // Both run on windows [B * nW, N, C] (N = Wh * Ww) and take the shifted-window mask [nW, N,
-// N] of their block, which is added to the position bias. The helpers below cut an NHWC
-// grid into windows and back, roll it for the shifted windows, and build the mask.
-#include <array>
-
+// N] of their block, which is added to the position bias; the attention itself is the
+// window_attention op (engine/ops/window_attention.h). The windows come from
+// window_partition (engine/ops/window_partition.h, which also rolls the grid for shifted
+// windows); the helpers below build the mask and the position-bias tables.
+#include "engine/ops/window_partition.h"
 #include "layers/container.h"
 #include "layers/linear.h"
 #include "layers/regularization.h"
 
 namespace fovea {
 
-using Window = std::array<int64_t, 2>;  // (height, width) in tokens
-
-// x [B, H, W, C], H and W multiples of the window -> [B * nW, Wh * Ww, C]; the windows of
-// each image in row-major order, the tokens of each window in row-major order.
-Tensor window_partition(const Tensor& x, Window window);
-// The inverse of window_partition: [B * nW, Wh * Ww, C] -> [B, height, width, C].
-Tensor window_reverse(const Tensor& windows, Window window, int64_t height, int64_t width);
-// Rolls the grid x [B, H, W, C] by `shift` along H and W (torch.roll). Shifted-window
-// blocks roll by -shift before attention, so that the new windows straddle the previous
-// block's window borders, and by +shift afterwards.
-Tensor cyclic_shift(const Tensor& x, Window shift);
 // The additive mask of a shifted-window block on a (height, width) grid, both multiples of
 // the window: [nW, N, N], 0 where query and key lay in the same region of the grid before
 // the roll and -100 where they did not, so that the windows that wrapped around never mix

@@ -37,21 +37,13 @@ int64_t round_up(int64_t size, int64_t multiple) {
 
 }  // namespace
 
+// Both are one gather (engine/ops/window_partition.h), roll and padding included.
 Tensor to_windows(const Tensor& x, const BlockWindow& w) {
-  const bool shifted = w.shift[0] > 0 || w.shift[1] > 0;
-  const Tensor rolled = shifted ? cyclic_shift(x, {-w.shift[0], -w.shift[1]}) : x;
-  const int64_t pad_h = round_up(x.size(1), w.window[0]) - x.size(1);
-  const int64_t pad_w = round_up(x.size(2), w.window[1]) - x.size(2);
-  const Tensor padded = pad_h || pad_w ? pad(rolled, {0, 0, 0, pad_w, 0, pad_h}) : rolled;
-  return window_partition(padded, w.window);  // [B * nW, Wh * Ww, C]
+  return window_partition(x, w.window, w.shift);  // [B * nW, Wh * Ww, C]
 }
 
 Tensor from_windows(const Tensor& windows, const BlockWindow& w, int64_t height, int64_t width) {
-  const int64_t padded_h = round_up(height, w.window[0]), padded_w = round_up(width, w.window[1]);
-  Tensor grid = window_reverse(windows, w.window, padded_h, padded_w);
-  if (padded_h != height || padded_w != width) grid = grid.slice(1, 0, height).slice(2, 0, width);
-  const bool shifted = w.shift[0] > 0 || w.shift[1] > 0;
-  return shifted ? cyclic_shift(grid, w.shift) : grid;
+  return window_reverse(windows, w.window, height, width, w.shift);
 }
 
 Tensor block_mask(Window grid, const BlockWindow& w) {

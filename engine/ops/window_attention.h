@@ -1,9 +1,10 @@
 #pragma once
-// Window attention for Swin / SwinV2, as an op so the layer can call one function:
+// Window attention for Swin / SwinV2, as an op so the layers (layers/window_attention.cpp)
+// call one function:
 //   out = softmax(scale q k^T + bias[head] + mask[window]) v
 // over windows of N tokens. On the CPU it is scaled_dot_product_attention with the bias
-// and mask combined (the composition layers/window_attention.cpp uses); on CUDA a fused
-// kernel per (window, head) (kernels/cuda/attention.cu) for N <= 64 and head dim <= 64.
+// and mask combined; on CUDA a fused kernel per (window, head) (kernels/cuda/attention.cu)
+// for N <= 64 and head dim <= 64.
 // SwinV2's cosine attention is this op on l2-normalised q pre-multiplied by its per-head
 // logit scale, with scale = 1.
 #include <optional>

@@ -27,24 +27,6 @@ Tensor labelled_grid(int64_t batch, int64_t height, int64_t width, int64_t chann
   return from_vector(values, {batch, height, width, channels});
 }
 
-TEST(WindowHelpers, PartitionTakesRowMajorWindowsOfRowMajorTokens) {
-  const Tensor x = labelled_grid(2, 4, 6, 1);
-  const Tensor windows = window_partition(x, {2, 3});  // 2 x 2 windows per image
-  ASSERT_EQ(windows.shape(), (Shape{8, 6, 1}));
-  // Image 1, window (1, 0): rows 2-3, columns 0-2.
-  EXPECT_EQ(windows.select(0, 6).flatten().to_vector<float>(),
-            (std::vector<float>{1200, 1210, 1220, 1300, 1310, 1320}));
-  EXPECT_TRUE(all_close(window_reverse(windows, {2, 3}, 4, 6), x, 0, 0));
-  EXPECT_THROW(window_partition(x, {3, 3}), Error);
-}
-
-TEST(WindowHelpers, CyclicShiftRollsHeightAndWidth) {
-  const Tensor x = labelled_grid(1, 3, 3, 1);
-  const Tensor rolled = cyclic_shift(x, {-1, -1});  // row 1, column 1 come first
-  EXPECT_EQ(rolled.flatten().to_vector<float>()[0], 110.f);
-  EXPECT_TRUE(all_close(cyclic_shift(rolled, {1, 1}), x, 0, 0));
-}
-
 TEST(WindowHelpers, ShiftedWindowMaskSeparatesWrappedRegions) {
   // A 4x4 grid, 2x2 windows, shift 1: window 0 holds tokens of one region only; window 3
   // (bottom right) holds four regions: (in, in), (in, wrapped), (wrapped, in), (wrapped,
@@ -113,6 +95,23 @@ TEST(WindowAttention, MapsAreMaskedProbabilitiesPerWindow) {
   // Image 1's last window holds four regions of the rolled grid: each token may attend only
   // to itself (the others are 100 logits down).
   EXPECT_TRUE(all_close(map.select(0, 7).select(0, 1), identity(4), 1e-6, 0));
+}
+
+TEST(WindowAttention, AttentionDropoutAppliesOnlyInTraining) {
+  // Without dropout the layer calls the window_attention op; with attn_drop in training it
+  // keeps the composition that has dropout. In eval both give the same output.
+  manual_seed(4);
+  WindowAttention plain(8, 2, {2, 2});
+  WindowAttention dropping(8, 2, {2, 2}, /*qkv_bias=*/true, /*attn_drop=*/0.5);
+  dropping.load_state_dict(plain.state_dict());
+  const Tensor mask = shifted_window_mask(4, 4, {2, 2}, {1, 1});
+  const Tensor x = randn({2 * 4, 4, 8});
+  plain.eval();
+  dropping.eval();
+  const Tensor expected = plain.forward(x, mask, nullptr);
+  EXPECT_TRUE(all_close(dropping.forward(x, mask, nullptr), expected, 1e-6, 1e-6));
+  dropping.train();
+  EXPECT_FALSE(all_close(dropping.forward(x, mask, nullptr), expected, 1e-3, 1e-3));
 }
 
 TEST(PatchMerging, ConcatenatesNeighboursInTimmOrderAndNormalisesWhereAsked) {
