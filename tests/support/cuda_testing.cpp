@@ -1,5 +1,10 @@
 #include "tests/support/cuda_testing.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <vector>
+
 #include "engine/allocator.h"
 
 namespace fovea::testing {
@@ -76,7 +81,8 @@ CudaTolerance cuda_tolerance(DType dtype) {
   const RunResult gpu = run_on(f, rounded, Device::cuda(0), dtype, upstream);
   ::testing::AssertionResult output_ok =
       all_close(gpu.output, cpu.output, tolerance.atol, tolerance.rtol);
-  if (!output_ok) return ::testing::AssertionFailure() << what << " output: " << output_ok.message();
+  if (!output_ok)
+    return ::testing::AssertionFailure() << what << " output: " << output_ok.message();
   for (size_t i = 0; i < cpu.grads.size(); ++i) {
     if (!cpu.grads[i].defined()) continue;
     if (!gpu.grads[i].defined()) {
@@ -85,11 +91,75 @@ CudaTolerance cuda_tolerance(DType dtype) {
     ::testing::AssertionResult grad_ok =
         all_close(gpu.grads[i], cpu.grads[i], tolerance.atol, tolerance.rtol);
     if (!grad_ok) {
-      return ::testing::AssertionFailure() << what << " gradient of input " << i << ": "
-                                           << grad_ok.message();
+      return ::testing::AssertionFailure()
+             << what << " gradient of input " << i << ": " << grad_ok.message();
     }
   }
   return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult close_relative_to_max(const TensorMap& actual, const TensorMap& expected,
+                                                 double tolerance, double floor_fraction) {
+  const auto host_values = [](const Tensor& t) {
+    return t.detach().to(Device::cpu()).to(DType::f32).to_vector<float>();
+  };
+  const auto max_abs = [](const std::vector<float>& values) {
+    double m = 0.0;
+    for (float v : values) m = std::max(m, static_cast<double>(std::fabs(v)));
+    return m;
+  };
+  std::map<std::string, std::vector<float>> reference;
+  double scale = 0.0;
+  for (const auto& [name, t] : expected) {
+    if (!t.defined()) continue;
+    reference[name] = host_values(t);
+    scale = std::max(scale, max_abs(reference[name]));
+  }
+  const double floor = floor_fraction * scale;
+  std::vector<std::string> problems;
+  double worst = 0.0;
+  std::string worst_name;
+  for (const auto& [name, e] : expected) {
+    const auto found = actual.find(name);
+    if (found == actual.end()) {
+      problems.push_back(fmt::format("{}: missing", name));
+      continue;
+    }
+    const Tensor& a = found->second;
+    if (e.defined() != a.defined()) {
+      problems.push_back(fmt::format("{}: defined on one side only", name));
+      continue;
+    }
+    if (!e.defined()) continue;
+    if (a.shape() != e.shape()) {
+      problems.push_back(
+          fmt::format("{}: shape {} vs {}", name, shape_str(a.shape()), shape_str(e.shape())));
+      continue;
+    }
+    const std::vector<float>& want = reference.at(name);
+    const std::vector<float> got = host_values(a);
+    double diff = 0.0;
+    bool finite = true;
+    for (size_t i = 0; i < want.size(); ++i) {
+      finite = finite && std::isfinite(got[i]) && std::isfinite(want[i]);
+      diff = std::max(diff, static_cast<double>(std::fabs(got[i] - want[i])));
+    }
+    const double error = diff / std::max({max_abs(want), floor, 1e-30});
+    if (!finite || !(error <= tolerance)) {
+      problems.push_back(fmt::format("{}: {:.3g} (max|diff| {:.3g}, max|expected| {:.3g}){}", name,
+                                     error, diff, max_abs(want), finite ? "" : ", non-finite"));
+    }
+    if (finite && error >= worst) {
+      worst = error;
+      worst_name = name;
+    }
+  }
+  const std::string summary = fmt::format(
+      "{} tensors, worst relative-to-max error {:.3g} ({}), tolerance {:.3g}, floor {:.3g}",
+      expected.size(), worst, worst_name, tolerance, floor);
+  if (problems.empty()) return ::testing::AssertionSuccess() << summary;
+  return ::testing::AssertionFailure()
+         << summary << "; failing: " << fmt::format("{}", fmt::join(problems, "; "));
 }
 
 }  // namespace fovea::testing

@@ -38,10 +38,21 @@ CudaTolerance cuda_tolerance(DType dtype);
 ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f, const TensorList& inputs,
                                             DType dtype, const std::string& what,
                                             CudaTolerance tolerance);
-inline ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f,
-                                                   const TensorList& inputs, DType dtype,
-                                                   const std::string& what) {
+inline ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f, const TensorList& inputs,
+                                                   DType dtype, const std::string& what) {
   return cuda_matches_cpu(f, inputs, dtype, what, cuda_tolerance(dtype));
 }
+
+// For whole networks, where an element-wise tolerance means little (a logit near zero
+// carries the rounding of every layer before it): compares each tensor of `expected` with
+// the tensor of the same name in `actual` by max|actual - expected| / max(max|expected|,
+// floor), where floor = floor_fraction * the largest max|expected| over the whole map, so
+// that a tensor that is zero or nearly so (a gradient cut by a zero-initialised gate) is
+// measured against the scale of the run instead of against nothing. Fails on a missing,
+// mis-shaped, non-finite or undefined-on-one-side tensor and on any error above
+// `tolerance`; the message (also on success) gives the worst error and its name. Tensors
+// may be on any device and in any floating dtype.
+::testing::AssertionResult close_relative_to_max(const TensorMap& actual, const TensorMap& expected,
+                                                 double tolerance, double floor_fraction = 1e-3);
 
 }  // namespace fovea::testing
