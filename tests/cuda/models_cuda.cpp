@@ -75,7 +75,7 @@ bool has_batch_norm(Module& model) {
 StepResult run_step(Model& model, const Tensor& x, const Tensor& upstream, Device device,
                     bool bf16_autocast) {
   model.zero_grad();
-  Tensor input = x.to(device);
+  Tensor input = x.detach().to(device).clone();  // a fresh leaf: x.to(cpu) would be x itself
   input.requires_grad_(true);
   Tensor logits;
   {

@@ -87,7 +87,7 @@ void expect_criterion_matches(const train::TrainingSection& config, const Tensor
   double losses[2];
   const Device devices[] = {Device::cpu(), Device::cuda()};
   for (int d = 0; d < 2; ++d) {
-    Tensor leaf = logits.to(devices[d]);
+    Tensor leaf = logits.to(devices[d]).clone();  // a fresh leaf on each device
     leaf.requires_grad_(true);
     const Tensor soft = soft_targets.defined() ? soft_targets.to(devices[d]) : Tensor();
     const Tensor loss = criterion(leaf, labels.to(devices[d]), soft);
