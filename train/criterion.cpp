@@ -32,7 +32,8 @@ Tensor Criterion::operator()(const Tensor& logits, const Tensor& labels,
   }
   if (config_.loss == "focal") {
     FocalLossOptions options{.gamma = config_.focal_gamma};
-    if (config_.focal_alpha > 0) options.alpha = scalar_tensor(config_.focal_alpha, DType::f32);
+    if (config_.focal_alpha > 0)
+      options.alpha = scalar_tensor(config_.focal_alpha, DType::f32, logits.device());
     if (weight.defined()) options.alpha = weight;
     return focal_loss(logits, labels, options);
   }

@@ -427,14 +427,18 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
-  check_cpu("one_hot", {&indices});
+  const bool cuda = on_cuda("one_hot", {&indices});
+  if (!cuda) check_cpu("one_hot", {&indices});
   FOVEA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
               "one_hot: indices must be an i64 or i32 tensor, got {} of shape {}",
               dtype_name(indices.dtype()), shape_str(indices.shape()));
   FOVEA_CHECK(num_classes >= -1, "one_hot: num_classes must be positive or -1, got {}",
               num_classes);
   const Tensor idx = indices.to(DType::i64).contiguous();
-  const int64_t* data = idx.data<int64_t>();
+  // CUDA indices are checked (and the class count inferred) on a host copy: one small
+  // synchronising download, as checked_index does.
+  const Tensor host = idx.device().is_cpu() ? idx : idx.cpu();
+  const int64_t* data = host.data<int64_t>();
   if (num_classes == -1) {
     FOVEA_CHECK(idx.numel() > 0,
                 "one_hot: cannot infer the number of classes from empty indices of shape {}",
@@ -449,6 +453,12 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   Shape out_shape = indices.shape();
   out_shape.push_back(num_classes);
   Tensor out = make_tensor(out_shape, DType::i64, indices.device());
+#ifdef FOVEA_HAS_CUDA
+  if (cuda) {
+    one_hot_cuda(idx, num_classes, out);
+    return out;
+  }
+#endif
   kernels::cpu::one_hot(data, idx.numel(), num_classes, out.data<int64_t>());
   return out;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // CUDA launchers for the indexing shape ops of kernels/shape.h: index_select (and
-// embedding) with its index_add backward, gather with its scatter_add backward. The
+// embedding) with its index_add backward, gather with its scatter_add backward, one_hot. The
 // forward kernels move raw elements of `elem_size` bytes (any dtype); the backward kernels
 // read T (float, __half, __nv_bfloat16) and accumulate into an f32 gradient, which the host
 // narrows once, as the CPU does. Indices are i64, already checked to be in range. Each
@@ -31,6 +31,11 @@ void gather(const void* src, const int64_t* index, void* out, const cpu::GatherS
 template <typename T>
 void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
                  const cpu::GatherShape& shape, cudaStream_t stream);
+
+// out (i64, contiguous [count, num_classes]) = 1 where c == indices[k], else 0, as
+// cpu::one_hot.
+void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t* out,
+             cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
 #endif

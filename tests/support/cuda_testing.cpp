@@ -1,5 +1,11 @@
 #include "tests/support/cuda_testing.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <vector>
+
 #include "engine/allocator.h"
 
 namespace fovea::testing {
@@ -76,7 +82,8 @@ CudaTolerance cuda_tolerance(DType dtype) {
   const RunResult gpu = run_on(f, rounded, Device::cuda(0), dtype, upstream);
   ::testing::AssertionResult output_ok =
       all_close(gpu.output, cpu.output, tolerance.atol, tolerance.rtol);
-  if (!output_ok) return ::testing::AssertionFailure() << what << " output: " << output_ok.message();
+  if (!output_ok)
+    return ::testing::AssertionFailure() << what << " output: " << output_ok.message();
   for (size_t i = 0; i < cpu.grads.size(); ++i) {
     if (!cpu.grads[i].defined()) continue;
     if (!gpu.grads[i].defined()) {
@@ -85,11 +92,76 @@ CudaTolerance cuda_tolerance(DType dtype) {
     ::testing::AssertionResult grad_ok =
         all_close(gpu.grads[i], cpu.grads[i], tolerance.atol, tolerance.rtol);
     if (!grad_ok) {
-      return ::testing::AssertionFailure() << what << " gradient of input " << i << ": "
-                                           << grad_ok.message();
+      return ::testing::AssertionFailure()
+             << what << " gradient of input " << i << ": " << grad_ok.message();
     }
   }
   return ::testing::AssertionSuccess();
+}
+
+std::map<std::string, double> relative_to_max_errors(const TensorMap& actual,
+                                                     const TensorMap& expected,
+                                                     double floor_fraction) {
+  const auto host_values = [](const Tensor& t) {
+    return t.detach().to(Device::cpu()).to(DType::f32).to_vector<float>();
+  };
+  const auto max_abs = [](const std::vector<float>& values) {
+    double m = 0.0;
+    for (float v : values) m = std::max(m, static_cast<double>(std::fabs(v)));
+    return m;
+  };
+  std::map<std::string, std::vector<float>> reference;
+  double scale = 0.0;
+  for (const auto& [name, t] : expected) {
+    if (!t.defined()) continue;
+    reference[name] = host_values(t);
+    scale = std::max(scale, max_abs(reference[name]));
+  }
+  const double floor = std::max(floor_fraction * scale, 1e-30);
+  constexpr double kInfinite = std::numeric_limits<double>::infinity();
+  std::map<std::string, double> errors;
+  for (const auto& [name, e] : expected) {
+    const auto found = actual.find(name);
+    if (found == actual.end() || e.defined() != found->second.defined() ||
+        (e.defined() && found->second.shape() != e.shape())) {
+      errors[name] = kInfinite;
+      continue;
+    }
+    if (!e.defined()) {
+      errors[name] = 0.0;
+      continue;
+    }
+    const std::vector<float>& want = reference.at(name);
+    const std::vector<float> got = host_values(found->second);
+    double diff = 0.0;
+    bool finite = true;
+    for (size_t i = 0; i < want.size(); ++i) {
+      finite = finite && std::isfinite(got[i]) && std::isfinite(want[i]);
+      diff = std::max(diff, static_cast<double>(std::fabs(got[i] - want[i])));
+    }
+    errors[name] = finite ? diff / std::max(max_abs(want), floor) : kInfinite;
+  }
+  return errors;
+}
+
+::testing::AssertionResult close_relative_to_max(const TensorMap& actual, const TensorMap& expected,
+                                                 double tolerance, double floor_fraction) {
+  std::vector<std::string> failing;
+  double worst = 0.0;
+  std::string worst_name;
+  for (const auto& [name, error] : relative_to_max_errors(actual, expected, floor_fraction)) {
+    if (!(error <= tolerance)) failing.push_back(fmt::format("{} {:.3g}", name, error));
+    if (error >= worst) {
+      worst = error;
+      worst_name = name;
+    }
+  }
+  const std::string summary =
+      fmt::format("{} tensors, worst relative-to-max error {:.3g} ({}), tolerance {:.3g}",
+                  expected.size(), worst, worst_name, tolerance);
+  if (failing.empty()) return ::testing::AssertionSuccess() << summary;
+  return ::testing::AssertionFailure()
+         << summary << "; failing: " << fmt::format("{}", fmt::join(failing, ", "));
 }
 
 }  // namespace fovea::testing

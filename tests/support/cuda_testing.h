@@ -4,6 +4,7 @@
 // op against the CPU reference with expect_cuda_matches_cpu().
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "engine/device.h"
@@ -38,10 +39,26 @@ CudaTolerance cuda_tolerance(DType dtype);
 ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f, const TensorList& inputs,
                                             DType dtype, const std::string& what,
                                             CudaTolerance tolerance);
-inline ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f,
-                                                   const TensorList& inputs, DType dtype,
-                                                   const std::string& what) {
+inline ::testing::AssertionResult cuda_matches_cpu(const TestFunction& f, const TensorList& inputs,
+                                                   DType dtype, const std::string& what) {
   return cuda_matches_cpu(f, inputs, dtype, what, cuda_tolerance(dtype));
 }
+
+// For whole networks, where an element-wise tolerance means little (a logit near zero
+// carries the rounding of every layer before it): the error of each tensor of `expected`
+// against the tensor of the same name in `actual`, max|actual - expected| /
+// max(max|expected|, floor), where floor = floor_fraction * the largest max|expected| over
+// the whole map, so that a tensor that is zero or nearly so (a gradient cut by a
+// zero-initialised gate) is measured against the scale of the run instead of against
+// nothing. Infinite for a tensor missing from `actual`, mis-shaped, defined on one side
+// only, or non-finite. Tensors may be on any device and in any floating dtype.
+std::map<std::string, double> relative_to_max_errors(const TensorMap& actual,
+                                                     const TensorMap& expected,
+                                                     double floor_fraction = 1e-3);
+
+// Every error of relative_to_max_errors within `tolerance`; the message (also on success)
+// gives the worst error and its name, and on failure every failing tensor.
+::testing::AssertionResult close_relative_to_max(const TensorMap& actual, const TensorMap& expected,
+                                                 double tolerance, double floor_fraction = 1e-3);
 
 }  // namespace fovea::testing

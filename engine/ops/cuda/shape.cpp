@@ -66,4 +66,9 @@ Tensor scatter_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shap
   return grad_src.to(dtype);
 }
 
+void one_hot_cuda(const Tensor& idx, int64_t num_classes, Tensor& out) {
+  kernels::cuda::one_hot(cuda_data<int64_t>(idx), idx.numel(), num_classes, cuda_data<int64_t>(out),
+                         stream_for(idx));
+}
+
 }  // namespace fovea

@@ -1,6 +1,6 @@
 #pragma once
 // The host side of the CUDA copying shape ops: cat (strided memcpy), index_select /
-// embedding and gather (kernels/cuda/shape.h) with their backward.
+// embedding and gather (kernels/cuda/shape.h) with their backward, and one_hot.
 #ifdef FOVEA_HAS_CUDA
 #include <vector>
 
@@ -24,6 +24,10 @@ void gather_cuda(const Tensor& src, const Tensor& idx, Tensor& out,
                  const kernels::cpu::GatherShape& shape);
 Tensor scatter_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape, DType dtype,
                         const kernels::cpu::GatherShape& geometry);
+
+// out (i64 on the device, contiguous [idx.numel(), num_classes]) = one_hot of idx (i64,
+// contiguous, on the device, checked).
+void one_hot_cuda(const Tensor& idx, int64_t num_classes, Tensor& out);
 
 }  // namespace fovea
 #endif
