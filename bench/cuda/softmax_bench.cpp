@@ -2,15 +2,20 @@
 // the seed models' shapes: attention-score rows (ViT-B [64 * 12 * 197, 197], Swin-T
 // [64 * 64 * 3 * 49, 49]) in bf16, and the ImageNet classifier head's cross entropy
 // ([256, 1000] and [256, 100] f32 logits, label smoothing 0.1). GB/s of the bytes each
-// pass must move against the copy ceiling; BM_SoftmaxCopyBaseline copies the same scores.
-// PyTorch's softmax and F.cross_entropy at the same shapes: bench/pytorch/softmax_cuda.py.
+// pass must move against the copy ceiling; BM_SoftmaxCopyBaseline copies the same scores,
+// and BM_CudnnSoftmax runs cuDNN's softmax (cudnnSoftmaxForward/Backward, accurate mode)
+// on the same tensors. PyTorch's softmax and F.cross_entropy at the same shapes:
+// bench/pytorch/softmax_cuda.py.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include <cudnn.h>
+
 #include "bench/cuda/roofline.h"
 #include "engine/autograd.h"
+#include "engine/cuda_runtime.h"
 #include "engine/ops/factory.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/softmax.h"
@@ -74,6 +79,45 @@ void BM_Softmax(benchmark::State& state) {
   report_bandwidth(state, backward ? 5 * tensor : 2 * tensor);
 }
 
+// cuDNN's softmax over the last dim: the scores as an NCHW tensor [rows, cols, 1, 1],
+// normalised over C for each row.
+void BM_CudnnSoftmax(benchmark::State& state) {
+  const SoftmaxCase& c = kSoftmaxCases[state.range(0)];
+  const bool backward = state.range(1) != 0;
+  state.SetLabel(std::string(c.name) + (backward ? " fwd+bwd" : " fwd"));
+  NoGradGuard no_grad;
+  const Tensor x = on_gpu({c.rows, c.cols}, DType::bf16), y = on_gpu({c.rows, c.cols}, DType::bf16);
+  const Tensor dy = on_gpu({c.rows, c.cols}, DType::bf16),
+               dx = on_gpu({c.rows, c.cols}, DType::bf16);
+  const cudnnHandle_t handle = cuda::cudnn_handle(0);
+  cudnnTensorDescriptor_t desc;
+  FOVEA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc));
+  FOVEA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_BFLOAT16,
+                                               static_cast<int>(c.rows), static_cast<int>(c.cols),
+                                               1, 1));
+  const float one = 1.0f, zero = 0.0f;
+  const auto run = [&] {
+    cudnnStatus_t status =
+        cudnnSoftmaxForward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one,
+                            desc, x.raw_data(), &zero, desc, y.raw_data());
+    if (status == CUDNN_STATUS_SUCCESS && backward) {
+      status = cudnnSoftmaxBackward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL,
+                                    &one, desc, y.raw_data(), desc, dy.raw_data(), &zero, desc,
+                                    dx.raw_data());
+    }
+    return status;
+  };
+  // An unsupported configuration is reported rather than thrown, so the other cases run.
+  if (const cudnnStatus_t status = run(); status != CUDNN_STATUS_SUCCESS) {
+    state.SkipWithError(cudnnGetErrorString(status));
+  } else {
+    for (auto _ : state) state.SetIterationTime(time_ms([&] { run(); }) / 1e3);
+    const double tensor = 2.0 * c.rows * c.cols;
+    report_bandwidth(state, backward ? 5 * tensor : 2 * tensor);
+  }
+  FOVEA_CUDNN_CHECK(cudnnDestroyTensorDescriptor(desc));
+}
+
 void BM_SoftmaxCopyBaseline(benchmark::State& state) {
   const SoftmaxCase& c = kSoftmaxCases[state.range(0)];
   state.SetLabel(c.name);
@@ -110,6 +154,10 @@ void BM_CrossEntropy(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Softmax)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, std::size(kSoftmaxCases) - 1, 1), {0, 1}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CudnnSoftmax)
     ->ArgsProduct({benchmark::CreateDenseRange(0, std::size(kSoftmaxCases) - 1, 1), {0, 1}})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
