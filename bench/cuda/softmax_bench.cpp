@@ -98,12 +98,12 @@ void BM_CudnnSoftmax(benchmark::State& state) {
   const float one = 1.0f, zero = 0.0f;
   const auto run = [&] {
     cudnnStatus_t status =
-        cudnnSoftmaxForward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one,
-                            desc, x.raw_data(), &zero, desc, y.raw_data());
+        cudnnSoftmaxForward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one, desc,
+                            x.raw_data(), &zero, desc, y.raw_data());
     if (status == CUDNN_STATUS_SUCCESS && backward) {
-      status = cudnnSoftmaxBackward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL,
-                                    &one, desc, y.raw_data(), desc, dy.raw_data(), &zero, desc,
-                                    dx.raw_data());
+      status =
+          cudnnSoftmaxBackward(handle, CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_MODE_CHANNEL, &one,
+                               desc, y.raw_data(), desc, dy.raw_data(), &zero, desc, dx.raw_data());
     }
     return status;
   };
