@@ -12,41 +12,18 @@
 namespace fovea {
 namespace {
 
-using bench::report_bandwidth;
-using bench::time_ms;
+using bench::dtype_arg;
+using bench::run_bandwidth;
+using bench::stage_shape;
 
 const Device kGpu = Device::cuda(0);
-
-// ConvNeXt-T stage shapes at batch 64 (NHWC), by index.
-Shape stage_shape(int64_t stage) {
-  switch (stage) {
-    case 0:
-      return {64, 56, 56, 96};
-    case 1:
-      return {64, 28, 28, 192};
-    case 2:
-      return {64, 14, 14, 384};
-    default:
-      return {64, 7, 7, 768};
-  }
-}
-
-DType dtype_arg(int64_t code) {
-  return code == 0 ? DType::f32 : DType::bf16;
-}
-
-template <typename Work>
-void run(benchmark::State& state, Work&& work, double bytes) {
-  for (auto _ : state) state.SetIterationTime(time_ms(work, 10) / 1e3);
-  report_bandwidth(state, bytes);
-}
 
 void BM_DeviceCopy(benchmark::State& state) {
   const DType dtype = dtype_arg(state.range(1));
   const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
   Tensor y = empty(x.shape(), {.dtype = dtype, .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { y.copy_(x); }, 2.0 * x.nbytes());
 }
 
@@ -55,7 +32,7 @@ void BM_Add(benchmark::State& state) {
   const Tensor a = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
   const Tensor b = randn(a.shape(), {.dtype = dtype, .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { benchmark::DoNotOptimize(add(a, b)); }, 3.0 * a.nbytes());
 }
 
@@ -65,7 +42,7 @@ void BM_AddChannelBroadcast(benchmark::State& state) {
   const Tensor a = randn(shape, {.dtype = dtype, .device = kGpu});
   const Tensor bias = randn({shape.back()}, {.dtype = dtype, .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { benchmark::DoNotOptimize(add(a, bias)); }, 2.0 * a.nbytes());
 }
 
@@ -73,7 +50,7 @@ void BM_Gelu(benchmark::State& state) {
   const DType dtype = dtype_arg(state.range(1));
   const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { benchmark::DoNotOptimize(gelu(x)); }, 2.0 * x.nbytes());
 }
 
@@ -81,7 +58,7 @@ void BM_Silu(benchmark::State& state) {
   const DType dtype = dtype_arg(state.range(1));
   const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { benchmark::DoNotOptimize(silu(x)); }, 2.0 * x.nbytes());
 }
 
@@ -93,7 +70,7 @@ void BM_GeluBackward(benchmark::State& state) {
   const Tensor y = gelu(x);
   const Tensor g = randn(x.shape(), {.dtype = dtype, .device = kGpu});
   // Clearing the gradient first keeps the accumulation add out of the timing.
-  run(
+  run_bandwidth(
       state,
       [&] {
         x.set_grad(Tensor());

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "engine/cuda_runtime.h"
+#include "engine/dtype.h"
+#include "engine/tensor.h"
 #include "kernels/cuda_check.h"
 
 namespace fovea::bench {
@@ -112,6 +114,34 @@ inline void run_copy_baseline(benchmark::State& state, size_t bytes) {
   report_bandwidth(state, 2.0 * bytes);
   FOVEA_CUDA_CHECK(cudaFree(src));
   FOVEA_CUDA_CHECK(cudaFree(dst));
+}
+
+// Times `work` (mean of `repeats` calls) once per benchmark iteration and reports the GB/s
+// of the `bytes` it must move per call.
+template <typename Work>
+void run_bandwidth(benchmark::State& state, Work&& work, double bytes, int repeats = 20) {
+  for (auto _ : state) state.SetIterationTime(time_ms(work, repeats) / 1e3);
+  report_bandwidth(state, bytes);
+}
+
+// The NHWC activation maps of ConvNeXt-T's and Swin-T's four stages at batch 64, by index
+// (the two share them: 96 * 2^s channels on a 56 / 2^s grid).
+inline Shape stage_shape(int64_t stage) {
+  switch (stage) {
+    case 0:
+      return {64, 56, 56, 96};
+    case 1:
+      return {64, 28, 28, 192};
+    case 2:
+      return {64, 14, 14, 384};
+    default:
+      return {64, 7, 7, 768};
+  }
+}
+
+// A benchmark argument that picks the dtype: 0 for f32, 1 for bf16.
+inline DType dtype_arg(int64_t code) {
+  return code == 0 ? DType::f32 : DType::bf16;
 }
 
 }  // namespace fovea::bench

@@ -14,36 +14,13 @@
 namespace fovea {
 namespace {
 
-using bench::report_bandwidth;
-using bench::time_ms;
+using bench::dtype_arg;
+using bench::run_bandwidth;
+using bench::stage_shape;
 
 const Device kGpu = Device::cuda(0);
 constexpr Window kWindow{7, 7};
 constexpr Window kShift{3, 3};
-
-// Swin-T stage grids at batch 64 (NHWC), by index.
-Shape stage_shape(int64_t stage) {
-  switch (stage) {
-    case 0:
-      return {64, 56, 56, 96};
-    case 1:
-      return {64, 28, 28, 192};
-    case 2:
-      return {64, 14, 14, 384};
-    default:
-      return {64, 7, 7, 768};
-  }
-}
-
-DType dtype_arg(int64_t code) {
-  return code == 0 ? DType::f32 : DType::bf16;
-}
-
-template <typename Work>
-void run(benchmark::State& state, Work&& work, double bytes) {
-  for (auto _ : state) state.SetIterationTime(time_ms(work, 20) / 1e3);
-  report_bandwidth(state, bytes);
-}
 
 void BM_DeviceCopy(benchmark::State& state) {
   const Shape shape = stage_shape(state.range(0));
@@ -55,7 +32,7 @@ void BM_WindowPartition(benchmark::State& state) {
   const Tensor x =
       randn(stage_shape(state.range(0)), {.dtype = dtype_arg(state.range(1)), .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state, [&] { benchmark::DoNotOptimize(window_partition(x, kWindow, kShift)); },
       2.0 * x.nbytes());
 }
@@ -65,7 +42,7 @@ void BM_WindowReverse(benchmark::State& state) {
   NoGradGuard no_grad;
   const Tensor windows = window_partition(
       randn(shape, {.dtype = dtype_arg(state.range(1)), .device = kGpu}), kWindow, kShift);
-  run(
+  run_bandwidth(
       state,
       [&] {
         benchmark::DoNotOptimize(window_reverse(windows, kWindow, shape[1], shape[2], kShift));
@@ -79,7 +56,7 @@ void BM_ComposedRollAndPartition(benchmark::State& state) {
   const Shape shape = stage_shape(state.range(0));
   const Tensor x = randn(shape, {.dtype = dtype_arg(state.range(1)), .device = kGpu});
   NoGradGuard no_grad;
-  run(
+  run_bandwidth(
       state,
       [&] {
         benchmark::DoNotOptimize(roll(x, {-kShift[0], -kShift[1]}, {1, 2})
