@@ -40,10 +40,12 @@ std::string short_value(const std::string& key, const std::string& value) {
 void expand_grid(const YAML::Node& grid, const std::string& where, std::vector<AblationRun>& runs) {
   std::vector<std::pair<std::string, std::vector<std::string>>> axes;
   for (auto it = grid.begin(); it != grid.end(); ++it) {
-    FOVEA_CHECK(it->second.IsSequence(), "{}: grid key '{}' must list its values", where,
+    // A copy: `it->second` lives in a temporary proxy that ends with its statement.
+    const YAML::Node listed = it->second;
+    FOVEA_CHECK(listed.IsSequence(), "{}: grid key '{}' must list its values", where,
                 it->first.as<std::string>());
     std::vector<std::string> values;
-    for (const auto& v : it->second) {
+    for (const auto& v : listed) {
       YAML::Emitter e;
       e << YAML::Flow << v;
       values.push_back(e.c_str());

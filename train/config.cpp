@@ -92,7 +92,9 @@ void check_rule(const T& value, const FieldRule& rule, const std::string& where,
 // Assigns the node to the field whose path matches.
 struct Assigner {
   const std::string& path;
-  const YAML::Node& node;
+  // A copy, not a reference: yaml-cpp's iterator hands out `it->second` from a temporary
+  // proxy, which ends with the statement that took it (ASan: stack-use-after-scope).
+  const YAML::Node node;
   const std::string& where;
   bool found = false;
 
