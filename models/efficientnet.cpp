@@ -15,11 +15,12 @@
 namespace fovea {
 
 EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& config)
-    : Model("EfficientNet"), act_(activation_kind(arch.act)), num_features_(arch.num_features) {
+    : Model("EfficientNet"), num_features_(arch.num_features) {
+  const ActivationKind act = activation_kind(arch.act);
   const int64_t stem = round_channels(arch.stem_size, arch.channel_multiplier);
   conv_stem_ = register_module(
       "conv_stem", std::make_shared<Conv2d>(config.in_chans, stem, 3, 2, 1, /*bias=*/false));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(stem, 1e-5, 0.1, act_));
+  bn1_ = register_module("bn1", bn_act(stem, act));
   Stages stages = build_stages(stem, decode_arch_def(arch.arch_def, arch.depth_multiplier),
                                {.channel_multiplier = arch.channel_multiplier,
                                 .act = arch.act,
@@ -28,7 +29,7 @@ EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& conf
   blocks_ = register_module("blocks", stages.blocks);
   conv_head_ = register_module(
       "conv_head", std::make_shared<Conv2d>(stages.out_chs, num_features_, 1, 1, 1, false));
-  bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(num_features_, 1e-5, 0.1, act_));
+  bn2_ = register_module("bn2", bn_act(num_features_, act));
   global_pool_ = register_module("global_pool", std::make_shared<GlobalAvgPool>());
   head_drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
   reset_classifier(config.num_classes);

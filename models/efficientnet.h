@@ -37,7 +37,6 @@ class EfficientNet : public Model {
   std::shared_ptr<GlobalAvgPool> global_pool_;
   std::shared_ptr<Dropout> head_drop_;
   std::shared_ptr<Linear> classifier_;  // null without a classifier
-  ActivationKind act_;
   int64_t num_features_;
 };
 

@@ -46,18 +46,17 @@ std::shared_ptr<Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t st
   return std::make_shared<Conv2d>(in, out, kernel, stride, groups, /*bias=*/false);
 }
 
-// timm's BatchNormAct2d: BatchNorm with the block's activation applied to its output.
+}  // namespace
+
 std::shared_ptr<BatchNorm2d> bn_act(int64_t channels, ActivationKind act) {
   return std::make_shared<BatchNorm2d>(channels, 1e-5, 0.1, act);
 }
 
-}  // namespace
-
 ConvBnAct::ConvBnAct(const BlockConfig& config)
-    : Module("ConvBnAct"), act_(activation_kind(config.act)) {
+    : Module("ConvBnAct") {
   conv_ =
       register_module("conv", conv(config.in_chs, config.out_chs, config.kernel, config.stride));
-  bn1_ = register_module("bn1", bn_act(config.out_chs, act_));
+  bn1_ = register_module("bn1", bn_act(config.out_chs, activation_kind(config.act)));
 }
 
 Tensor ConvBnAct::forward(const Tensor& x) {
@@ -66,17 +65,16 @@ Tensor ConvBnAct::forward(const Tensor& x) {
 
 DepthwiseSeparableConv::DepthwiseSeparableConv(const BlockConfig& config)
     : Module("DepthwiseSeparableConv"),
-      act_(activation_kind(config.act)),
-      has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip),
-      pw_act_(config.pw_act) {
+      has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip) {
   const int64_t in = config.in_chs;
+  const ActivationKind act = activation_kind(config.act);
   conv_dw_ = register_module("conv_dw", conv(in, in, config.kernel, config.stride, /*groups=*/in));
-  bn1_ = register_module("bn1", bn_act(in, act_));
+  bn1_ = register_module("bn1", bn_act(in, act));
   se_ = make_squeeze_excite(config, in);
   if (se_) register_module("se", se_);
   conv_pw_ = register_module("conv_pw", conv(in, config.out_chs, 1));
   bn2_ = register_module("bn2",
-                         bn_act(config.out_chs, pw_act_ ? act_ : ActivationKind::identity));
+                         bn_act(config.out_chs, config.pw_act ? act : ActivationKind::identity));
   drop_path_ = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
 }
 
@@ -89,13 +87,13 @@ Tensor DepthwiseSeparableConv::forward(const Tensor& x) {  // x: [B, H, W, in]
 
 InvertedResidual::InvertedResidual(const BlockConfig& config)
     : Module("InvertedResidual"),
-      act_(activation_kind(config.act)),
       has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip) {
+  const ActivationKind act = activation_kind(config.act);
   const int64_t mid = make_divisible(static_cast<double>(config.in_chs) * config.exp_ratio);
   conv_pw_ = register_module("conv_pw", conv(config.in_chs, mid, 1));
-  bn1_ = register_module("bn1", bn_act(mid, act_));
+  bn1_ = register_module("bn1", bn_act(mid, act));
   conv_dw_ = register_module("conv_dw", conv(mid, mid, config.kernel, config.stride, mid));
-  bn2_ = register_module("bn2", bn_act(mid, act_));
+  bn2_ = register_module("bn2", bn_act(mid, act));
   se_ = make_squeeze_excite(config, mid);
   if (se_) register_module("se", se_);
   conv_pwl_ = register_module("conv_pwl", conv(mid, config.out_chs, 1));

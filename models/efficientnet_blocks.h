@@ -59,8 +59,7 @@ class ConvBnAct : public Module {
 
  private:
   std::shared_ptr<Conv2d> conv_;
-  std::shared_ptr<BatchNorm2d> bn1_;
-  ActivationKind act_;
+  std::shared_ptr<BatchNorm2d> bn1_;  // with the block's activation
 };
 
 class DepthwiseSeparableConv : public Module {
@@ -74,8 +73,7 @@ class DepthwiseSeparableConv : public Module {
   std::shared_ptr<BatchNorm2d> bn1_, bn2_;
   std::shared_ptr<SqueezeExcite> se_;  // null without squeeze-excite
   std::shared_ptr<DropPath> drop_path_;
-  ActivationKind act_;
-  bool has_skip_, pw_act_;
+  bool has_skip_;
 };
 
 class InvertedResidual : public Module {
@@ -89,9 +87,11 @@ class InvertedResidual : public Module {
   std::shared_ptr<BatchNorm2d> bn1_, bn2_, bn3_;
   std::shared_ptr<SqueezeExcite> se_;  // null without squeeze-excite
   std::shared_ptr<DropPath> drop_path_;
-  ActivationKind act_;
   bool has_skip_;
 };
+
+// timm's BatchNormAct2d: BatchNorm (PyTorch's eps 1e-5) with `act` applied to its output.
+std::shared_ptr<BatchNorm2d> bn_act(int64_t channels, ActivationKind act);
 
 // timm's _init_weight_goog (the TensorFlow reference's initialisation), over every
 // submodule: conv weights N(0, 2 / fan_out) with fan_out = kh * kw * out / groups, conv

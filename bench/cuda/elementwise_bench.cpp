@@ -19,12 +19,7 @@ using bench::stage_shape;
 const Device kGpu = Device::cuda(0);
 
 void BM_DeviceCopy(benchmark::State& state) {
-  const DType dtype = dtype_arg(state.range(1));
-  const Tensor x = randn(stage_shape(state.range(0)), {.dtype = dtype, .device = kGpu});
-  Tensor y = empty(x.shape(), {.dtype = dtype, .device = kGpu});
-  NoGradGuard no_grad;
-  run_bandwidth(
-      state, [&] { y.copy_(x); }, 2.0 * x.nbytes());
+  bench::run_stage_copy_baseline(state);
 }
 
 void BM_Add(benchmark::State& state) {
@@ -79,19 +74,12 @@ void BM_GeluBackward(benchmark::State& state) {
       3.0 * x.nbytes());
 }
 
-void stage_args(benchmark::internal::Benchmark* b) {
-  for (int64_t dtype : {0, 1}) {
-    for (int64_t stage : {0, 1, 2, 3}) b->Args({stage, dtype});
-  }
-  b->ArgNames({"stage", "bf16"})->UseManualTime()->Unit(benchmark::kMicrosecond);
-}
-
-BENCHMARK(BM_DeviceCopy)->Apply(stage_args);
-BENCHMARK(BM_Add)->Apply(stage_args);
-BENCHMARK(BM_AddChannelBroadcast)->Apply(stage_args);
-BENCHMARK(BM_Gelu)->Apply(stage_args);
-BENCHMARK(BM_Silu)->Apply(stage_args);
-BENCHMARK(BM_GeluBackward)->Apply(stage_args);
+BENCHMARK(BM_DeviceCopy)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_Add)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_AddChannelBroadcast)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_Gelu)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_Silu)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_GeluBackward)->Apply(bench::stage_and_dtype_args);
 
 }  // namespace
 }  // namespace fovea

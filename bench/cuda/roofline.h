@@ -144,4 +144,19 @@ inline DType dtype_arg(int64_t code) {
   return code == 0 ? DType::f32 : DType::bf16;
 }
 
+// Registers a benchmark over stage_shape's four stages in f32 and bf16: args {stage, bf16}.
+inline void stage_and_dtype_args(benchmark::internal::Benchmark* b) {
+  for (int64_t dtype : {0, 1}) {
+    for (int64_t stage : {0, 1, 2, 3}) b->Args({stage, dtype});
+  }
+  b->ArgNames({"stage", "bf16"})->UseManualTime()->Unit(benchmark::kMicrosecond);
+}
+
+// The copy baseline of a {stage, bf16} benchmark: one copy of that stage's activation.
+inline void run_stage_copy_baseline(benchmark::State& state) {
+  const Shape shape = stage_shape(state.range(0));
+  run_copy_baseline(
+      state, static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype_arg(state.range(1))));
+}
+
 }  // namespace fovea::bench

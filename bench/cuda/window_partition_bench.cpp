@@ -23,9 +23,7 @@ constexpr Window kWindow{7, 7};
 constexpr Window kShift{3, 3};
 
 void BM_DeviceCopy(benchmark::State& state) {
-  const Shape shape = stage_shape(state.range(0));
-  bench::run_copy_baseline(
-      state, static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype_arg(state.range(1))));
+  bench::run_stage_copy_baseline(state);
 }
 
 void BM_WindowPartition(benchmark::State& state) {
@@ -68,17 +66,10 @@ void BM_ComposedRollAndPartition(benchmark::State& state) {
       2.0 * x.nbytes());
 }
 
-void stage_args(benchmark::internal::Benchmark* b) {
-  for (int64_t dtype : {0, 1}) {
-    for (int64_t stage : {0, 1, 2, 3}) b->Args({stage, dtype});
-  }
-  b->ArgNames({"stage", "bf16"})->UseManualTime()->Unit(benchmark::kMicrosecond);
-}
-
-BENCHMARK(BM_DeviceCopy)->Apply(stage_args);
-BENCHMARK(BM_WindowPartition)->Apply(stage_args);
-BENCHMARK(BM_WindowReverse)->Apply(stage_args);
-BENCHMARK(BM_ComposedRollAndPartition)->Apply(stage_args);
+BENCHMARK(BM_DeviceCopy)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_WindowPartition)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_WindowReverse)->Apply(bench::stage_and_dtype_args);
+BENCHMARK(BM_ComposedRollAndPartition)->Apply(bench::stage_and_dtype_args);
 
 }  // namespace
 }  // namespace fovea
