@@ -180,7 +180,7 @@ void BM_Gemm(benchmark::State& state) {
     a[i] = static_cast<float>((i * 7 % 13) - 6) * 0.1f;
     b[i] = static_cast<float>((i * 5 % 11) - 5) * 0.1f;
   }
-  const fovea::kernels::cpu::GemmShape shape{
+  const fovea::kernels::GemmShape shape{
       .trans_a = false, .trans_b = trans_b, .m = n, .n = n, .k = n, .lda = n, .ldb = n, .ldc = n};
   fovea::kernels::cpu::gemm(shape, 1.0f, a.data(), b.data(), 0.0f, c.data());  // warm up
   const double flops = 2.0 * static_cast<double>(n * n * n);
@@ -217,7 +217,7 @@ void BM_GemmBatchedAttention(benchmark::State& state) {
   const int64_t batch = state.range(0), len = 197, dim = 64;
   std::vector<float> q(batch * len * dim, 0.01f), k(batch * len * dim, 0.02f);
   std::vector<float> scores(batch * len * len), out(batch * len * dim);
-  const fovea::kernels::cpu::GemmShape qk{.trans_a = false,
+  const fovea::kernels::GemmShape qk{.trans_a = false,
                                           .trans_b = true,
                                           .m = len,
                                           .n = len,
@@ -225,7 +225,7 @@ void BM_GemmBatchedAttention(benchmark::State& state) {
                                           .lda = dim,
                                           .ldb = dim,
                                           .ldc = len};
-  const fovea::kernels::cpu::GemmShape pv{.trans_a = false,
+  const fovea::kernels::GemmShape pv{.trans_a = false,
                                           .trans_b = false,
                                           .m = len,
                                           .n = dim,

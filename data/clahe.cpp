@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

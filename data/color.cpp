@@ -4,7 +4,7 @@
 #include <array>
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

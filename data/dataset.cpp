@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "data/random.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

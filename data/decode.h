@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "data/image.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

@@ -3,31 +3,23 @@
 #include <cstdlib>
 
 #include "engine/allocator.h"
-#include "engine/error.h"
-#ifdef FOVEA_HAS_CUDA
-#include "kernels/cuda_check.h"
-#endif
+#include "engine/cuda_backend.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 
 std::shared_ptr<HostBufferPool> HostBufferPool::create(size_t buffer_bytes, bool pin) {
   bool pinned = false;
-#ifdef FOVEA_HAS_CUDA
   pinned = pin && cuda_available();
-#else
-  (void)pin;
-#endif
   return std::shared_ptr<HostBufferPool>(new HostBufferPool(buffer_bytes, pinned));
 }
 
 HostBufferPool::~HostBufferPool() {
   for (void* buffer : free_) {
-#ifdef FOVEA_HAS_CUDA
     if (pinned_) {
-      cudaFreeHost(buffer);  // a destructor cannot throw; the process is ending anyway
+      cuda::free_pinned(buffer);
       continue;
     }
-#endif
     std::free(buffer);
   }
 }
@@ -43,12 +35,7 @@ void* HostBufferPool::allocate() {
     ++allocated_;
   }
   void* buffer = nullptr;
-#ifdef FOVEA_HAS_CUDA
-  if (pinned_) {
-    FOVEA_CUDA_CHECK(cudaHostAlloc(&buffer, buffer_bytes_, cudaHostAllocDefault));
-    return buffer;
-  }
-#endif
+  if (pinned_) return cuda::allocate_pinned(buffer_bytes_);
   const size_t rounded = (buffer_bytes_ + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   buffer = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
   FOVEA_CHECK(buffer != nullptr, "HostBufferPool: out of memory allocating {} bytes",

@@ -1,7 +1,7 @@
 #include "data/loader.h"
 
 #include "data/decode.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

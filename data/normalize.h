@@ -8,7 +8,7 @@
 
 #include "data/image.h"
 #include "data/random.h"
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 
 namespace fovea::data {
 

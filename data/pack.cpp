@@ -11,7 +11,7 @@
 
 #include "data/decode.h"
 #include "data/packed_dataset.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

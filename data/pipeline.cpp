@@ -4,7 +4,7 @@
 
 #include "data/clahe.h"
 #include "data/rand_augment.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

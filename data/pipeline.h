@@ -17,7 +17,7 @@
 #include "data/normalize.h"
 #include "data/random.h"
 #include "data/resize.h"
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 #include "engine/tensor.h"
 
 namespace fovea::data {

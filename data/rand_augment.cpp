@@ -8,7 +8,7 @@
 
 #include "data/color.h"
 #include "data/image_ops.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

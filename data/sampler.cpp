@@ -4,7 +4,7 @@
 
 #include "data/dataset.h"
 #include "data/random.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::data {
 

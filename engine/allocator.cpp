@@ -5,13 +5,11 @@
 #include <cstring>
 #include <new>
 
-#include "engine/error.h"
+#include "engine/cuda_backend.h"
+#include "kernels/error.h"
 
 namespace fovea {
 
-#ifdef FOVEA_HAS_CUDA
-Allocator& cuda_allocator(int device);  // engine/cuda_allocator.cpp
-#endif
 
 void ByteCounter::on_allocate(size_t nbytes) {
   const size_t now = current_.fetch_add(nbytes) + nbytes;
@@ -75,13 +73,7 @@ Allocator& cpu_allocator() {
 
 Allocator& allocator_for(Device device) {
   if (device.is_cpu()) return cpu_allocator();
-#ifdef FOVEA_HAS_CUDA
-  return cuda_allocator(device.index);
-#else
-  fail("device {} requested, but this build of fovea has no CUDA backend (built with "
-       "FOVEA_CUDA=OFF)",
-       device.str());
-#endif
+  return cuda::allocator(device.index);
 }
 
 }  // namespace fovea

@@ -4,7 +4,7 @@
 // dtype (bf16 or f16) and accumulate in f32, while ops that need range or precision
 // (norms, softmax, losses, reductions, exp/log/pow) compute in f32. Master weights stay
 // f32; the casts are differentiable, so gradients arrive back in f32.
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 #include "engine/tensor.h"
 
 namespace fovea {

@@ -1,10 +1,8 @@
 #include "engine/device.h"
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
-#ifdef FOVEA_HAS_CUDA
-#include <cuda_runtime.h>
-#endif
+#include "engine/cuda_backend.h"
 
 namespace fovea {
 
@@ -24,18 +22,7 @@ std::string Device::str() const {
   return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index);
 }
 
-int cuda_device_count() {
-#ifdef FOVEA_HAS_CUDA
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no driver" error
-    return 0;
-  }
-  return count;
-#else
-  return 0;
-#endif
-}
+int cuda_device_count() { return cuda::device_count(); }
 
 bool cuda_available() { return cuda_device_count() > 0; }
 

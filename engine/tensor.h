@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "engine/device.h"
-#include "engine/dtype.h"
-#include "engine/error.h"
+#include "kernels/dtype.h"
+#include "kernels/error.h"
 #include "engine/storage.h"
 
 namespace fovea {

@@ -1,18 +1,18 @@
 #pragma once
 // Named spans on a profiler's timeline (Nsight Systems, through NVTX): every module's
 // forward and every autograd node's backward opens one, so that a trace reads like the
-// model. Without a profiler attached an NVTX range costs a few nanoseconds; the CPU-only
-// build compiles them away.
-#ifdef FOVEA_HAS_CUDA
-#include "engine/cuda_runtime.h"
+// model. Without a profiler attached an NVTX range costs a few nanoseconds; in the
+// CPU-only build the push and pop do nothing.
+#include "engine/cuda_backend.h"
 
 namespace fovea {
-using TimelineRange = cuda::NvtxRange;
-}  // namespace fovea
-#else
-namespace fovea {
-struct TimelineRange {
-  explicit TimelineRange(const char* /*name*/) {}
+
+class TimelineRange {
+ public:
+  explicit TimelineRange(const char* name) { cuda::timeline_push(name); }
+  ~TimelineRange() { cuda::timeline_pop(); }
+  TimelineRange(const TimelineRange&) = delete;
+  TimelineRange& operator=(const TimelineRange&) = delete;
 };
+
 }  // namespace fovea
-#endif

@@ -15,7 +15,7 @@
 // of the stream (seed, offset), so the backward regenerates exactly the forward's mask.
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 struct AttentionShape {
   int64_t batch = 0;
@@ -40,6 +40,10 @@ struct AttentionDropout {
   double p = 0.0;                 // 0 disables dropout
   uint64_t seed = 0, offset = 0;  // the Philox stream reserved for this call
 };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 // probs = P (after the mask, before dropout) [batch, L, S_len]; out = O [batch, L, Dv].
 // mask: true where a query may attend to a key. T: float, double.

@@ -1,7 +1,7 @@
 #pragma once
 // Strided copies with dtype conversion, and fills. This is how contiguous(), to(dtype),
 // expand-and-materialise and copy_() move data.
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 #include "kernels/loop.h"
 
 namespace fovea::kernels::cpu {

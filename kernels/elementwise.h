@@ -12,11 +12,26 @@ enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
 enum class CompareOp { eq, ne, lt, le, gt, ge };
 
 enum class UnaryOp {
-  neg, exp, log, sqrt, rsqrt, abs, sign, reciprocal,  // math
-  relu, relu6, gelu_erf, gelu_tanh, silu, sigmoid, tanh, hardswish, hardsigmoid,  // activations
-  softplus,    // params: a = beta, b = threshold
-  clamp,       // params: a = min, b = max (use +-infinity for an open side)
-  pow_scalar,  // params: a = exponent
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  abs,
+  sign,
+  reciprocal,  // math
+  relu,
+  relu6,
+  gelu_erf,
+  gelu_tanh,
+  silu,
+  sigmoid,
+  tanh,
+  hardswish,
+  hardsigmoid,  // activations
+  softplus,     // params: a = beta, b = threshold
+  clamp,        // params: a = min, b = max (use +-infinity for an open side)
+  pow_scalar,   // params: a = exponent
 };
 
 struct UnaryParams {
@@ -42,8 +57,8 @@ void unary(UnaryOp op, UnaryParams params, const Loop<2>& loop, T* out, const T*
 
 // grad_x = grad_y * f'(x). T: float, double.
 template <typename T>
-void unary_backward(UnaryOp op, UnaryParams params, const Loop<3>& loop, T* grad_x,
-                    const T* grad_y, const T* x);
+void unary_backward(UnaryOp op, UnaryParams params, const Loop<3>& loop, T* grad_x, const T* grad_y,
+                    const T* x);
 
 // out = cond ? a : b. T: any storage type but the 16-bit floats.
 template <typename T>

@@ -4,13 +4,17 @@
 // CUDA it is cuBLAS(Lt). Every matmul, linear and convolution in fovea ends up here.
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 struct GemmShape {
   bool trans_a = false, trans_b = false;
-  int64_t m = 0, n = 0, k = 0;   // C is [m, n]; op(A) is [m, k]; op(B) is [k, n]
+  int64_t m = 0, n = 0, k = 0;        // C is [m, n]; op(A) is [m, k]; op(B) is [k, n]
   int64_t lda = 0, ldb = 0, ldc = 0;  // row strides (elements) of A, B, C as stored
 };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 // T: float, double.
 template <typename T>

@@ -10,7 +10,7 @@
 // nvcc cannot compile fmt's consteval format strings, so .cu files see only the struct;
 // make_loop() (which reports errors through fmt) is for host C++.
 #ifndef __CUDACC__
-#include "engine/error.h"
+#include "kernels/error.h"
 #endif
 
 namespace fovea::kernels {

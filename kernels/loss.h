@@ -12,7 +12,7 @@
 
 #include "kernels/loop.h"
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 // The targets and class weights of a classification loss over [rows, classes] scores.
 // Exactly one of target_index and target_probs is set. T: float, double.
@@ -25,6 +25,19 @@ struct ClassTargets {
   const T* weight = nullptr;              // [classes] class weights, or null for all 1
   int64_t ignore_index = -100;            // rows whose target_index equals it count for nothing
 };
+
+// ---- multi-class focal loss (Lin et al., 2017), index targets only ----
+// loss_r = -alpha_y (1 - p_y)^gamma log p_y with p = softmax(z). `alpha` has alpha_size
+// elements: 0 (alpha = 1), 1 (one alpha for every class) or `classes` (per class);
+// targets.weight is not used.
+struct FocalParams {
+  double gamma = 2.0;
+  int64_t alpha_size = 0;
+};
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 // The denominator of a mean: the sum of weight[target] over the rows that are not ignored
 // (their count without weights), or `rows` for probability targets.
@@ -55,15 +68,6 @@ void nll_forward(const ClassTargets<T>& targets, const T* log_probs, T* loss);
 template <typename T>
 void nll_backward(const ClassTargets<T>& targets, const T* grad_loss, int64_t grad_stride,
                   double scale, T* grad_log_probs);
-
-// ---- multi-class focal loss (Lin et al., 2017), index targets only ----
-// loss_r = -alpha_y (1 - p_y)^gamma log p_y with p = softmax(z). `alpha` has alpha_size
-// elements: 0 (alpha = 1), 1 (one alpha for every class) or `classes` (per class);
-// targets.weight is not used.
-struct FocalParams {
-  double gamma = 2.0;
-  int64_t alpha_size = 0;
-};
 template <typename T>
 void focal_forward(const ClassTargets<T>& targets, const FocalParams& params, const T* alpha,
                    const T* logits, T* loss, double* lse);

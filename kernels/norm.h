@@ -19,6 +19,21 @@ enum class NormActivation { none, relu, silu };
 
 }  // namespace fovea::kernels
 
+namespace fovea::kernels {
+
+// ---- group norm: x is [batch, spatial, channels]; channels split into `groups` runs of
+// channels / groups consecutive channels; statistics per (sample, group) over every
+// spatial position and the group's channels; weight and bias are per channel ----
+
+struct GroupNormShape {
+  int64_t batch = 1;
+  int64_t spatial = 1;  // the product of the dims between batch and channels
+  int64_t channels = 1;
+  int64_t groups = 1;
+};
+
+}  // namespace fovea::kernels
+
 namespace fovea::kernels::cpu {
 
 // ---- batch norm: x is [rows, channels], statistics per channel over the rows ----
@@ -51,17 +66,6 @@ void layer_norm_forward(const T* x, const T* weight, const T* bias, double eps, 
 template <typename T>
 void layer_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rstd, const T* weight,
                          T* grad_x, T* grad_weight, T* grad_bias, int64_t rows, int64_t cols);
-
-// ---- group norm: x is [batch, spatial, channels]; channels split into `groups` runs of
-// channels / groups consecutive channels; statistics per (sample, group) over every
-// spatial position and the group's channels; weight and bias are per channel ----
-
-struct GroupNormShape {
-  int64_t batch = 1;
-  int64_t spatial = 1;  // the product of the dims between batch and channels
-  int64_t channels = 1;
-  int64_t groups = 1;
-};
 
 // Writes y, and mean[n * groups + g] and rstd[n * groups + g]. T: float, double.
 template <typename T>

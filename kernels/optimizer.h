@@ -4,7 +4,7 @@
 // applied on the fly. The CUDA version updates every parameter in one multi-tensor launch.
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 // AdamW (Loshchilov & Hutter, 2019), as torch.optim.AdamW:
 //   p *= 1 - lr * wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
@@ -14,8 +14,6 @@ struct AdamWStep {
   int64_t step = 1;         // 1 for the first update (bias correction)
   double grad_scale = 1.0;  // g is grad * grad_scale
 };
-void adamw_step(const AdamWStep& s, float* param, const float* grad, float* exp_avg,
-                float* exp_avg_sq, int64_t n);
 
 // SGD with momentum, as torch.optim.SGD (dampening 0):
 //   d = g + wd p;  buf = first ? d : momentum buf + d;  d = nesterov ? d + momentum buf : buf
@@ -26,6 +24,13 @@ struct SgdStep {
   bool first = true;  // the momentum buffer starts as the first gradient
   double grad_scale = 1.0;
 };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
+
+void adamw_step(const AdamWStep& s, float* param, const float* grad, float* exp_avg,
+                float* exp_avg_sq, int64_t n);
 void sgd_step(const SgdStep& s, float* param, const float* grad, float* momentum_buffer, int64_t n);
 
 // Sum of squares, accumulated in double (for the global gradient norm).

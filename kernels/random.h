@@ -15,8 +15,6 @@ FOVEA_HOST_DEVICE bool dropout_keeps(uint64_t seed, uint64_t offset, uint64_t ro
   return static_cast<double>(uniform_from_bits(philox_draw(seed, offset, row))) >= p;
 }
 
-namespace cpu {
-
 // The mask of one dropout or drop_path call: rows are decided by dropout_keeps(seed,
 // offset, r, p); kept rows are multiplied by `scale`, dropped rows by 0 (so that a NaN or
 // inf still shows, as in PyTorch's x * mask).
@@ -26,6 +24,8 @@ struct RowMask {
   double p = 0.0;
   double scale = 1.0;
 };
+
+namespace cpu {
 
 // The factories' streams (engine/ops/factory.h). Element i depends only on (seed, offset,
 // i), so the loops share the work across threads and compute each Philox block once for

@@ -3,9 +3,13 @@
 // reduction over a set of dims is brought to this form by the op (engine/ops/reduction).
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 enum class ReduceOp { sum, mean };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 // out[o, i] = sum or mean over r of in[o, r, i]. Floats accumulate in double, in a fixed
 // order that does not depend on the thread count, so results are reproducible.

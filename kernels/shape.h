@@ -9,7 +9,7 @@
 
 #include "kernels/loop.h"
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 // ---- cat ----
 
@@ -19,11 +19,6 @@ struct CatInput {
   int64_t row_bytes = 0;
 };
 
-// Output row r is the concatenation of every input's row r; `out` is contiguous
-// [rows, sum of row_bytes]. Work is split over output bytes, so that one long row (cat
-// along dim 0) and many short ones (channel concat of NHWC maps) both use every thread.
-void cat_rows(void* out, int64_t rows, const CatInput* inputs, int64_t count);
-
 // ---- index_select over [outer, size, inner] ----
 
 struct IndexSelectShape {
@@ -32,15 +27,6 @@ struct IndexSelectShape {
   int64_t index_len = 0;  // the indexed dim of the result
   int64_t inner = 1;
 };
-
-// out[o, j, i] = src[o, index[j], i]; both contiguous.
-void index_select(const void* src, const int64_t* index, void* out, const IndexSelectShape& shape,
-                  int64_t elem_size);
-
-// grad_src[o, index[j], i] = sum over j of grad_out[o, j, i], duplicates accumulating in j
-// order; grad_src is zeroed first. T: float, double.
-template <typename T>
-void index_add(const T* grad_out, const int64_t* index, T* grad_src, const IndexSelectShape& shape);
 
 // ---- gather along `dim` ----
 
@@ -52,18 +38,6 @@ struct GatherShape {
   int64_t index_shape[kMaxDims] = {};
   int64_t src_shape[kMaxDims] = {};
 };
-
-// out[..., j, ...] = src[..., index[..., j, ...], ...]; out and index contiguous.
-void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
-            int64_t elem_size);
-
-// The backward of gather: grad_src[..., index[..., j, ...], ...] += grad_out[..., j, ...];
-// grad_src is zeroed first. T: float, double.
-template <typename T>
-void scatter_add(const T* grad_out, const int64_t* index, T* grad_src, const GatherShape& shape);
-
-// out[k, c] = (indices[k] == c) for out contiguous [count, num_classes].
-void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t* out);
 
 // ---- 2-D interpolation of NHWC images ----
 
@@ -89,8 +63,38 @@ struct InterpolateTaps {
   std::vector<int64_t> index;
   std::vector<float> weight;
 };
-InterpolateTaps interpolate_taps(int64_t in, int64_t out, InterpolateMode mode,
-                                 bool align_corners, double scale_factor, bool backward);
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
+
+// Output row r is the concatenation of every input's row r; `out` is contiguous
+// [rows, sum of row_bytes]. Work is split over output bytes, so that one long row (cat
+// along dim 0) and many short ones (channel concat of NHWC maps) both use every thread.
+void cat_rows(void* out, int64_t rows, const CatInput* inputs, int64_t count);
+
+// out[o, j, i] = src[o, index[j], i]; both contiguous.
+void index_select(const void* src, const int64_t* index, void* out, const IndexSelectShape& shape,
+                  int64_t elem_size);
+
+// grad_src[o, index[j], i] = sum over j of grad_out[o, j, i], duplicates accumulating in j
+// order; grad_src is zeroed first. T: float, double.
+template <typename T>
+void index_add(const T* grad_out, const int64_t* index, T* grad_src, const IndexSelectShape& shape);
+
+// out[..., j, ...] = src[..., index[..., j, ...], ...]; out and index contiguous.
+void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
+            int64_t elem_size);
+
+// The backward of gather: grad_src[..., index[..., j, ...], ...] += grad_out[..., j, ...];
+// grad_src is zeroed first. T: float, double.
+template <typename T>
+void scatter_add(const T* grad_out, const int64_t* index, T* grad_src, const GatherShape& shape);
+
+// out[k, c] = (indices[k] == c) for out contiguous [count, num_classes].
+void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t* out);
+InterpolateTaps interpolate_taps(int64_t in, int64_t out, InterpolateMode mode, bool align_corners,
+                                 double scale_factor, bool backward);
 
 template <typename T>
 void interpolate(const T* x, T* out, const InterpolateShape& shape);

@@ -5,13 +5,17 @@
 // row per (outer) index).
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 struct SoftmaxShape {
   int64_t outer = 1;
   int64_t dim = 1;  // the softmax axis
   int64_t inner = 1;
 };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 // y = softmax(x) or log_softmax(x) along the axis, with the maximum subtracted first so
 // that no exp overflows. Sums accumulate in double. T: float, double.

@@ -11,7 +11,7 @@
 // kernels copy `elem_size`-byte elements of any dtype.
 #include <cstdint>
 
-namespace fovea::kernels::cpu {
+namespace fovea::kernels {
 
 struct WindowPartitionShape {
   int64_t batch = 1, height = 1, width = 1, channels = 1;  // the grid x [B, H, W, C]
@@ -19,6 +19,10 @@ struct WindowPartitionShape {
   int64_t shift_h = 0, shift_w = 0;  // in [0, height) and [0, width)
   int64_t rows = 1, cols = 1;        // windows down and across: ceil(H / Wh), ceil(W / Ww)
 };
+
+}  // namespace fovea::kernels
+
+namespace fovea::kernels::cpu {
 
 void window_partition(const void* x, void* windows, const WindowPartitionShape& shape,
                       int64_t elem_size);

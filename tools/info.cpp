@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "engine/cuda_backend.h"
 #include "engine/engine.h"
 
 namespace fovea::tools {
@@ -13,11 +14,11 @@ namespace {
 void print_info() {
   std::cout << "fovea " << FOVEA_VERSION << "\n\n";
   std::cout << "CPU backend: " << omp_get_max_threads() << " OpenMP threads\n";
-#ifdef FOVEA_HAS_CUDA
-  std::cout << "CUDA backend: built, " << cuda_device_count() << " device(s) visible\n";
-#else
-  std::cout << "CUDA backend: not built (FOVEA_CUDA=OFF)\n";
-#endif
+  if (cuda::built()) {
+    std::cout << "CUDA backend: built, " << cuda_device_count() << " device(s) visible\n";
+  } else {
+    std::cout << "CUDA backend: not built (FOVEA_CUDA=OFF)\n";
+  }
   std::cout << "\nA small demonstration: y = gelu(x * w).sum(), dy/dw by reverse-mode autograd\n";
   manual_seed(0);
   Tensor x = randn({2, 3});

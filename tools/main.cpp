@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "tools/commands.h"
 
 namespace fovea::tools {

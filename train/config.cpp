@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <type_traits>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/text.h"
 #include "train/config_fields.h"
 #include "train/config_source.h"

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <map>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/text.h"
 #include "train/config_source.h"
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::train {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "train/report.h"
 
 namespace fovea::train {

@@ -156,7 +156,7 @@ void AdamW::step(double lr, double grad_scale) {
   ++steps_;
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
-    const kernels::cpu::AdamWStep settings{.lr = lr * group.lr_scale,
+    const kernels::AdamWStep settings{.lr = lr * group.lr_scale,
                                            .beta1 = beta1_,
                                            .beta2 = beta2_,
                                            .eps = eps_,
@@ -199,7 +199,7 @@ void SGD::step(double lr, double grad_scale) {
   ++steps_;
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
-    const kernels::cpu::SgdStep settings{.lr = lr * group.lr_scale,
+    const kernels::SgdStep settings{.lr = lr * group.lr_scale,
                                          .momentum = momentum_,
                                          .weight_decay = group.weight_decay,
                                          .nesterov = nesterov_,
@@ -225,14 +225,14 @@ void SGD::step(double lr, double grad_scale) {
 #endif
       check_f32_contiguous(p, group.names[i], "the parameter");
       check_f32_contiguous(p.grad(), group.names[i], "the gradient");
-      kernels::cpu::SgdStep step = settings;
+      kernels::SgdStep step = settings;
       step.first = first;
       kernels::cpu::sgd_step(step, p.data<float>(), p.grad().data<float>(),
                              buffer(g, i, "momentum_buffer").data<float>(), p.numel());
     }
 #ifdef FOVEA_HAS_CUDA
     for (const bool first : {false, true}) {
-      kernels::cpu::SgdStep step = settings;
+      kernels::SgdStep step = settings;
       step.first = first;
       sgd_step_cuda(step, on_device[first]);
     }

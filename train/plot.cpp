@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "train/plot_canvas.h"
 
 namespace fovea::train {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "train/report.h"
 
 namespace fovea::train::plotting {

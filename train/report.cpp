@@ -10,7 +10,7 @@
 #include <utility>
 #include <fstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea::train {
 

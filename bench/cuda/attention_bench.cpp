@@ -66,9 +66,9 @@ void BM_SdpaCublas(benchmark::State& state) {
   std::vector<int64_t> offsets(bh);
   for (int64_t b = 0; b < bh; ++b) offsets[b] = (b % c.heads) * n * n;
   const Tensor offsets_gpu = from_vector(offsets, {bh}).to(Device::cuda(0));
-  kernels::cpu::ScoreOperand<bf16> bias_operand;
+  kernels::ScoreOperand<bf16> bias_operand;
   if (c.window_bias) bias_operand = {p(bias), p<const int64_t>(offsets_gpu), n, 1};
-  const kernels::cpu::AttentionShape shape{
+  const kernels::AttentionShape shape{
       .batch = bh, .q_len = n, .kv_len = n, .head_dim = d, .value_dim = d, .scale = 0.125};
   cublasHandle_t handle = cuda::cublas_handle(0);
   const cudaStream_t stream = cuda::current_stream(0);

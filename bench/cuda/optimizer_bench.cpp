@@ -68,7 +68,7 @@ void run_adamw(benchmark::State& state, const std::vector<int64_t>& sizes, DType
     total += n;
   }
   state.counters["params"] = static_cast<double>(total);
-  kernels::cpu::AdamWStep step{.lr = 1e-4, .weight_decay = 0.05};
+  kernels::AdamWStep step{.lr = 1e-4, .weight_decay = 0.05};
   const cudaStream_t stream = cuda::current_stream(0);
   for (auto _ : state) {
     state.SetIterationTime(time_ms([&] {

@@ -12,10 +12,10 @@
 
 #include <string>
 
-#include "engine/cuda_runtime.h"
-#include "engine/dtype.h"
+#include "engine/cuda/runtime.h"
+#include "kernels/dtype.h"
 #include "engine/tensor.h"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::bench {
 

@@ -15,7 +15,7 @@
 
 #include "bench/cuda/roofline.h"
 #include "engine/autograd.h"
-#include "engine/cuda_runtime.h"
+#include "engine/cuda/runtime.h"
 #include "engine/ops/factory.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/softmax.h"
@@ -63,7 +63,7 @@ void BM_Softmax(benchmark::State& state) {
   const Tensor x = on_gpu({c.rows, c.cols}, DType::bf16), y = on_gpu({c.rows, c.cols}, DType::bf16);
   const Tensor dy = on_gpu({c.rows, c.cols}, DType::bf16),
                dx = on_gpu({c.rows, c.cols}, DType::bf16);
-  const kernels::cpu::SoftmaxShape shape{.outer = c.rows, .dim = c.cols, .inner = 1};
+  const kernels::SoftmaxShape shape{.outer = c.rows, .dim = c.cols, .inner = 1};
   const cudaStream_t stream = cuda::current_stream(0);
   for (auto _ : state) {
     state.SetIterationTime(
@@ -135,7 +135,7 @@ void BM_CrossEntropy(benchmark::State& state) {
   const Tensor target = from_vector(labels, {c.rows}).to(Device::cuda(0));
   const Tensor loss = on_gpu({c.rows}, DType::f32), lse = on_gpu({c.rows}, DType::f32);
   const Tensor grad_loss = on_gpu({1}, DType::f32);
-  const kernels::cpu::ClassTargets<float> targets{
+  const kernels::ClassTargets<float> targets{
       .rows = c.rows, .classes = c.classes, .target_index = p<const int64_t>(target)};
   const cudaStream_t stream = cuda::current_stream(0);
   for (auto _ : state) {

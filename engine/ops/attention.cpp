@@ -112,7 +112,7 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   Shape out_shape(q.shape().begin(), q.shape().end() - 1);
   out_shape.push_back(v.size(-1));
   const int64_t head_dim = q.size(-1);
-  const kernels::cpu::AttentionShape shape{
+  const kernels::AttentionShape shape{
       .batch = shape_numel(Shape(q.shape().begin(), q.shape().end() - 2)),
       .q_len = q.size(-2),
       .kv_len = k.size(-2),
@@ -120,7 +120,7 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
       .value_dim = v.size(-1),
       .scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)))};
   count_macs(shape.batch * shape.q_len * shape.kv_len * (shape.head_dim + shape.value_dim));
-  kernels::cpu::AttentionDropout dropout{.p = options.dropout_p};
+  kernels::AttentionDropout dropout{.p = options.dropout_p};
   if (dropout.p > 0) {
     const RngState state =
         default_generator().reserve(static_cast<uint64_t>(shape_numel(score_shape)));
@@ -155,10 +155,10 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
       out = make_tensor(out_shape, compute, q.device());
       visit_floating(compute, kOp, [&](auto tag) {
         using T = decltype(tag);
-        const kernels::cpu::ScoreOperand<T> bias_operand{
+        const kernels::ScoreOperand<T> bias_operand{
             bias_c.defined() ? bias_c.data<T>() : nullptr, bias_at.batch_offsets.data(),
             bias_at.row_stride, bias_at.col_stride};
-        const kernels::cpu::ScoreOperand<bool> mask_operand{
+        const kernels::ScoreOperand<bool> mask_operand{
             mask.defined() ? mask.data<bool>() : nullptr, mask_at.batch_offsets.data(),
             mask_at.row_stride, mask_at.col_stride};
         kernels::cpu::attention_forward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),

@@ -16,8 +16,8 @@ namespace fovea {
 
 namespace {
 
-using kernels::cpu::InterpolateMode;
-using kernels::cpu::InterpolateShape;
+using kernels::InterpolateMode;
+using kernels::InterpolateShape;
 
 InterpolateMode parse_mode(const std::string& mode) {
   if (mode == "nearest") return InterpolateMode::nearest;

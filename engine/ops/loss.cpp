@@ -61,7 +61,7 @@ struct TargetTensors {
   int64_t rows = 0, classes = 0, ignore_index = -100;
 
   template <typename T>
-  kernels::cpu::ClassTargets<T> view() const {
+  kernels::ClassTargets<T> view() const {
     return {.rows = rows,
             .classes = classes,
             .target_index = index.defined() ? index.data<int64_t>() : nullptr,
@@ -298,7 +298,7 @@ Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLoss
   const TargetTensors targets = class_targets(logits, target, options.ignore_index, op, "logits");
 
   Tensor alpha;
-  kernels::cpu::FocalParams params{.gamma = options.gamma, .alpha_size = 0};
+  kernels::FocalParams params{.gamma = options.gamma, .alpha_size = 0};
   if (options.alpha.defined()) {
     const int64_t classes = logits.size(1);
     FOVEA_CHECK(options.alpha.numel() == 1 || options.alpha.shape() == Shape{classes},

@@ -139,7 +139,7 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
   }
   const MatrixLayout la = *matrix_layout(a), lb = *matrix_layout(b);
   const BatchPlan plan = plan_batches(batch_of(out.shape()), a, b, m, la);
-  kernels::cpu::GemmShape shape{.trans_a = la.transposed,
+  kernels::GemmShape shape{.trans_a = la.transposed,
                                 .trans_b = lb.transposed,
                                 .m = plan.folded ? plan.inner * m : m,
                                 .n = n,

@@ -301,7 +301,7 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
   check_channel_param(op, bias, "bias", x_in);
   const NormInputs in = prepare_inputs(op, x_in, weight, bias);
   const DType compute = in.compute;
-  kernels::cpu::GroupNormShape shape{
+  kernels::GroupNormShape shape{
       .batch = x_in.size(0), .spatial = 1, .channels = channels, .groups = num_groups};
   for (int64_t d = 1; d + 1 < x_in.dim(); ++d) shape.spatial *= x_in.size(d);
 

@@ -21,7 +21,7 @@ namespace fovea {
 
 namespace {
 
-using kernels::cpu::RowMask;
+using kernels::RowMask;
 
 // x * mask, with x seen as [rows, numel / rows], in x's dtype. Records nothing.
 Tensor apply_mask(const Tensor& x_in, int64_t rows, const RowMask& mask, const char* op) {

@@ -69,7 +69,7 @@ DType reduction_compute_dtype(DType dtype) {
   return cpu_compute_dtype(dtype);
 }
 
-Tensor reduce_raw(kernels::cpu::ReduceOp op, const Tensor& x, const Dims& dims, bool keepdim,
+Tensor reduce_raw(kernels::ReduceOp op, const Tensor& x, const Dims& dims, bool keepdim,
                   const char* name, ReductionPlan* plan_out = nullptr) {
 #ifdef FOVEA_HAS_CUDA
   // CUDA reduces the 16-bit floats natively (accumulating in double): no widening copy.
@@ -117,7 +117,7 @@ Tensor spread(const Tensor& grad, const Shape& kept_shape, const Shape& in_shape
 Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   ReductionPlan plan;
-  Tensor out = reduce_raw(kernels::cpu::ReduceOp::sum, x, dims, keepdim, "sum", &plan);
+  Tensor out = reduce_raw(kernels::ReduceOp::sum, x, dims, keepdim, "sum", &plan);
   if (is_floating(x.dtype())) {
     NoGradGuard no_grad;
     out = out.to(x.dtype());
@@ -136,7 +136,7 @@ Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   check_floating(x, "mean", "input");
   ReductionPlan plan;
-  Tensor out = reduce_raw(kernels::cpu::ReduceOp::mean, x, dims, keepdim, "mean", &plan);
+  Tensor out = reduce_raw(kernels::ReduceOp::mean, x, dims, keepdim, "mean", &plan);
   {
     NoGradGuard no_grad;
     out = out.to(x.dtype());

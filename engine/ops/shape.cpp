@@ -79,7 +79,7 @@ Tensor cat_impl(const TensorList& tensors_in, int64_t dim_in, const char* op) {
   for (int64_t d = dim + 1; d < first.dim(); ++d) inner *= out_shape[d];
   const int64_t elem_size = static_cast<int64_t>(dtype_size(first.dtype()));
   TensorList contiguous_inputs;
-  std::vector<kernels::cpu::CatInput> inputs;
+  std::vector<kernels::CatInput> inputs;
   {
     NoGradGuard no_grad;
     for (size_t k = 0; k < tensors.size(); ++k) {
@@ -197,7 +197,7 @@ Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, c
               shape_str(index.shape()));
   const int64_t dim = normalize_dim(dim_in, x.dim(), op);
   const Tensor idx = checked_index(index, x.size(dim), dim, x, op, what);
-  kernels::cpu::IndexSelectShape geometry{.src_size = x.size(dim), .index_len = idx.numel()};
+  kernels::IndexSelectShape geometry{.src_size = x.size(dim), .index_len = idx.numel()};
   for (int64_t d = 0; d < dim; ++d) geometry.outer *= x.size(d);
   for (int64_t d = dim + 1; d < x.dim(); ++d) geometry.inner *= x.size(d);
   Shape out_shape = x.shape();
@@ -371,7 +371,7 @@ Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
   const Shape x_shape = x.dim() == 0 ? Shape{1} : x.shape();
   const Shape index_shape = x.dim() == 0 ? Shape{1} : index.shape();
   const int64_t dim = normalize_dim(dim_in, static_cast<int64_t>(x_shape.size()), "gather");
-  kernels::cpu::GatherShape geometry{.ndim = static_cast<int>(x_shape.size()),
+  kernels::GatherShape geometry{.ndim = static_cast<int>(x_shape.size()),
                                      .dim = static_cast<int>(dim)};
   for (size_t d = 0; d < x_shape.size(); ++d) {
     FOVEA_CHECK(static_cast<int64_t>(d) == dim || index_shape[d] <= x_shape[d],

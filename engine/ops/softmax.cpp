@@ -16,8 +16,8 @@ namespace fovea {
 
 namespace {
 
-kernels::cpu::SoftmaxShape softmax_shape(const Shape& shape, int64_t dim) {
-  kernels::cpu::SoftmaxShape s;
+kernels::SoftmaxShape softmax_shape(const Shape& shape, int64_t dim) {
+  kernels::SoftmaxShape s;
   for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
     (d < dim ? s.outer : d == dim ? s.dim : s.inner) *= shape[d];
   }

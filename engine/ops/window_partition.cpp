@@ -15,7 +15,7 @@ namespace fovea {
 
 namespace {
 
-using kernels::cpu::WindowPartitionShape;
+using kernels::WindowPartitionShape;
 
 constexpr const char* kPartition = "window_partition";
 constexpr const char* kReverse = "window_reverse";

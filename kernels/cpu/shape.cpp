@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/shape.h"
 

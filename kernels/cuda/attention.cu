@@ -37,14 +37,14 @@
 #include <type_traits>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/philox.h"
 
 namespace fovea::kernels::cuda {
 
-using cpu::AttentionDropout;
-using cpu::AttentionShape;
-using cpu::ScoreOperand;
+using AttentionDropout;
+using AttentionShape;
+using ScoreOperand;
 using detail::from_float;
 using detail::row_group_max;
 using detail::row_group_sum;

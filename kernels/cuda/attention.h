@@ -10,7 +10,6 @@
 // window attention (Swin / SwinV2): one fused kernel per (window, head) for the whole
 // small problem, S = scale Q K^T + bias[head] + mask[window % windows], P = softmax(S),
 // O = P V, with N <= 64 tokens and head dim <= 64, and its fused backward.
-#ifdef FOVEA_HAS_CUDA
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -25,16 +24,16 @@ namespace fovea::kernels::cuda {
 // scores: f32 workspace [batch, L, S]; probs: P [batch, L, S] (saved for the backward);
 // dropped: dropout(P) [batch, L, S] workspace, needed only when dropout.p > 0.
 template <typename T>
-void attention_forward(const cpu::AttentionShape& shape, const T* q, const T* k, const T* v,
-                       cpu::ScoreOperand<T> bias, cpu::ScoreOperand<bool> mask,
-                       cpu::AttentionDropout dropout, float* scores, T* probs, T* dropped, T* out,
+void attention_forward(const AttentionShape& shape, const T* q, const T* k, const T* v,
+                       ScoreOperand<T> bias, ScoreOperand<bool> mask,
+                       AttentionDropout dropout, float* scores, T* probs, T* dropped, T* out,
                        cublasHandle_t handle, cudaStream_t stream);
 
 // grad_p: f32 workspace [batch, L, S]; dropped: workspace as in the forward (p > 0 only).
 // Writes grad_scores = dS [batch, L, S] and the input gradients whose pointers are set.
 template <typename T>
-void attention_backward(const cpu::AttentionShape& shape, const T* q, const T* k, const T* v,
-                        const T* probs, cpu::AttentionDropout dropout, const T* grad_out,
+void attention_backward(const AttentionShape& shape, const T* q, const T* k, const T* v,
+                        const T* probs, AttentionDropout dropout, const T* grad_out,
                         float* grad_p, T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
                         cublasHandle_t handle, cudaStream_t stream);
 
@@ -68,4 +67,3 @@ void window_attention_backward(const WindowAttentionShape& shape, const T* q, co
                                T* grad_v, T* grad_bias, float* workspace, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

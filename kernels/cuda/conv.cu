@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 

@@ -4,7 +4,6 @@
 // the depthwise convolution (kernels/cuda/depthwise_conv.cu, docs/kernels/depthwise_conv2d.md)
 // and the per-channel bias add that follows a cuDNN convolution. T: float, __half,
 // __nv_bfloat16, computed and accumulated in f32.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -46,4 +45,3 @@ template <typename T>
 void add_channel_bias(int64_t rows, int64_t channels, const T* bias, T* y, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -22,7 +22,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/storage_types.h"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {

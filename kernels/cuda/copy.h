@@ -3,10 +3,9 @@
 // kernels/copy.h): contiguous(), to(dtype), copy_() and fill_() of CUDA tensors. The
 // conversions are the CPU's: floats narrow with round-to-nearest-even, floats to integers
 // truncate toward zero, saturate, and send NaN to 0. Both enqueue on `stream`.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_runtime.h>
 
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 #include "kernels/loop.h"
 
 namespace fovea::kernels::cuda {
@@ -19,4 +18,3 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
 void fill(const Loop<1>& loop, DType dtype, void* dst, double value, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -47,7 +47,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/conv.h"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 

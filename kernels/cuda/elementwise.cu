@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {

@@ -5,7 +5,6 @@
 // Loop (kernels/loop.h) passed to the kernel by value, so broadcast and strided operands
 // need no copies. The 16-bit floats load and store natively and compute in f32.
 // Each launcher enqueues on `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -41,4 +40,3 @@ void where(const Loop<4>& loop, T* out, const bool* cond, const T* a, const T* b
            cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

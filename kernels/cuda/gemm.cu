@@ -26,7 +26,7 @@
 #include <string>
 #include <tuple>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -156,7 +156,7 @@ void run(const LtProblem& p, float alpha, const void* first, const void* second,
 
 // The row-major GEMM of `shape` as its column-major transpose.
 template <typename T>
-LtProblem transposed_problem(const cpu::GemmShape& shape, int64_t batch, const T* a,
+LtProblem transposed_problem(const GemmShape& shape, int64_t batch, const T* a,
                              int64_t stride_a, const T* b, int64_t stride_b, const T* c,
                              int64_t stride_c) {
   constexpr int64_t size = sizeof(T);
@@ -188,7 +188,7 @@ void linear_epilogue(int64_t rows, int64_t in_features, int64_t out_features, co
   // y = x weight^T: a row-major GEMM with B = weight read transposed. In column-major
   // terms D = y^T [out, rows], whose rows are the output features, and cuBLASLt's bias
   // epilogue adds one entry per row of D: one per output feature, as linear wants.
-  const cpu::GemmShape shape{.trans_a = false,
+  const GemmShape shape{.trans_a = false,
                              .trans_b = true,
                              .m = rows,
                              .n = out_features,
@@ -205,7 +205,7 @@ void linear_epilogue(int64_t rows, int64_t in_features, int64_t out_features, co
 }  // namespace
 
 template <typename T>
-void gemm_batched(const cpu::GemmShape& shape, int64_t batch, float alpha, const T* a,
+void gemm_batched(const GemmShape& shape, int64_t batch, float alpha, const T* a,
                   int64_t stride_a, const T* b, int64_t stride_b, float beta, T* c,
                   int64_t stride_c, const GemmContext& context) {
   if (batch == 0 || shape.m == 0 || shape.n == 0) return;
@@ -227,19 +227,19 @@ void linear_bias_gelu_tanh(int64_t rows, int64_t in_features, int64_t out_featur
                   CUBLASLT_EPILOGUE_GELU_BIAS, context);
 }
 
-template void gemm_batched<float>(const cpu::GemmShape&, int64_t, float, const float*, int64_t,
+template void gemm_batched<float>(const GemmShape&, int64_t, float, const float*, int64_t,
                                  const float*, int64_t, float, float*, int64_t, const GemmContext&);
 template void linear_bias<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
                                 float*, const GemmContext&);
 template void linear_bias_gelu_tanh<float>(int64_t, int64_t, int64_t, const float*, const float*,
                                           const float*, float*, const GemmContext&);
-template void gemm_batched<__half>(const cpu::GemmShape&, int64_t, float, const __half*, int64_t,
+template void gemm_batched<__half>(const GemmShape&, int64_t, float, const __half*, int64_t,
                                  const __half*, int64_t, float, __half*, int64_t, const GemmContext&);
 template void linear_bias<__half>(int64_t, int64_t, int64_t, const __half*, const __half*, const __half*,
                                 __half*, const GemmContext&);
 template void linear_bias_gelu_tanh<__half>(int64_t, int64_t, int64_t, const __half*, const __half*,
                                           const __half*, __half*, const GemmContext&);
-template void gemm_batched<__nv_bfloat16>(const cpu::GemmShape&, int64_t, float, const __nv_bfloat16*, int64_t,
+template void gemm_batched<__nv_bfloat16>(const GemmShape&, int64_t, float, const __nv_bfloat16*, int64_t,
                                  const __nv_bfloat16*, int64_t, float, __nv_bfloat16*, int64_t, const GemmContext&);
 template void linear_bias<__nv_bfloat16>(int64_t, int64_t, int64_t, const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*,
                                 __nv_bfloat16*, const GemmContext&);

@@ -4,7 +4,6 @@
 // broadcasts a matrix over the batch), and the linear-layer forms with a fused epilogue
 // (bias, or bias then tanh-GELU). T: float, __half, __nv_bfloat16; always f32
 // accumulation, and plain f32 arithmetic for f32 (no TF32), so that f32 matches the CPU.
-#ifdef FOVEA_HAS_CUDA
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -29,10 +28,10 @@ struct GemmContext {
 // The workspace the GEMMs ask for (NVIDIA's recommendation for Hopper).
 inline constexpr size_t kGemmWorkspaceBytes = size_t{32} << 20;
 
-// `batch` GEMMs with kernels::cpu::GemmShape's row-major meaning; matrix i of A starts at
+// `batch` GEMMs with kernels::GemmShape's row-major meaning; matrix i of A starts at
 // a + i * stride_a, and so on.
 template <typename T>
-void gemm_batched(const cpu::GemmShape& shape, int64_t batch, float alpha, const T* a,
+void gemm_batched(const GemmShape& shape, int64_t batch, float alpha, const T* a,
                   int64_t stride_a, const T* b, int64_t stride_b, float beta, T* c,
                   int64_t stride_c, const GemmContext& context);
 
@@ -50,4 +49,3 @@ void linear_bias_gelu_tanh(int64_t rows, int64_t in_features, int64_t out_featur
                            const T* weight, const T* bias, T* y, const GemmContext& context);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -41,7 +41,7 @@ namespace {
 constexpr int kGroupThreads = 256;
 
 // Element k of group (n, g), k in [0, spatial * group_size).
-__device__ __forceinline__ int64_t group_element(const cpu::GroupNormShape& s, int64_t n, int64_t g,
+__device__ __forceinline__ int64_t group_element(const GroupNormShape& s, int64_t n, int64_t g,
                                                  int64_t k) {
   const int64_t group_size = s.channels / s.groups;
   const int64_t pos = k / group_size, j = k % group_size;
@@ -51,7 +51,7 @@ __device__ __forceinline__ int64_t group_element(const cpu::GroupNormShape& s, i
 template <typename T>
 __global__ void group_norm_forward_kernel(const T* x, const T* weight, const T* bias, float eps,
                                           T* y, float* mean, float* rstd,
-                                          cpu::GroupNormShape shape) {
+                                          GroupNormShape shape) {
   __shared__ float scratch[32];
   const int64_t n = blockIdx.x / shape.groups, g = blockIdx.x % shape.groups;
   const int64_t group_size = shape.channels / shape.groups;
@@ -83,7 +83,7 @@ __global__ void group_norm_forward_kernel(const T* x, const T* weight, const T* 
 template <typename T>
 __global__ void group_norm_backward_input_kernel(const T* grad_y, const T* x, const float* mean,
                                                  const float* rstd, const T* weight, T* grad_x,
-                                                 cpu::GroupNormShape shape) {
+                                                 GroupNormShape shape) {
   __shared__ float scratch[32];
   const int64_t n = blockIdx.x / shape.groups, g = blockIdx.x % shape.groups;
   const int64_t group_size = shape.channels / shape.groups;
@@ -112,7 +112,7 @@ __global__ void group_norm_backward_input_kernel(const T* grad_y, const T* x, co
 
 template <typename T>
 void group_norm_forward(const T* x, const T* weight, const T* bias, double eps, T* y, float* mean,
-                        float* rstd, cpu::GroupNormShape shape, cudaStream_t stream) {
+                        float* rstd, GroupNormShape shape, cudaStream_t stream) {
   const int64_t blocks = shape.batch * shape.groups;
   if (blocks == 0 || shape.spatial == 0) return;
   group_norm_forward_kernel<T><<<static_cast<unsigned>(blocks), kGroupThreads, 0, stream>>>(
@@ -120,14 +120,14 @@ void group_norm_forward(const T* x, const T* weight, const T* bias, double eps, 
   ::fovea::check_launch("group_norm_forward_kernel");
 }
 
-int64_t group_norm_backward_workspace(cpu::GroupNormShape shape) {
+int64_t group_norm_backward_workspace(GroupNormShape shape) {
   return 2 * column_chunks(shape.batch * shape.spatial).chunks * shape.channels;
 }
 
 template <typename T>
 void group_norm_backward(const T* grad_y, const T* x, const float* mean, const float* rstd,
                          const T* weight, T* grad_x, T* grad_weight, T* grad_bias, float* workspace,
-                         cpu::GroupNormShape shape, cudaStream_t stream) {
+                         GroupNormShape shape, cudaStream_t stream) {
   const int64_t blocks = shape.batch * shape.groups;
   if (blocks == 0 || shape.spatial == 0) return;
   if (grad_x) {
@@ -153,9 +153,9 @@ void group_norm_backward(const T* grad_y, const T* x, const float* mean, const f
 
 #define FOVEA_GROUP_NORM_INSTANCES(T)                                                            \
   template void group_norm_forward<T>(const T*, const T*, const T*, double, T*, float*, float*,  \
-                                      cpu::GroupNormShape, cudaStream_t);                        \
+                                      GroupNormShape, cudaStream_t);                        \
   template void group_norm_backward<T>(const T*, const T*, const float*, const float*, const T*, \
-                                       T*, T*, T*, float*, cpu::GroupNormShape, cudaStream_t);
+                                       T*, T*, T*, float*, GroupNormShape, cudaStream_t);
 
 FOVEA_GROUP_NORM_INSTANCES(float)
 FOVEA_GROUP_NORM_INSTANCES(__half)

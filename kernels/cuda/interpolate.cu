@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -32,7 +32,7 @@ using detail::load_compute;
 using detail::store_as;
 
 template <typename T>
-__global__ void interpolate_kernel(const T* __restrict__ x, T* out, cpu::InterpolateShape s,
+__global__ void interpolate_kernel(const T* __restrict__ x, T* out, InterpolateShape s,
                                    DeviceTaps rows, DeviceTaps cols) {
   const int64_t total = s.batch * s.out_h * s.out_w * s.channels;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -58,7 +58,7 @@ __global__ void interpolate_kernel(const T* __restrict__ x, T* out, cpu::Interpo
 
 template <typename T>
 __global__ void interpolate_backward_kernel(const T* __restrict__ grad_out, T* grad_x,
-                                            cpu::InterpolateShape s, DeviceInverseTaps rows,
+                                            InterpolateShape s, DeviceInverseTaps rows,
                                             DeviceInverseTaps cols) {
   const int64_t total = s.batch * s.in_h * s.in_w * s.channels;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -82,7 +82,7 @@ __global__ void interpolate_backward_kernel(const T* __restrict__ grad_out, T* g
 }  // namespace
 
 template <typename T>
-void interpolate(const T* x, T* out, const cpu::InterpolateShape& shape, DeviceTaps rows,
+void interpolate(const T* x, T* out, const InterpolateShape& shape, DeviceTaps rows,
                  DeviceTaps cols, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
@@ -92,7 +92,7 @@ void interpolate(const T* x, T* out, const cpu::InterpolateShape& shape, DeviceT
 }
 
 template <typename T>
-void interpolate_backward(const T* grad_out, T* grad_x, const cpu::InterpolateShape& shape,
+void interpolate_backward(const T* grad_out, T* grad_x, const InterpolateShape& shape,
                           DeviceInverseTaps rows, DeviceInverseTaps cols, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
@@ -101,19 +101,19 @@ void interpolate_backward(const T* grad_out, T* grad_x, const cpu::InterpolateSh
   ::fovea::check_launch("interpolate_backward_kernel");
 }
 
-template void interpolate<float>(const float*, float*, const cpu::InterpolateShape&, DeviceTaps,
+template void interpolate<float>(const float*, float*, const InterpolateShape&, DeviceTaps,
                                  DeviceTaps, cudaStream_t);
-template void interpolate<__half>(const __half*, __half*, const cpu::InterpolateShape&, DeviceTaps,
+template void interpolate<__half>(const __half*, __half*, const InterpolateShape&, DeviceTaps,
                                   DeviceTaps, cudaStream_t);
 template void interpolate<__nv_bfloat16>(const __nv_bfloat16*, __nv_bfloat16*,
-                                         const cpu::InterpolateShape&, DeviceTaps, DeviceTaps,
+                                         const InterpolateShape&, DeviceTaps, DeviceTaps,
                                          cudaStream_t);
-template void interpolate_backward<float>(const float*, float*, const cpu::InterpolateShape&,
+template void interpolate_backward<float>(const float*, float*, const InterpolateShape&,
                                           DeviceInverseTaps, DeviceInverseTaps, cudaStream_t);
-template void interpolate_backward<__half>(const __half*, __half*, const cpu::InterpolateShape&,
+template void interpolate_backward<__half>(const __half*, __half*, const InterpolateShape&,
                                            DeviceInverseTaps, DeviceInverseTaps, cudaStream_t);
 template void interpolate_backward<__nv_bfloat16>(const __nv_bfloat16*, __nv_bfloat16*,
-                                                  const cpu::InterpolateShape&, DeviceInverseTaps,
+                                                  const InterpolateShape&, DeviceInverseTaps,
                                                   DeviceInverseTaps, cudaStream_t);
 
 }  // namespace fovea::kernels::cuda

@@ -3,7 +3,6 @@
 // per-axis taps are the CPU's, computed on the host by kernels::cpu::interpolate_taps and
 // uploaded). T: float, __half, __nv_bfloat16 (computed in f32). Each launcher enqueues on
 // `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -30,12 +29,11 @@ struct DeviceInverseTaps {
 };
 
 template <typename T>
-void interpolate(const T* x, T* out, const cpu::InterpolateShape& shape, DeviceTaps rows,
+void interpolate(const T* x, T* out, const InterpolateShape& shape, DeviceTaps rows,
                  DeviceTaps cols, cudaStream_t stream);
 
 template <typename T>
-void interpolate_backward(const T* grad_out, T* grad_x, const cpu::InterpolateShape& shape,
+void interpolate_backward(const T* grad_out, T* grad_x, const InterpolateShape& shape,
                           DeviceInverseTaps rows, DeviceInverseTaps cols, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -23,12 +23,12 @@
 #include <cstdint>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 
-using cpu::ClassTargets;
-using cpu::FocalParams;
+using ClassTargets;
+using FocalParams;
 using detail::from_float;
 using detail::nan_max;
 using detail::row_group_max;

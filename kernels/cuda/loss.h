@@ -5,7 +5,6 @@
 // single gradient). T is float, __half or __nv_bfloat16 (the ops hand them f32, since
 // losses run in f32); sums accumulate in f32 and the saved log-sum-exp is f32. The
 // targets' index, probability and weight pointers are device pointers.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -15,25 +14,25 @@
 namespace fovea::kernels::cuda {
 
 template <typename T>
-void cross_entropy_forward(const cpu::ClassTargets<T>& targets, double label_smoothing,
+void cross_entropy_forward(const ClassTargets<T>& targets, double label_smoothing,
                            const T* logits, T* loss, float* lse, cudaStream_t stream);
 template <typename T>
-void cross_entropy_backward(const cpu::ClassTargets<T>& targets, double label_smoothing,
+void cross_entropy_backward(const ClassTargets<T>& targets, double label_smoothing,
                             const T* logits, const float* lse, const T* grad_loss,
                             int64_t grad_stride, double scale, T* grad_logits, cudaStream_t stream);
 
 template <typename T>
-void nll_forward(const cpu::ClassTargets<T>& targets, const T* log_probs, T* loss,
+void nll_forward(const ClassTargets<T>& targets, const T* log_probs, T* loss,
                  cudaStream_t stream);
 template <typename T>
-void nll_backward(const cpu::ClassTargets<T>& targets, const T* grad_loss, int64_t grad_stride,
+void nll_backward(const ClassTargets<T>& targets, const T* grad_loss, int64_t grad_stride,
                   double scale, T* grad_log_probs, cudaStream_t stream);
 
 template <typename T>
-void focal_forward(const cpu::ClassTargets<T>& targets, const cpu::FocalParams& params,
+void focal_forward(const ClassTargets<T>& targets, const FocalParams& params,
                    const T* alpha, const T* logits, T* loss, float* lse, cudaStream_t stream);
 template <typename T>
-void focal_backward(const cpu::ClassTargets<T>& targets, const cpu::FocalParams& params,
+void focal_backward(const ClassTargets<T>& targets, const FocalParams& params,
                     const T* alpha, const T* logits, const float* lse, const T* grad_loss,
                     int64_t grad_stride, double scale, T* grad_logits, cudaStream_t stream);
 
@@ -46,4 +45,3 @@ void bce_with_logits_backward(const Loop<6>& loop, double scale, T* grad_x, cons
                               cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -4,7 +4,6 @@
 // in the storage type T (float, __half, __nv_bfloat16); statistics (mean, rstd, var) and
 // all accumulation are f32. A null weight/bias means "no affine"; a null gradient pointer
 // means "not wanted". Each launcher enqueues on `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -62,19 +61,18 @@ void batch_norm_backward(const T* grad_y, const T* x, const float* mean, const f
                          const T* weight, bool batch_stats, T* grad_x, T* grad_weight, T* grad_bias,
                          float* workspace, int64_t rows, int64_t channels, cudaStream_t stream);
 
-// ---- group norm: x is [batch, spatial, channels] (kernels::cpu::GroupNormShape) ----
+// ---- group norm: x is [batch, spatial, channels] (kernels::GroupNormShape) ----
 
 // mean and rstd are [batch, groups].
 template <typename T>
 void group_norm_forward(const T* x, const T* weight, const T* bias, double eps, T* y, float* mean,
-                        float* rstd, cpu::GroupNormShape shape, cudaStream_t stream);
+                        float* rstd, GroupNormShape shape, cudaStream_t stream);
 
-int64_t group_norm_backward_workspace(cpu::GroupNormShape shape);
+int64_t group_norm_backward_workspace(GroupNormShape shape);
 
 template <typename T>
 void group_norm_backward(const T* grad_y, const T* x, const float* mean, const float* rstd,
                          const T* weight, T* grad_x, T* grad_weight, T* grad_bias, float* workspace,
-                         cpu::GroupNormShape shape, cudaStream_t stream);
+                         GroupNormShape shape, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

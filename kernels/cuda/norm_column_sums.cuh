@@ -13,7 +13,7 @@
 #include <initializer_list>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda::detail {
 

@@ -39,7 +39,7 @@
 #include <string>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -301,7 +301,7 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 template <typename T>
-void adamw_multi_tensor(const cpu::AdamWStep& s, const AdamWTensor<T>* tensors, int64_t count,
+void adamw_multi_tensor(const AdamWStep& s, const AdamWTensor<T>* tensors, int64_t count,
                         cudaStream_t stream) {
   // The constants exactly as the CPU reference computes them.
   const AdamWConstants c{
@@ -319,7 +319,7 @@ void adamw_multi_tensor(const cpu::AdamWStep& s, const AdamWTensor<T>* tensors, 
 }
 
 template <typename T>
-void sgd_multi_tensor(const cpu::SgdStep& s, const SgdTensor<T>* tensors, int64_t count,
+void sgd_multi_tensor(const SgdStep& s, const SgdTensor<T>* tensors, int64_t count,
                       cudaStream_t stream) {
   const SgdConstants c{.lr = static_cast<float>(s.lr),
                        .weight_decay = static_cast<float>(s.weight_decay),
@@ -349,9 +349,9 @@ void reduce_grad_partials(const double* partials, int64_t chunks, double* out,
 }
 
 #define FOVEA_OPTIMIZER_INSTANCES(T)                                                         \
-  template void adamw_multi_tensor<T>(const cpu::AdamWStep&, const AdamWTensor<T>*, int64_t, \
+  template void adamw_multi_tensor<T>(const AdamWStep&, const AdamWTensor<T>*, int64_t, \
                                       cudaStream_t);                                         \
-  template void sgd_multi_tensor<T>(const cpu::SgdStep&, const SgdTensor<T>*, int64_t,       \
+  template void sgd_multi_tensor<T>(const SgdStep&, const SgdTensor<T>*, int64_t,       \
                                     cudaStream_t);                                           \
   template void grad_sum_of_squares<T>(const GradTensor<T>*, int64_t, double*, cudaStream_t);
 FOVEA_OPTIMIZER_INSTANCES(float)

@@ -8,7 +8,6 @@
 // bf16/f16 working copy rewritten from it in the same pass. f32 parameters: `master` is the
 // parameter itself and `param` is null. Optimizer state is always f32. Gradients have the
 // parameter's storage type. Each launcher enqueues on `stream` and checks its launches.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -54,12 +53,12 @@ struct GradTensor {
 
 // One AdamW step of every tensor in tensors[0, count). T: float, __half, __nv_bfloat16.
 template <typename T>
-void adamw_multi_tensor(const cpu::AdamWStep& step, const AdamWTensor<T>* tensors, int64_t count,
+void adamw_multi_tensor(const AdamWStep& step, const AdamWTensor<T>* tensors, int64_t count,
                         cudaStream_t stream);
 
 // One SGD step of every tensor in tensors[0, count) (step.first for all of them).
 template <typename T>
-void sgd_multi_tensor(const cpu::SgdStep& step, const SgdTensor<T>* tensors, int64_t count,
+void sgd_multi_tensor(const SgdStep& step, const SgdTensor<T>* tensors, int64_t count,
                       cudaStream_t stream);
 
 // Per chunk of every gradient, in list order: partials[2k] = the chunk's sum of squares
@@ -74,4 +73,3 @@ void grad_sum_of_squares(const GradTensor<T>* tensors, int64_t count, double* pa
 void reduce_grad_partials(const double* partials, int64_t chunks, double* out, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

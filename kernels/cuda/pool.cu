@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {

@@ -5,7 +5,6 @@
 // whose windows cover it, so no atomics are needed and sums run in the CPU's order.
 // T: float, __half, __nv_bfloat16 (computed in f32). Each launcher enqueues on `stream`
 // and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -40,4 +39,3 @@ void avg_pool2d_backward(const PoolShape& shape, DeviceWindows rows, DeviceWindo
                          const T* grad_y, T* grad_x, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -71,7 +71,7 @@ __global__ void fill_arange_kernel(double* out, int64_t n, double start, double 
 
 // row_len == 1 (dropout): a thread per Philox block of four elements.
 template <typename T>
-__global__ void dropout_kernel(const T* x, T* out, int64_t n, cpu::RowMask mask) {
+__global__ void dropout_kernel(const T* x, T* out, int64_t n, RowMask mask) {
   const float scale = static_cast<float>(mask.scale);
   const int64_t blocks = (n + 3) / 4;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -89,7 +89,7 @@ __global__ void dropout_kernel(const T* x, T* out, int64_t n, cpu::RowMask mask)
 // row_len > 1 (drop_path): blockIdx.y walks the rows, threads stream the row.
 template <typename T>
 __global__ void row_mask_kernel(const T* x, T* out, int64_t rows, int64_t row_len,
-                                cpu::RowMask mask) {
+                                RowMask mask) {
   const float scale = static_cast<float>(mask.scale);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
@@ -125,7 +125,7 @@ void fill_arange(double* out, int64_t n, double start, double step, cudaStream_t
 }
 
 template <typename T>
-void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const cpu::RowMask& mask,
+void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const RowMask& mask,
                     cudaStream_t stream) {
   if (rows == 0 || row_len == 0) return;
   if (row_len == 1) {
@@ -144,11 +144,11 @@ void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const cpu
   ::fovea::check_launch("row_mask_kernel");
 }
 
-template void apply_row_mask<float>(const float*, float*, int64_t, int64_t, const cpu::RowMask&,
+template void apply_row_mask<float>(const float*, float*, int64_t, int64_t, const RowMask&,
                                     cudaStream_t);
-template void apply_row_mask<__half>(const __half*, __half*, int64_t, int64_t, const cpu::RowMask&,
+template void apply_row_mask<__half>(const __half*, __half*, int64_t, int64_t, const RowMask&,
                                      cudaStream_t);
 template void apply_row_mask<__nv_bfloat16>(const __nv_bfloat16*, __nv_bfloat16*, int64_t, int64_t,
-                                            const cpu::RowMask&, cudaStream_t);
+                                            const RowMask&, cudaStream_t);
 
 }  // namespace fovea::kernels::cuda

@@ -3,7 +3,6 @@
 // factories that build directly on the device. Every number is a pure function of
 // (seed, offset, index) through kernels/philox.h, so the device draws what the CPU draws.
 // Each launcher enqueues on `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -26,8 +25,7 @@ void fill_arange(double* out, int64_t n, double start, double step, cudaStream_t
 // out[r, j] = x[r, j] * (keep(r) ? scale : 0) over contiguous [rows, row_len].
 // T: float, __half, __nv_bfloat16 (computed in f32).
 template <typename T>
-void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const cpu::RowMask& mask,
+void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const RowMask& mask,
                     cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

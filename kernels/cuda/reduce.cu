@@ -31,7 +31,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -325,9 +325,9 @@ int64_t variance_workspace_bytes(int64_t outer, int64_t reduce_len, int64_t inne
 }
 
 template <typename T>
-void reduce(cpu::ReduceOp op, const T* in, T* out, int64_t outer, int64_t reduce_len, int64_t inner,
+void reduce(ReduceOp op, const T* in, T* out, int64_t outer, int64_t reduce_len, int64_t inner,
             void* workspace, cudaStream_t stream) {
-  const double denominator = op == cpu::ReduceOp::mean ? static_cast<double>(reduce_len) : 1.0;
+  const double denominator = op == ReduceOp::mean ? static_cast<double>(reduce_len) : 1.0;
   launch_sum(in, out, outer, reduce_len, inner, denominator, Identity{}, workspace, stream);
 }
 
@@ -372,13 +372,13 @@ void scatter_along(const T* values, const int64_t* indices, T* out, int64_t oute
   ::fovea::check_launch("scatter_along_kernel");
 }
 
-template void reduce<float>(cpu::ReduceOp, const float*, float*, int64_t, int64_t, int64_t, void*,
+template void reduce<float>(ReduceOp, const float*, float*, int64_t, int64_t, int64_t, void*,
                             cudaStream_t);
-template void reduce<__half>(cpu::ReduceOp, const __half*, __half*, int64_t, int64_t, int64_t,
+template void reduce<__half>(ReduceOp, const __half*, __half*, int64_t, int64_t, int64_t,
                              void*, cudaStream_t);
-template void reduce<__nv_bfloat16>(cpu::ReduceOp, const __nv_bfloat16*, __nv_bfloat16*, int64_t,
+template void reduce<__nv_bfloat16>(ReduceOp, const __nv_bfloat16*, __nv_bfloat16*, int64_t,
                                     int64_t, int64_t, void*, cudaStream_t);
-template void reduce<int64_t>(cpu::ReduceOp, const int64_t*, int64_t*, int64_t, int64_t, int64_t,
+template void reduce<int64_t>(ReduceOp, const int64_t*, int64_t*, int64_t, int64_t, int64_t,
                               void*, cudaStream_t);
 template void variance<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t, void*,
                               cudaStream_t);

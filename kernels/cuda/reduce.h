@@ -4,7 +4,6 @@
 // scatter that is max's backward. Floats (float, __half, __nv_bfloat16) accumulate in
 // double, int64_t in int64_t, as on the CPU. Each launcher enqueues on `stream` and checks
 // the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -23,7 +22,7 @@ int64_t variance_workspace_bytes(int64_t outer, int64_t reduce_len, int64_t inne
 // out[o, i] = sum or mean over r of in[o, r, i]. T: float, __half, __nv_bfloat16,
 // int64_t (sum only). `workspace` holds reduce_workspace_bytes(...) bytes, 8-aligned.
 template <typename T>
-void reduce(cpu::ReduceOp op, const T* in, T* out, int64_t outer, int64_t reduce_len, int64_t inner,
+void reduce(ReduceOp op, const T* in, T* out, int64_t outer, int64_t reduce_len, int64_t inner,
             void* workspace, cudaStream_t stream);
 
 // out[o, i] = sum over r of (in[o, r, i] - mean[o, i])^2 / (reduce_len - correction), NaN
@@ -44,4 +43,3 @@ void scatter_along(const T* values, const int64_t* indices, T* out, int64_t oute
                    int64_t reduce_len, int64_t inner, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

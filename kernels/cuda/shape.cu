@@ -22,7 +22,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -50,7 +50,7 @@ void visit_word(int64_t elem_size, Visitor&& visit) {
 
 template <typename W>
 __global__ void index_select_kernel(const W* __restrict__ src, const int64_t* __restrict__ index,
-                                    W* out, cpu::IndexSelectShape s) {
+                                    W* out, IndexSelectShape s) {
   const int64_t total = s.outer * s.index_len * s.inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
@@ -64,7 +64,7 @@ __global__ void index_select_kernel(const W* __restrict__ src, const int64_t* __
 
 template <typename T>
 __global__ void index_add_kernel(const T* __restrict__ grad_out, const int64_t* __restrict__ index,
-                                 float* grad_src, cpu::IndexSelectShape s) {
+                                 float* grad_src, IndexSelectShape s) {
   const int64_t columns = s.outer * s.inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < columns;
@@ -88,7 +88,7 @@ struct Lines {
   int64_t count = 0;
 };
 
-Lines lines_of(const cpu::GatherShape& s) {
+Lines lines_of(const GatherShape& s) {
   Lines lines;
   lines.ndim = s.ndim;
   lines.dim = s.dim;
@@ -166,7 +166,7 @@ __global__ void one_hot_kernel(const int64_t* __restrict__ indices, int64_t coun
 }  // namespace
 
 void index_select(const void* src, const int64_t* index, void* out,
-                  const cpu::IndexSelectShape& shape, int64_t elem_size, cudaStream_t stream) {
+                  const IndexSelectShape& shape, int64_t elem_size, cudaStream_t stream) {
   const int64_t total = shape.outer * shape.index_len * shape.inner;
   if (total == 0) return;
   visit_word(elem_size, [&](auto word) {
@@ -179,7 +179,7 @@ void index_select(const void* src, const int64_t* index, void* out,
 
 template <typename T>
 void index_add(const T* grad_out, const int64_t* index, float* grad_src,
-               const cpu::IndexSelectShape& shape, cudaStream_t stream) {
+               const IndexSelectShape& shape, cudaStream_t stream) {
   const int64_t columns = shape.outer * shape.inner;
   if (columns == 0 || shape.src_size == 0) return;
   index_add_kernel<T>
@@ -187,7 +187,7 @@ void index_add(const T* grad_out, const int64_t* index, float* grad_src,
   ::fovea::check_launch("index_add_kernel");
 }
 
-void gather(const void* src, const int64_t* index, void* out, const cpu::GatherShape& shape,
+void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
             int64_t elem_size, cudaStream_t stream) {
   const Lines lines = lines_of(shape);
   const int64_t total = lines.count * lines.index_shape[lines.dim];
@@ -202,7 +202,7 @@ void gather(const void* src, const int64_t* index, void* out, const cpu::GatherS
 
 template <typename T>
 void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
-                 const cpu::GatherShape& shape, cudaStream_t stream) {
+                 const GatherShape& shape, cudaStream_t stream) {
   int64_t src_numel = 1;
   for (int d = 0; d < shape.ndim; ++d) src_numel *= shape.src_shape[d];
   if (src_numel == 0) return;
@@ -225,17 +225,17 @@ void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t
   ::fovea::check_launch("one_hot_kernel");
 }
 
-template void index_add<float>(const float*, const int64_t*, float*, const cpu::IndexSelectShape&,
+template void index_add<float>(const float*, const int64_t*, float*, const IndexSelectShape&,
                                cudaStream_t);
-template void index_add<__half>(const __half*, const int64_t*, float*, const cpu::IndexSelectShape&,
+template void index_add<__half>(const __half*, const int64_t*, float*, const IndexSelectShape&,
                                 cudaStream_t);
 template void index_add<__nv_bfloat16>(const __nv_bfloat16*, const int64_t*, float*,
-                                       const cpu::IndexSelectShape&, cudaStream_t);
-template void scatter_add<float>(const float*, const int64_t*, float*, const cpu::GatherShape&,
+                                       const IndexSelectShape&, cudaStream_t);
+template void scatter_add<float>(const float*, const int64_t*, float*, const GatherShape&,
                                  cudaStream_t);
-template void scatter_add<__half>(const __half*, const int64_t*, float*, const cpu::GatherShape&,
+template void scatter_add<__half>(const __half*, const int64_t*, float*, const GatherShape&,
                                   cudaStream_t);
 template void scatter_add<__nv_bfloat16>(const __nv_bfloat16*, const int64_t*, float*,
-                                         const cpu::GatherShape&, cudaStream_t);
+                                         const GatherShape&, cudaStream_t);
 
 }  // namespace fovea::kernels::cuda

@@ -5,7 +5,6 @@
 // read T (float, __half, __nv_bfloat16) and accumulate into an f32 gradient, which the host
 // narrows once, as the CPU does. Indices are i64, already checked to be in range. Each
 // launcher enqueues on `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -17,20 +16,20 @@
 namespace fovea::kernels::cuda {
 
 void index_select(const void* src, const int64_t* index, void* out,
-                  const cpu::IndexSelectShape& shape, int64_t elem_size, cudaStream_t stream);
+                  const IndexSelectShape& shape, int64_t elem_size, cudaStream_t stream);
 
 // grad_src (f32, [outer, src_size, inner]) = sum over j with index[j] == r of grad_out.
 template <typename T>
 void index_add(const T* grad_out, const int64_t* index, float* grad_src,
-               const cpu::IndexSelectShape& shape, cudaStream_t stream);
+               const IndexSelectShape& shape, cudaStream_t stream);
 
-void gather(const void* src, const int64_t* index, void* out, const cpu::GatherShape& shape,
+void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
             int64_t elem_size, cudaStream_t stream);
 
 // grad_src (f32, src_shape) = 0, then += grad_out at the gathered positions.
 template <typename T>
 void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
-                 const cpu::GatherShape& shape, cudaStream_t stream);
+                 const GatherShape& shape, cudaStream_t stream);
 
 // out (i64, contiguous [count, num_classes]) = 1 where c == indices[k], else 0, as
 // cpu::one_hot.
@@ -38,4 +37,3 @@ void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t
              cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

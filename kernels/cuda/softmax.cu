@@ -21,7 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -106,7 +106,7 @@ __global__ void softmax_rows_backward_kernel(const T* y, const T* dy, T* dx, int
 
 // Softmax number s = o * inner + i owns elements [o, k, i] for k < dim.
 template <typename T>
-__global__ void softmax_strided_forward_kernel(const T* x, T* y, cpu::SoftmaxShape shape,
+__global__ void softmax_strided_forward_kernel(const T* x, T* y, SoftmaxShape shape,
                                                bool log) {
   const int64_t count = shape.outer * shape.inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -129,7 +129,7 @@ __global__ void softmax_strided_forward_kernel(const T* x, T* y, cpu::SoftmaxSha
 
 template <typename T>
 __global__ void softmax_strided_backward_kernel(const T* y, const T* dy, T* dx,
-                                                cpu::SoftmaxShape shape, bool log) {
+                                                SoftmaxShape shape, bool log) {
   const int64_t count = shape.outer * shape.inner;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; s < count;
@@ -164,7 +164,7 @@ unsigned grid_stride_blocks(int64_t n, int threads) {
 }  // namespace
 
 template <typename T>
-void softmax_forward(const cpu::SoftmaxShape& shape, bool log, const T* x, T* y,
+void softmax_forward(const SoftmaxShape& shape, bool log, const T* x, T* y,
                      cudaStream_t stream) {
   if (shape.outer * shape.dim * shape.inner == 0) return;
   if (shape.inner == 1) {
@@ -186,7 +186,7 @@ void softmax_forward(const cpu::SoftmaxShape& shape, bool log, const T* x, T* y,
 }
 
 template <typename T>
-void softmax_backward(const cpu::SoftmaxShape& shape, bool log, const T* y, const T* dy, T* dx,
+void softmax_backward(const SoftmaxShape& shape, bool log, const T* y, const T* dy, T* dx,
                       cudaStream_t stream) {
   if (shape.outer * shape.dim * shape.inner == 0) return;
   if (shape.inner == 1) {
@@ -208,17 +208,17 @@ void softmax_backward(const cpu::SoftmaxShape& shape, bool log, const T* y, cons
   ::fovea::check_launch("softmax_strided_backward_kernel");
 }
 
-template void softmax_forward<float>(const cpu::SoftmaxShape&, bool, const float*, float*,
+template void softmax_forward<float>(const SoftmaxShape&, bool, const float*, float*,
                                      cudaStream_t);
-template void softmax_forward<__half>(const cpu::SoftmaxShape&, bool, const __half*, __half*,
+template void softmax_forward<__half>(const SoftmaxShape&, bool, const __half*, __half*,
                                       cudaStream_t);
-template void softmax_forward<__nv_bfloat16>(const cpu::SoftmaxShape&, bool, const __nv_bfloat16*,
+template void softmax_forward<__nv_bfloat16>(const SoftmaxShape&, bool, const __nv_bfloat16*,
                                              __nv_bfloat16*, cudaStream_t);
-template void softmax_backward<float>(const cpu::SoftmaxShape&, bool, const float*, const float*,
+template void softmax_backward<float>(const SoftmaxShape&, bool, const float*, const float*,
                                       float*, cudaStream_t);
-template void softmax_backward<__half>(const cpu::SoftmaxShape&, bool, const __half*, const __half*,
+template void softmax_backward<__half>(const SoftmaxShape&, bool, const __half*, const __half*,
                                        __half*, cudaStream_t);
-template void softmax_backward<__nv_bfloat16>(const cpu::SoftmaxShape&, bool, const __nv_bfloat16*,
+template void softmax_backward<__nv_bfloat16>(const SoftmaxShape&, bool, const __nv_bfloat16*,
                                               const __nv_bfloat16*, __nv_bfloat16*, cudaStream_t);
 
 }  // namespace fovea::kernels::cuda

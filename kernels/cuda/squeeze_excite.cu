@@ -27,7 +27,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/norm_common.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 

@@ -2,7 +2,6 @@
 // CUDA kernels of squeeze-and-excitation over NHWC: x is a contiguous [batch, spatial,
 // channels] block (spatial = H * W), the per-(sample, channel) vectors are [batch,
 // channels]. T is float, __half or __nv_bfloat16; sums accumulate in f32.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -35,4 +34,3 @@ void channel_broadcast(const T* x, const T* s_vec, double scale, T* out, Spatial
                        cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

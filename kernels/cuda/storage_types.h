@@ -2,14 +2,13 @@
 // dtype dispatch to the CUDA storage types, for the kernels that take every dtype (copies,
 // casts, elementwise, where, compare): f16 and bf16 visit __half and __nv_bfloat16 rather
 // than the CPU's storage structs. Free of fmt, so both .cu files and host C++ include it.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
 
-#include "engine/dtype.h"
-#include "kernels/cuda_check.h"
+#include "kernels/dtype.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea {
 
@@ -38,4 +37,3 @@ decltype(auto) visit_cuda_storage(DType dtype, Visitor&& visit) {
 }
 
 }  // namespace fovea
-#endif

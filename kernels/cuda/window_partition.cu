@@ -31,7 +31,7 @@
 #include <string>
 
 #include "kernels/cuda/loop.cuh"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::kernels::cuda {
 
@@ -44,7 +44,7 @@ constexpr int kBlock = 128;
 // fewer than 2^31 of them.
 template <typename V, bool kReverse>
 __global__ void window_gather_kernel(const V* __restrict__ src, V* __restrict__ dst,
-                                     cpu::WindowPartitionShape s, int64_t windows,
+                                     WindowPartitionShape s, int64_t windows,
                                      unsigned int vectors) {
   const unsigned int window_w = static_cast<unsigned int>(s.window_w);
   const unsigned int per_window = static_cast<unsigned int>(s.window_h) * window_w * vectors;
@@ -91,7 +91,7 @@ void with_vector(const void* a, const void* b, int64_t row_bytes, Launch&& launc
 }
 
 template <bool kReverse>
-void launch_gather(const void* src, void* dst, const cpu::WindowPartitionShape& s,
+void launch_gather(const void* src, void* dst, const WindowPartitionShape& s,
                    int64_t elem_size, cudaStream_t stream, const char* name) {
   const int64_t windows = s.batch * s.rows * s.cols;
   const int64_t row_bytes = s.channels * elem_size;
@@ -116,12 +116,12 @@ void launch_gather(const void* src, void* dst, const cpu::WindowPartitionShape& 
 
 }  // namespace
 
-void window_partition(const void* x, void* windows, const cpu::WindowPartitionShape& shape,
+void window_partition(const void* x, void* windows, const WindowPartitionShape& shape,
                       int64_t elem_size, cudaStream_t stream) {
   launch_gather<false>(x, windows, shape, elem_size, stream, "window_partition");
 }
 
-void window_reverse(const void* windows, void* x, const cpu::WindowPartitionShape& shape,
+void window_reverse(const void* windows, void* x, const WindowPartitionShape& shape,
                     int64_t elem_size, cudaStream_t stream) {
   launch_gather<true>(windows, x, shape, elem_size, stream, "window_reverse");
 }

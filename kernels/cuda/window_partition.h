@@ -3,7 +3,6 @@
 // (kernels/window_partition.h has the math and the geometry). Pure data movement of
 // `elem_size`-byte elements of any dtype, 16 bytes per access when the channel row and
 // both pointers allow. Each enqueues on `stream` and checks the launch.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -12,10 +11,9 @@
 
 namespace fovea::kernels::cuda {
 
-void window_partition(const void* x, void* windows, const cpu::WindowPartitionShape& shape,
+void window_partition(const void* x, void* windows, const WindowPartitionShape& shape,
                       int64_t elem_size, cudaStream_t stream);
-void window_reverse(const void* windows, void* x, const cpu::WindowPartitionShape& shape,
+void window_reverse(const void* windows, void* x, const WindowPartitionShape& shape,
                     int64_t elem_size, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda
-#endif

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/dtype.h"
-#include "engine/error.h"
+#include "kernels/dtype.h"
+#include "kernels/error.h"
 #include "kernels/philox.h"
 
 namespace fovea {

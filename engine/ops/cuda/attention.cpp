@@ -21,7 +21,7 @@ Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
 
 // The operand in the kernels' terms; `offsets` keeps the device copy alive.
 template <typename T>
-kernels::cpu::ScoreOperand<T> score_operand(const ScoreOperandTensor& operand, Device device,
+kernels::ScoreOperand<T> score_operand(const ScoreOperandTensor& operand, Device device,
                                             Tensor& offsets) {
   if (!operand.data.defined()) return {};
   offsets = from_vector(operand.batch_offsets, {static_cast<int64_t>(operand.batch_offsets.size())})
@@ -45,11 +45,11 @@ kernels::cuda::WindowAttentionShape window_shape(const Tensor& q, int64_t window
 
 }  // namespace
 
-AttentionForwardCuda attention_forward_cuda(const kernels::cpu::AttentionShape& shape,
+AttentionForwardCuda attention_forward_cuda(const kernels::AttentionShape& shape,
                                             const Tensor& q, const Tensor& k, const Tensor& v,
                                             const ScoreOperandTensor& bias,
                                             const ScoreOperandTensor& mask,
-                                            const kernels::cpu::AttentionDropout& dropout,
+                                            const kernels::AttentionDropout& dropout,
                                             const Shape& score_shape, const Shape& out_shape) {
   const Device device = q.device();
   AttentionForwardCuda result;
@@ -71,9 +71,9 @@ AttentionForwardCuda attention_forward_cuda(const kernels::cpu::AttentionShape& 
   return result;
 }
 
-TensorList attention_backward_cuda(const kernels::cpu::AttentionShape& shape, const Tensor& q,
+TensorList attention_backward_cuda(const kernels::AttentionShape& shape, const Tensor& q,
                                    const Tensor& k, const Tensor& v, const Tensor& probs,
-                                   const kernels::cpu::AttentionDropout& dropout,
+                                   const kernels::AttentionDropout& dropout,
                                    const Tensor& grad_out, const Shape& score_shape, bool want_q,
                                    bool want_k, bool want_v) {
   const Device device = q.device();

@@ -23,17 +23,17 @@ struct AttentionForwardCuda {
   Tensor probs, out;
 };
 
-AttentionForwardCuda attention_forward_cuda(const kernels::cpu::AttentionShape& shape,
+AttentionForwardCuda attention_forward_cuda(const kernels::AttentionShape& shape,
                                             const Tensor& q, const Tensor& k, const Tensor& v,
                                             const ScoreOperandTensor& bias,
                                             const ScoreOperandTensor& mask,
-                                            const kernels::cpu::AttentionDropout& dropout,
+                                            const kernels::AttentionDropout& dropout,
                                             const Shape& score_shape, const Shape& out_shape);
 
 // Returns {grad_scores, grad_q, grad_k, grad_v}; the input gradients only when wanted.
-TensorList attention_backward_cuda(const kernels::cpu::AttentionShape& shape, const Tensor& q,
+TensorList attention_backward_cuda(const kernels::AttentionShape& shape, const Tensor& q,
                                    const Tensor& k, const Tensor& v, const Tensor& probs,
-                                   const kernels::cpu::AttentionDropout& dropout,
+                                   const kernels::AttentionDropout& dropout,
                                    const Tensor& grad_out, const Shape& score_shape, bool want_q,
                                    bool want_k, bool want_v);
 

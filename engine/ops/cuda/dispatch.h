@@ -1,20 +1,23 @@
 #pragma once
 // The host side of a CUDA op: dtype dispatch to the launchers' template instances and the
-// stream work goes to. Only compiled with the CUDA backend.
+// stream work goes to. Only engine/ops/cuda/*.cpp include it (they are compiled only with
+// the CUDA backend).
 //
-// The pattern every CUDA op follows (see engine/ops/elementwise.cpp for the CPU half):
-//   engine/ops/<family>.cpp   raw compute function: `if (on_cuda(op, {...})) return
-//                             <family>_cuda(...);` under #ifdef FOVEA_HAS_CUDA
-//   engine/ops/cuda/<family>.cpp   <family>_cuda(): allocates outputs, picks the
-//                             instance with visit_cuda_floating, calls the launcher
-//   kernels/cuda/<family>.h   launcher declarations (templates on the storage type)
-//   kernels/cuda/<family>.cu  roofline comment, kernels, launchers, explicit instances
-#ifdef FOVEA_HAS_CUDA
+// The seam every op follows (docs/architecture.md):
+//   engine/ops/<family>.cpp        checks, autocast, output allocation, backward record,
+//                                  then one plain switch on the device into
+//   engine/ops/cpu/<family>.{h,cpp}   fovea::cpu::<fn>(Tensors...)   and
+//   engine/ops/cuda/<family>.{h,cpp}  fovea::cuda::<fn>(Tensors...), same signature; the
+//                                  .h is plain C++, the .cpp sets the DeviceGuard, picks
+//                                  the instance with visit_cuda_floating, calls the launcher
+//   kernels/cuda/<family>.h        launcher declarations (templates on the storage type)
+//   kernels/cuda/<family>.cu       roofline comment, kernels, launchers, explicit instances
+// A CPU-only build links engine/without_cuda.cpp, whose fovea::cuda functions throw.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#include "engine/cuda_runtime.h"
+#include "engine/cuda/runtime.h"
 #include "engine/tensor.h"
 
 namespace fovea {
@@ -38,4 +41,3 @@ inline cudaStream_t stream_for(const Tensor& tensor) {
 }
 
 }  // namespace fovea
-#endif

@@ -14,8 +14,8 @@ namespace fovea {
 
 namespace {
 
-using kernels::cpu::InterpolateShape;
-using kernels::cpu::InterpolateTaps;
+using kernels::InterpolateShape;
+using kernels::InterpolateTaps;
 
 Tensor upload_i64(const std::vector<int64_t>& data, Device device) {
   NoGradGuard no_grad;

@@ -14,7 +14,7 @@ T* ptr(const Tensor& t) {
 }
 
 template <typename T>
-kernels::cpu::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
+kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
                                             const Tensor& probs, const Tensor& weight,
                                             int64_t ignore_index) {
   return {.rows = scores.size(0),
@@ -74,7 +74,7 @@ void nll_backward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore
 }
 
 void focal_forward_cuda(const Tensor& index, int64_t ignore_index,
-                        const kernels::cpu::FocalParams& params, const Tensor& alpha,
+                        const kernels::FocalParams& params, const Tensor& alpha,
                         const Tensor& logits, const Tensor& loss, const Tensor& lse) {
   visit_cuda_floating(logits.dtype(), "focal_loss", [&](auto tag) {
     using T = decltype(tag);
@@ -86,7 +86,7 @@ void focal_forward_cuda(const Tensor& index, int64_t ignore_index,
 }
 
 void focal_backward_cuda(const Tensor& index, int64_t ignore_index,
-                         const kernels::cpu::FocalParams& params, const Tensor& alpha,
+                         const kernels::FocalParams& params, const Tensor& alpha,
                          const Tensor& logits, const Tensor& lse, const Tensor& grad_loss,
                          int64_t grad_stride, double scale, const Tensor& grad_logits) {
   visit_cuda_floating(logits.dtype(), "focal_loss backward", [&](auto tag) {

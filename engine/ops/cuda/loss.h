@@ -24,10 +24,10 @@ void nll_backward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore
                        const Tensor& grad_log_probs);
 
 void focal_forward_cuda(const Tensor& index, int64_t ignore_index,
-                        const kernels::cpu::FocalParams& params, const Tensor& alpha,
+                        const kernels::FocalParams& params, const Tensor& alpha,
                         const Tensor& logits, const Tensor& loss, const Tensor& lse);
 void focal_backward_cuda(const Tensor& index, int64_t ignore_index,
-                         const kernels::cpu::FocalParams& params, const Tensor& alpha,
+                         const kernels::FocalParams& params, const Tensor& alpha,
                          const Tensor& logits, const Tensor& lse, const Tensor& grad_loss,
                          int64_t grad_stride, double scale, const Tensor& grad_logits);
 

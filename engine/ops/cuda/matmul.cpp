@@ -40,7 +40,7 @@ void check_linear_operands(const char* op, const Tensor& x, const Tensor& weight
 
 }  // namespace
 
-void gemm_batched_cuda(const kernels::cpu::GemmShape& shape, int64_t batch, const Tensor& a,
+void gemm_batched_cuda(const kernels::GemmShape& shape, int64_t batch, const Tensor& a,
                        int64_t offset_a, int64_t stride_a, const Tensor& b, int64_t offset_b,
                        int64_t stride_b, float beta, Tensor& out, int64_t offset_out,
                        int64_t stride_out) {
@@ -73,7 +73,7 @@ Tensor linear_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                                     device_data<T>(weight), device_data<T>(bias), y_data,
                                     context);
     } else {
-      const kernels::cpu::GemmShape shape{.trans_a = false,
+      const kernels::GemmShape shape{.trans_a = false,
                                           .trans_b = true,
                                           .m = rows,
                                           .n = out_features,

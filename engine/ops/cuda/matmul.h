@@ -9,7 +9,7 @@ namespace fovea {
 // `batch` GEMMs of `shape` (kernels/gemm.h's row-major meaning) on a, b and out, each
 // operand's matrix i starting at element offset + i * stride of its tensor's first element.
 // out = a x b when beta is 0, out += a x b when it is 1. All three share one dtype.
-void gemm_batched_cuda(const kernels::cpu::GemmShape& shape, int64_t batch, const Tensor& a,
+void gemm_batched_cuda(const kernels::GemmShape& shape, int64_t batch, const Tensor& a,
                        int64_t offset_a, int64_t stride_a, const Tensor& b, int64_t offset_b,
                        int64_t stride_b, float beta, Tensor& out, int64_t offset_out,
                        int64_t stride_out);

@@ -4,7 +4,7 @@
 
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/norm.h"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea {
 
@@ -117,7 +117,7 @@ void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tenso
 
 void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
                              const Tensor& y, const Tensor& mean, const Tensor& rstd,
-                             kernels::cpu::GroupNormShape shape) {
+                             kernels::GroupNormShape shape) {
   visit_cuda_floating(x.dtype(), "group_norm", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::group_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
@@ -129,7 +129,7 @@ void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor
 void group_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                               const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
                               const Tensor& grad_weight, const Tensor& grad_bias,
-                              kernels::cpu::GroupNormShape shape) {
+                              kernels::GroupNormShape shape) {
   const bool params = grad_weight.defined() || grad_bias.defined();
   const Tensor workspace =
       params ? f32_workspace(kernels::cuda::group_norm_backward_workspace(shape), x) : Tensor();

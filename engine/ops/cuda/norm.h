@@ -37,11 +37,11 @@ void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tenso
 
 void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
                              const Tensor& y, const Tensor& mean, const Tensor& rstd,
-                             kernels::cpu::GroupNormShape shape);
+                             kernels::GroupNormShape shape);
 void group_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                               const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
                               const Tensor& grad_weight, const Tensor& grad_bias,
-                              kernels::cpu::GroupNormShape shape);
+                              kernels::GroupNormShape shape);
 
 }  // namespace fovea
 #endif

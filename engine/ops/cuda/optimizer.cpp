@@ -3,7 +3,7 @@
 
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/optimizer.h"
-#include "kernels/cuda_check.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea {
 
@@ -47,7 +47,7 @@ T* working_copy_of(const Tensor& param) {
 
 }  // namespace
 
-void adamw_step_cuda(const kernels::cpu::AdamWStep& step,
+void adamw_step_cuda(const kernels::AdamWStep& step,
                      const std::vector<CudaAdamWParam>& params) {
   if (params.empty()) return;
   const Device device = params.front().param.device();
@@ -78,7 +78,7 @@ void adamw_step_cuda(const kernels::cpu::AdamWStep& step,
   }
 }
 
-void sgd_step_cuda(const kernels::cpu::SgdStep& step, const std::vector<CudaSgdParam>& params) {
+void sgd_step_cuda(const kernels::SgdStep& step, const std::vector<CudaSgdParam>& params) {
   if (params.empty()) return;
   const Device device = params.front().param.device();
   for (const CudaSgdParam& p : params) {

@@ -23,9 +23,9 @@ struct CudaSgdParam {
 };
 
 // One update of every parameter (all on one device), in a few multi-tensor launches.
-void adamw_step_cuda(const kernels::cpu::AdamWStep& step,
+void adamw_step_cuda(const kernels::AdamWStep& step,
                      const std::vector<CudaAdamWParam>& params);
-void sgd_step_cuda(const kernels::cpu::SgdStep& step, const std::vector<CudaSgdParam>& params);
+void sgd_step_cuda(const kernels::SgdStep& step, const std::vector<CudaSgdParam>& params);
 
 struct GradSummary {
   double sum_of_squares = 0.0;  // f64; inf or nan when a gradient is

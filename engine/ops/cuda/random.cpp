@@ -27,7 +27,7 @@ Tensor arange_cuda(int64_t n, double start, double step, Device device) {
   return out;
 }
 
-Tensor apply_row_mask_cuda(const Tensor& x, int64_t rows, const kernels::cpu::RowMask& mask,
+Tensor apply_row_mask_cuda(const Tensor& x, int64_t rows, const kernels::RowMask& mask,
                            const char* op) {
   Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
   const int64_t row_len = rows == 0 ? 0 : x.numel() / rows;

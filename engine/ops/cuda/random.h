@@ -14,7 +14,7 @@ Tensor normal_cuda(const Shape& shape, RngState state, Device device);
 // An f64 tensor [n] with start + i * step.
 Tensor arange_cuda(int64_t n, double start, double step, Device device);
 // x (contiguous) * mask, seen as [rows, numel / rows], in x's dtype.
-Tensor apply_row_mask_cuda(const Tensor& x, int64_t rows, const kernels::cpu::RowMask& mask,
+Tensor apply_row_mask_cuda(const Tensor& x, int64_t rows, const kernels::RowMask& mask,
                            const char* op);
 
 }  // namespace fovea

@@ -21,7 +21,7 @@ void* data_or_null(const Tensor& t) {
 
 }  // namespace
 
-void reduce_cuda(kernels::cpu::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
+void reduce_cuda(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
                  int64_t reduce_len, int64_t inner, const char* name) {
   const Tensor workspace =
       scratch(kernels::cuda::reduce_workspace_bytes(outer, reduce_len, inner), in.device());

@@ -9,7 +9,7 @@
 
 namespace fovea {
 
-void reduce_cuda(kernels::cpu::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
+void reduce_cuda(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
                  int64_t reduce_len, int64_t inner, const char* name);
 void variance_cuda(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len, int64_t inner,
                    int64_t correction);

@@ -9,14 +9,14 @@
 namespace fovea {
 
 void cat_rows_cuda(const Tensor& out, int64_t rows,
-                   const std::vector<kernels::cpu::CatInput>& inputs) {
+                   const std::vector<kernels::CatInput>& inputs) {
   size_t out_row_bytes = 0;
-  for (const kernels::cpu::CatInput& input : inputs) {
+  for (const kernels::CatInput& input : inputs) {
     out_row_bytes += static_cast<size_t>(input.row_bytes);
   }
   char* dst = static_cast<char*>(out.raw_data());
   const cudaStream_t stream = stream_for(out);
-  for (const kernels::cpu::CatInput& input : inputs) {
+  for (const kernels::CatInput& input : inputs) {
     const size_t width = static_cast<size_t>(input.row_bytes);
     if (width > 0 && rows > 0) {
       // One strided copy per input: `rows` rows of `width` bytes into the output's rows.
@@ -29,13 +29,13 @@ void cat_rows_cuda(const Tensor& out, int64_t rows,
 }
 
 void index_select_cuda(const Tensor& src, const Tensor& idx, Tensor& out,
-                       const kernels::cpu::IndexSelectShape& shape) {
+                       const kernels::IndexSelectShape& shape) {
   kernels::cuda::index_select(src.raw_data(), cuda_data<int64_t>(idx), out.raw_data(), shape,
                               static_cast<int64_t>(dtype_size(src.dtype())), stream_for(src));
 }
 
 Tensor index_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape, DType dtype,
-                      const kernels::cpu::IndexSelectShape& geometry) {
+                      const kernels::IndexSelectShape& geometry) {
   NoGradGuard no_grad;
   const Tensor g = grad.to(dtype).contiguous();
   Tensor grad_src = make_tensor(shape, DType::f32, g.device());
@@ -48,13 +48,13 @@ Tensor index_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape,
 }
 
 void gather_cuda(const Tensor& src, const Tensor& idx, Tensor& out,
-                 const kernels::cpu::GatherShape& shape) {
+                 const kernels::GatherShape& shape) {
   kernels::cuda::gather(src.raw_data(), cuda_data<int64_t>(idx), out.raw_data(), shape,
                         static_cast<int64_t>(dtype_size(src.dtype())), stream_for(src));
 }
 
 Tensor scatter_add_cuda(const Tensor& grad, const Tensor& idx, const Shape& shape, DType dtype,
-                        const kernels::cpu::GatherShape& geometry) {
+                        const kernels::GatherShape& geometry) {
   NoGradGuard no_grad;
   const Tensor g = grad.to(dtype).contiguous();
   Tensor grad_src = make_tensor(shape, DType::f32, g.device());

@@ -6,7 +6,7 @@
 
 namespace fovea {
 
-void softmax_forward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& x,
+void softmax_forward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& x,
                           const Tensor& y) {
   visit_cuda_floating(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = decltype(tag);
@@ -15,7 +15,7 @@ void softmax_forward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, con
   });
 }
 
-void softmax_backward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& y,
+void softmax_backward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& y,
                            const Tensor& dy, const Tensor& dx) {
   visit_cuda_floating(y.dtype(), log ? "log_softmax backward" : "softmax backward", [&](auto tag) {
     using T = decltype(tag);

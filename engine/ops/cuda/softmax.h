@@ -7,9 +7,9 @@
 
 namespace fovea {
 
-void softmax_forward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& x,
+void softmax_forward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& x,
                           const Tensor& y);
-void softmax_backward_cuda(const kernels::cpu::SoftmaxShape& shape, bool log, const Tensor& y,
+void softmax_backward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& y,
                            const Tensor& dy, const Tensor& dx);
 
 }  // namespace fovea

@@ -1,7 +1,6 @@
 #pragma once
 // Tensor data as CUDA storage types; the dtype dispatch itself is in
 // kernels/cuda/storage_types.h.
-#ifdef FOVEA_HAS_CUDA
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -17,4 +16,3 @@ T* cuda_data(const Tensor& tensor) {
 }
 
 }  // namespace fovea
-#endif

@@ -8,13 +8,13 @@
 namespace fovea {
 
 void window_partition_cuda(const Tensor& x, const Tensor& windows,
-                           const kernels::cpu::WindowPartitionShape& shape) {
+                           const kernels::WindowPartitionShape& shape) {
   kernels::cuda::window_partition(x.raw_data(), windows.raw_data(), shape,
                                   static_cast<int64_t>(dtype_size(x.dtype())), stream_for(x));
 }
 
 void window_reverse_cuda(const Tensor& windows, const Tensor& x,
-                         const kernels::cpu::WindowPartitionShape& shape) {
+                         const kernels::WindowPartitionShape& shape) {
   kernels::cuda::window_reverse(windows.raw_data(), x.raw_data(), shape,
                                 static_cast<int64_t>(dtype_size(windows.dtype())),
                                 stream_for(windows));

@@ -9,10 +9,10 @@ namespace fovea {
 // windows = the partition of x; x contiguous [B, H, W, C], windows a contiguous CUDA
 // buffer of the windows' shape, both of one dtype and device.
 void window_partition_cuda(const Tensor& x, const Tensor& windows,
-                           const kernels::cpu::WindowPartitionShape& shape);
+                           const kernels::WindowPartitionShape& shape);
 // x = the reverse of windows (contiguous).
 void window_reverse_cuda(const Tensor& windows, const Tensor& x,
-                         const kernels::cpu::WindowPartitionShape& shape);
+                         const kernels::WindowPartitionShape& shape);
 
 }  // namespace fovea
 #endif

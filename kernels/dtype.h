@@ -1,5 +1,5 @@
 #pragma once
-// Element types. This header and engine/error.h are leaf headers that every layer,
+// Element types. This header and kernels/error.h are leaf headers that every layer,
 // kernels/ included, may use. bf16 and f16 are real storage types on every device: on the CPU they
 // are stored as 16-bit patterns and converted with round-to-nearest-even, so that
 // mixed-precision logic behaves the same with or without a GPU.
@@ -39,7 +39,9 @@ inline uint16_t float_to_bf16_bits(float f) {
   uint32_t rounding_bias = 0x7fffu + ((u >> 16) & 1u);
   return static_cast<uint16_t>((u + rounding_bias) >> 16);
 }
-inline float bf16_bits_to_float(uint16_t h) { return bits_float(static_cast<uint32_t>(h) << 16); }
+inline float bf16_bits_to_float(uint16_t h) {
+  return bits_float(static_cast<uint32_t>(h) << 16);
+}
 
 // IEEE binary16. The subnormal path lets the FPU do the rounding by adding a magic
 // number whose exponent lines the half's last mantissa bit up with the float's.
@@ -96,28 +98,60 @@ struct f16 {
 
 template <typename T>
 constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::f32; }
-template <> constexpr DType dtype_of<double>() { return DType::f64; }
-template <> constexpr DType dtype_of<f16>() { return DType::f16; }
-template <> constexpr DType dtype_of<bf16>() { return DType::bf16; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::i32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::i64; }
-template <> constexpr DType dtype_of<uint8_t>() { return DType::u8; }
-template <> constexpr DType dtype_of<bool>() { return DType::boolean; }
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
+template <>
+constexpr DType dtype_of<f16>() {
+  return DType::f16;
+}
+template <>
+constexpr DType dtype_of<bf16>() {
+  return DType::bf16;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::i32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::i64;
+}
+template <>
+constexpr DType dtype_of<uint8_t>() {
+  return DType::u8;
+}
+template <>
+constexpr DType dtype_of<bool>() {
+  return DType::boolean;
+}
 
 // Calls visit(T{}) with T the C++ storage type of `dtype`: one switch, written once,
 // instead of a dispatch macro at every kernel call.
 template <typename Visitor>
 decltype(auto) visit_dtype(DType dtype, Visitor&& visit) {
   switch (dtype) {
-    case DType::f32: return visit(float{});
-    case DType::f16: return visit(f16{});
-    case DType::bf16: return visit(bf16{});
-    case DType::f64: return visit(double{});
-    case DType::i32: return visit(int32_t{});
-    case DType::i64: return visit(int64_t{});
-    case DType::u8: return visit(uint8_t{});
-    case DType::boolean: return visit(bool{});
+    case DType::f32:
+      return visit(float{});
+    case DType::f16:
+      return visit(f16{});
+    case DType::bf16:
+      return visit(bf16{});
+    case DType::f64:
+      return visit(double{});
+    case DType::i32:
+      return visit(int32_t{});
+    case DType::i64:
+      return visit(int64_t{});
+    case DType::u8:
+      return visit(uint8_t{});
+    case DType::boolean:
+      return visit(bool{});
   }
   return visit(float{});  // unreachable: every enumerator is handled above
 }

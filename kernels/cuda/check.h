@@ -3,10 +3,9 @@
 // call throws fovea::Error naming the call and the library's own description; nothing
 // prints a message and carries on. Shared by kernels/cuda (launchers) and engine (runtime).
 //
-// The checks are defined out of line (engine/cuda_runtime.cpp): nvcc's front end cannot
+// The checks are defined out of line (engine/cuda/runtime.cpp): nvcc's front end cannot
 // compile fmt 9's consteval format-string check, so .cu files must not instantiate
 // fail()/FOVEA_CHECK; they report errors through cuda_kernel_error with a plain message.
-#ifdef FOVEA_HAS_CUDA
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -32,4 +31,3 @@ void check_launch(const char* kernel);
 #define FOVEA_CUDA_CHECK(call) ::fovea::cuda_check((call), #call)
 #define FOVEA_CUBLAS_CHECK(call) ::fovea::cublas_check((call), #call)
 #define FOVEA_CUDNN_CHECK(call) ::fovea::cudnn_check((call), #call)
-#endif

@@ -7,7 +7,6 @@
 // was allocated on: work on one stream runs in order, so the kernel that will write the
 // reused block cannot start before the kernels that last used it have finished. On
 // out-of-memory the cache is returned to the driver and the allocation retried once.
-#ifdef FOVEA_HAS_CUDA
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,7 +14,8 @@
 #include <vector>
 
 #include "engine/allocator.h"
-#include "engine/cuda_runtime.h"
+#include "engine/cuda_backend.h"
+#include "engine/cuda/runtime.h"
 
 namespace fovea {
 
@@ -134,7 +134,9 @@ class CudaCachingAllocator final : public Allocator {
 
 }  // namespace
 
-Allocator& cuda_allocator(int device) {
+namespace cuda {
+
+Allocator& allocator(int device) {
   static std::mutex mutex;
   static std::vector<std::unique_ptr<CudaCachingAllocator>> allocators;
   std::lock_guard<std::mutex> lock(mutex);
@@ -146,5 +148,16 @@ Allocator& cuda_allocator(int device) {
   return *allocators[device];
 }
 
+void* allocate_pinned(size_t bytes) {
+  void* buffer = nullptr;
+  FOVEA_CUDA_CHECK(cudaHostAlloc(&buffer, bytes, cudaHostAllocDefault));
+  return buffer;
+}
+
+void free_pinned(void* ptr) noexcept {
+  cudaFreeHost(ptr);  // called from destructors, which cannot throw
+}
+
+}  // namespace cuda
+
 }  // namespace fovea
-#endif

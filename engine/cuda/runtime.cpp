@@ -1,5 +1,4 @@
-#ifdef FOVEA_HAS_CUDA
-#include "engine/cuda_runtime.h"
+#include "engine/cuda/runtime.h"
 
 #include <nvtx3/nvToolsExt.h>
 
@@ -7,7 +6,7 @@
 #include <memory>
 #include <mutex>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/storage.h"
 
 namespace fovea {
@@ -147,8 +146,18 @@ void* workspace(int device, size_t bytes) {
   return buffer->data();
 }
 
-NvtxRange::NvtxRange(const char* name) { nvtxRangePushA(name); }
-NvtxRange::~NvtxRange() { nvtxRangePop(); }
+bool built() { return true; }
+
+int device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" error
+    return 0;
+  }
+  return count;
+}
+
+void timeline_push(const char* name) { nvtxRangePushA(name); }
+void timeline_pop() { nvtxRangePop(); }
 
 }  // namespace fovea::cuda
-#endif

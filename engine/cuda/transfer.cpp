@@ -3,18 +3,13 @@
 #include <vector>
 
 #include "engine/autograd.h"
-
 #include "engine/ops/loops.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/cuda_runtime.h"
+#include "engine/cuda/runtime.h"
 #include "kernels/cuda/copy.h"
-#include "kernels/cuda_check.h"
-#endif
+#include "kernels/cuda/check.h"
 
 namespace fovea {
 
-#ifdef FOVEA_HAS_CUDA
 
 namespace {
 
@@ -97,6 +92,6 @@ void fill_on_device(Tensor& dst, double) {
        dst.device().str());
 }
 
-#endif
+
 
 }  // namespace fovea

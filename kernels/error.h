@@ -22,7 +22,7 @@ template <typename... Args>
 }  // namespace fovea
 
 // FOVEA_CHECK(cond, "fmt", args...) throws fovea::Error with the formatted message.
-#define FOVEA_CHECK(cond, ...)             \
-  do {                                     \
+#define FOVEA_CHECK(cond, ...)               \
+  do {                                       \
     if (!(cond)) ::fovea::fail(__VA_ARGS__); \
   } while (0)

@@ -1,6 +1,6 @@
-#include "engine/dtype.h"
+#include "kernels/dtype.h"
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fovea {
 

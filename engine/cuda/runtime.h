@@ -1,12 +1,11 @@
 #pragma once
 // The CUDA runtime as the ops see it: which device and stream work goes to, and the
 // cuBLAS, cuBLASLt and cuDNN handles, created once per device and bound to the stream in
-// use. Only compiled with the CUDA backend (FOVEA_HAS_CUDA).
-#ifdef FOVEA_HAS_CUDA
+// use. Only compiled with the CUDA backend; the rest of fovea sees engine/cuda_backend.h.
 #include <cstddef>
 
-#include "engine/error.h"
-#include "kernels/cuda_check.h"
+#include "kernels/error.h"
+#include "kernels/cuda/check.h"
 
 namespace fovea::cuda {
 
@@ -63,14 +62,5 @@ cudnnHandle_t cudnn_handle(int device);
 // Scratch memory for cuBLASLt and cuDNN algorithms, grown on demand, one per device.
 void* workspace(int device, size_t bytes);
 
-// An NVTX range: a named span on the Nsight Systems timeline for each op.
-class NvtxRange {
- public:
-  explicit NvtxRange(const char* name);
-  ~NvtxRange();
-  NvtxRange(const NvtxRange&) = delete;
-  NvtxRange& operator=(const NvtxRange&) = delete;
-};
 
 }  // namespace fovea::cuda
-#endif
