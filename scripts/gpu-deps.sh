@@ -6,13 +6,20 @@
 # image's, so its shared libraries load there.
 #
 #   scripts/gpu-deps.sh                          # once per session; .debs/ is git-ignored
-#   run(carry=[".debs"], command="scripts/gpu-check.sh")
+#   run(carry=[".debs"], command="STEPS=all scripts/gpu-check.sh")
 #
 # scripts/gpu-check.sh unpacks them into a prefix (never into /, which they could break) and
 # points CMake and the loader at it. Found by CMake's find_package or find_path/find_library
 # (cmake/dependencies.cmake), so no pkg-config is needed. The runtime libraries below are
 # the closure of the shared ones (fmt, yaml-cpp, stb, benchmark, cairo) minus glibc,
-# libstdc++ and zlib, which every image has.
+# libstdc++ and zlib, which every image has. scripts/prefix-check.sh (run by ./test.sh)
+# unpacks the same files into a fresh prefix, checks that closure, and configures and
+# compiles against the prefix alone.
+#
+# Fails loudly: every package must be known to apt and must arrive as a .deb, or nothing
+# in $DEBS is replaced. Exit status: 0 done; 2 a package is missing (unknown to apt, or
+# no .deb came for it: fix PACKAGES); 3 the download itself failed (no network or mirror
+# down: scripts/prefix-check.sh skips on this one); 1 anything else.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEBS="${FOVEA_DEBS:-$ROOT/.debs}"
@@ -27,8 +34,76 @@ PACKAGES=(
   libpng16-16 libx11-6 libx11-data libxcb1 libxcb-render0 libxcb-shm0 libxext6 libxrender1
   libxau6 libxdmcp6 libexpat1 libbrotli1 libbsd0 libmd0 libuuid1
 )
+
+die() {  # die STATUS MESSAGE...
+  local rc=$1
+  shift
+  printf 'gpu-deps.sh: ERROR: %s\n' "$@" >&2
+  exit "$rc"
+}
+network_error() { grep -qiE "Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Could not connect|Connection (timed out|refused)|Network is unreachable|No route to host" "$1"; }
+
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] ||
+  die 1 "this machine's Debian architecture is '$(dpkg --print-architecture 2>/dev/null)'," \
+    "but the GPU machine is x86-64: run this on an amd64 Debian 12 machine"
+
+# Every name must have a candidate version. If one has none, the package lists may be
+# missing or stale: refresh them once, then ask again.
+unknown_packages() {  # one apt-cache call: it prints a block per known package
+  apt-cache policy "${PACKAGES[@]}" 2>/dev/null | awk -v names="${PACKAGES[*]}" '
+    /^[^ ].*:$/ { package = substr($0, 1, length($0) - 1) }
+    /^  Candidate:/ && $2 != "(none)" { known[package] = 1 }
+    END { n = split(names, all, " "); for (i = 1; i <= n; i++) if (!(all[i] in known)) print all[i] }'
+}
+mapfile -t missing < <(unknown_packages)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "gpu-deps.sh: apt knows no version of: ${missing[*]}; refreshing the package lists"
+  log="$(mktemp)"
+  if ! apt-get update -qq >"$log" 2>&1 || network_error "$log"; then
+    { grep -E "^(E|W):" "$log" || tail -5 "$log"; } | head -5 >&2
+    if network_error "$log"; then
+      rm -f "$log"
+      die 3 "apt-get update could not reach the mirror (no network?); nothing downloaded"
+    fi
+    rm -f "$log"
+    die 1 "apt-get update failed"
+  fi
+  rm -f "$log"
+  mapfile -t missing < <(unknown_packages)
+  [ ${#missing[@]} -eq 0 ] ||
+    die 2 "MISSING PACKAGE(S): ${missing[*]}" \
+      "apt has no candidate version for them in this machine's sources (Debian 12 expected):" \
+      "fix the names in scripts/gpu-deps.sh (PACKAGES); .debs/ is left as it was"
+fi
+
+# Download into a staging folder, then check every package arrived, then replace $DEBS.
+mkdir -p "$(dirname "$DEBS")"
+STAGE="$(mktemp -d "$DEBS.partial.XXXXXX")"
+trap 'rm -rf "$STAGE"' EXIT
+log="$STAGE/apt-get.log"
+if ! (cd "$STAGE" && apt-get download "${PACKAGES[@]}") >"$log" 2>&1; then
+  { grep -E "^E:" "$log" || tail -5 "$log"; } | head -5 >&2
+  network_error "$log" && die 3 "the download failed (no network or mirror down?); $DEBS left as it was"
+  die 1 "apt-get download failed; $DEBS left as it was"
+fi
+absent=()
+for package in "${PACKAGES[@]}"; do
+  compgen -G "$STAGE/${package}_*.deb" >/dev/null || absent+=("$package")
+done
+[ ${#absent[@]} -eq 0 ] ||
+  die 2 "MISSING PACKAGE(S): no .deb arrived for ${absent[*]}; $DEBS left as it was"
+
+# The manifest lists package and version, one a line; gpu-check.sh copies it into its results.
+for deb in "$STAGE"/*.deb; do
+  # shellcheck disable=SC2016  # dpkg-deb's format, not the shell's
+  dpkg-deb --show --showformat='${Package} ${Version}\n' "$deb"
+done | sort >"$STAGE/MANIFEST"
 mkdir -p "$DEBS"
-cd "$DEBS"
-rm -f ./*.deb
-apt-get download "${PACKAGES[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" || true
-echo "$(ls ./*.deb | wc -l) packages, $(du -sh . | cut -f1), in $DEBS"
+rm -f "$DEBS"/*.deb "$DEBS/MANIFEST"
+mv "$STAGE"/*.deb "$STAGE/MANIFEST" "$DEBS/"
+count=$(find "$DEBS" -maxdepth 1 -name '*.deb' | wc -l)
+size_kib=$(du -sk "$DEBS" | cut -f1)
+echo "gpu-deps.sh: $count packages (all ${#PACKAGES[@]} asked for), $((size_kib / 1024)) MiB, in $DEBS"
+# The device tool carries at most 64 MiB with the working tree.
+[ "$size_kib" -lt $((40 * 1024)) ] ||
+  echo "gpu-deps.sh: WARNING: $DEBS is over 40 MiB; with the working tree it may not fit the 64 MiB a device call carries" >&2
