@@ -7,6 +7,7 @@
 #
 #   scripts/gpu-deps.sh                          # once per session; .debs/ is git-ignored
 #   run(carry=[".debs"], command="STEPS=all scripts/gpu-check.sh")
+#   scripts/gpu-deps.sh --unpack PREFIX          # what gpu-check.sh and prefix-check.sh do
 #
 # scripts/gpu-check.sh unpacks them into a prefix (never into /, which they could break) and
 # points CMake and the loader at it. Found by CMake's find_package or find_path/find_library
@@ -15,6 +16,14 @@
 # libstdc++ and zlib, which every image has. scripts/prefix-check.sh (run by ./test.sh)
 # unpacks the same files into a fresh prefix, checks that closure, and configures and
 # compiles against the prefix alone.
+#
+# --unpack PREFIX (no network needed) empties PREFIX, extracts every .deb of $DEBS into it
+# with dpkg-deb -x, re-points the absolute symbolic links the packages carry (libz.so ->
+# /lib/.../libz.so.1.2.13, fontconfig's conf.d) into the prefix, or to the system's library
+# of the same name where the target is not in the prefix, and checks the closure: every
+# library a prefix library loads (readelf's NEEDED) is in the prefix or is one of the
+# system's own (SYSTEM_LIBS, looked up with ldconfig). Debian 12 is not fully merged-/usr:
+# libexpat.so.1 lands in PREFIX/lib/x86_64-linux-gnu, so the loader needs both lib folders.
 #
 # Fails loudly: every package must be known to apt and must arrive as a .deb, or nothing
 # in $DEBS is replaced. Exit status: 0 done; 2 a package is missing (unknown to apt, or
@@ -42,6 +51,57 @@ die() {  # die STATUS MESSAGE...
   exit "$rc"
 }
 network_error() { grep -qiE "Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Could not connect|Connection (timed out|refused)|Network is unreachable|No route to host" "$1"; }
+
+# Libraries every image has, which the prefix may leave out.
+SYSTEM_LIBS=(ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1
+  libgcc_s.so.1 libstdc++.so.6 libz.so.1)
+
+unpack() {  # unpack PREFIX
+  local prefix="$1" deb link target base candidate soname found cache
+  cache="$(ldconfig -p 2>/dev/null || true)"  # read once: grep -q on a pipe would SIGPIPE it
+  compgen -G "$DEBS/*.deb" >/dev/null || die 1 "no .deb in $DEBS: run scripts/gpu-deps.sh first (where the network is)"
+  if [ -z "$prefix" ] || [ "$prefix" = / ]; then die 1 "--unpack needs a prefix other than /"; fi
+  rm -rf "$prefix"
+  mkdir -p "$prefix"
+  prefix="$(cd "$prefix" && pwd)"
+  for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$prefix" || die 1 "dpkg-deb -x failed on $deb"; done
+  while IFS= read -r -d '' link; do
+    target="$(readlink "$link")"
+    if [ -e "$prefix$target" ]; then
+      ln -sfn "$prefix$target" "$link"
+    elif [ ! -e "$target" ] && [[ "$target" == */lib*.so.* ]]; then
+      # A development link to a library the prefix leaves out (zlib): the system's copy.
+      base="$(basename "$target")"
+      base="${base%%.so.*}.so"
+      candidate="$(awk -v b="$base" 'index($1, b ".") == 1 && substr($1, length(b) + 2) ~ /^[0-9]+$/ {print $NF; exit}' <<<"$cache")"
+      [ -n "$candidate" ] || die 1 "$link points to $target, which neither the prefix nor this system has"
+      ln -sfn "$candidate" "$link"
+    fi
+  done < <(find "$prefix" -type l -lname '/*' -print0)
+  local libdirs=("$prefix/usr/lib/x86_64-linux-gnu" "$prefix/lib/x86_64-linux-gnu")
+  local missing=()
+  while IFS= read -r soname; do
+    found=""
+    for dir in "${libdirs[@]}"; do [ -e "$dir/$soname" ] && found=1; done
+    if [ -z "$found" ] && [[ " ${SYSTEM_LIBS[*]} " == *" $soname "* ]]; then
+      awk -v s="$soname" '$1 == s {f = 1} END {exit !f}' <<<"$cache" && found=1
+    fi
+    [ -n "$found" ] || missing+=("$soname")
+  done < <(find "${libdirs[@]}" -name '*.so*' -type f 2>/dev/null | while read -r lib; do
+    readelf -d "$lib" 2>/dev/null | awk -F'[][]' '/\(NEEDED\)/ {print $2}'
+  done | sort -u)
+  command -v readelf >/dev/null || echo "gpu-deps.sh: WARNING: no readelf here: the closure of the prefix's libraries was not checked" >&2
+  [ ${#missing[@]} -eq 0 ] ||
+    die 2 "MISSING PACKAGE(S): the prefix's libraries load ${missing[*]}, which neither the prefix nor this system has: add their Debian packages to PACKAGES"
+  echo "gpu-deps.sh: unpacked $(find "$DEBS" -maxdepth 1 -name '*.deb' | wc -l) packages into $prefix ($(du -sh "$prefix" | cut -f1))"
+}
+
+if [ "${1:-}" = --unpack ]; then
+  [ $# -eq 2 ] || die 1 "usage: scripts/gpu-deps.sh --unpack PREFIX"
+  unpack "$2"
+  exit 0
+fi
+[ $# -eq 0 ] || die 1 "usage: scripts/gpu-deps.sh [--unpack PREFIX]"
 
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] ||
   die 1 "this machine's Debian architecture is '$(dpkg --print-architecture 2>/dev/null)'," \
