@@ -92,7 +92,7 @@ unpack() {  # unpack PREFIX
   done | sort -u)
   command -v readelf >/dev/null || echo "gpu-deps.sh: WARNING: no readelf here: the closure of the prefix's libraries was not checked" >&2
   [ ${#missing[@]} -eq 0 ] ||
-    die 2 "MISSING PACKAGE(S): the prefix's libraries load ${missing[*]}, which neither the prefix nor this system has: add their Debian packages to PACKAGES"
+    die 2 "MISSING PACKAGE(S): the prefix's libraries load ${missing[*]}, which are not in the prefix and are not among the libraries every image has (SYSTEM_LIBS): add their Debian packages to PACKAGES"
   echo "gpu-deps.sh: unpacked $(find "$DEBS" -maxdepth 1 -name '*.deb' | wc -l) packages into $prefix ($(du -sh "$prefix" | cut -f1))"
 }
 
