@@ -17,7 +17,8 @@
 # read from /usr/include would pass here and fail there).
 #
 # Skips (exit 0, with a message) when the packages cannot be downloaded (no network), or
-# when SKIP_PREFIX_CHECK=1. Without nvcc it still checks the C++ half.
+# when SKIP_PREFIX_CHECK=1. Without nvcc it still checks the C++ half. First, offline, it
+# checks that gpu-check.sh's memcheck table still covers every kernels/cuda/*.cu file.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${FOVEA_PREFIX_CHECK_DIR:-${FOVEA_BUILD:-$ROOT/build}/prefix-check}"
@@ -38,6 +39,10 @@ if [ "${SKIP_PREFIX_CHECK:-0}" = 1 ]; then
   say "SKIPPED (SKIP_PREFIX_CHECK=1)"
   exit 0
 fi
+
+# 0. The memcheck table of gpu-check.sh covers every kernels/cuda/*.cu file, and each of its
+# gtest filters matches a cuda-tier test (no network, no build needed: a second).
+"$ROOT/scripts/gpu-check.sh" --check-table || fail "scripts/gpu-check.sh's MEMCHECK_TABLE is out of date"
 
 # 1. The packages, as scripts/gpu-deps.sh downloads them for the GPU machine.
 rc=0
