@@ -326,6 +326,10 @@ step_deps() {
 BUILD_TARGETS=()
 step_build() {
   local rc configure_start generator=() cudnn=()
+  if [ "${STATUS_OF[deps]:-}" = FAIL ] || [ "${STATUS_OF[deps]:-}" = TIMEOUT ]; then
+    NOTE="the Debian packages were not unpacked (logs/deps.log)"
+    return 77
+  fi
   BUILD_TARGETS=(fovea_cuda_tests)
   for source in "$ROOT"/bench/cuda/*.cpp; do BUILD_TARGETS+=("$(basename "$source" .cpp)"); done
   [[ " $STEPS " == *" models "* ]] && BUILD_TARGETS+=(fovea_tool)
@@ -470,9 +474,9 @@ PYTHON="${PYTHON:-python3}"
 step_pytorch() {
   local script name rc left limit start failed=0 probe
   if [ "$DRY_RUN" != 1 ]; then
-    probe="$(env LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" timeout 60 "$PYTHON" -c \
-      'import torch; assert torch.cuda.is_available(), "torch sees no GPU"; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name())' 2>&1 | tail -1)"
-    if [[ "$probe" == *Error* || "$probe" == *assert* || "$probe" == *"no GPU"* || -z "$probe" ]]; then
+    if ! probe="$(env LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" timeout 60 "$PYTHON" -c \
+      'import torch; assert torch.cuda.is_available(), "torch sees no GPU"; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name())' 2>&1 | tail -1)" ||
+      [ -z "$probe" ]; then
       NOTE="no PyTorch with CUDA in $PYTHON ($probe): the side-by-side was not run"
       return 77
     fi
