@@ -119,7 +119,9 @@ mapfile -t missing < <(unknown_packages)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "gpu-deps.sh: apt knows no version of: ${missing[*]}; refreshing the package lists"
   log="$(mktemp)"
-  if ! apt-get update -qq >"$log" 2>&1 || network_error "$log"; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if ! $sudo apt-get update -qq >"$log" 2>&1 || network_error "$log"; then
     { grep -E "^(E|W):" "$log" || tail -5 "$log"; } | head -5 >&2
     if network_error "$log"; then
       rm -f "$log"
