@@ -561,7 +561,9 @@ RESULTS="$RESULTS_ROOT/gpu-check-$STAMP-$FOLDER_GPU"
 mkdir -p "$RESULTS/logs"
 
 echo "fovea gpu-check$([ "$DRY_RUN" = 1 ] && echo ' (DRY RUN: nothing is run)')"
-echo "  steps:    ${STEPS# }"
+ordered=""
+for step in "${ORDER[@]}"; do [[ "$STEPS" == *" $step "* ]] && ordered+="$step "; done
+echo "  steps:    $ordered(run in this order)"
 echo "  deadline: $DEADLINE s (steps stop by $((DEADLINE - RESERVE)) s; $RESERVE s kept for the summary)"
 echo "  results:  $RESULTS"
 printf '  %-9s %8s %8s\n' step estimate budget
@@ -572,6 +574,8 @@ for step in "${ORDER[@]}"; do
   planned=$((planned + ESTIMATE[$step]))
 done
 echo "  estimated total: $planned s ($((planned / 60)) min $((planned % 60)) s), bound by the deadline: $((DEADLINE + RESERVE)) s"
+[ "$planned" -le $((DEADLINE - RESERVE)) ] ||
+  echo "  WARNING: the estimate is past the deadline: the last steps will likely be skipped; split them across calls"
 
 parse_memcheck_table
 check_memcheck_filters static
