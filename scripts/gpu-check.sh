@@ -31,8 +31,9 @@
 # gets min(its budget, what is left before the deadline less RESERVE for the summary and
 # archive); a step with under MIN_STEP seconds left is not started and is recorded as
 # SKIPPED, and so is every later one. Each command runs under `timeout` (its whole process
-# group is killed), so the script ends by about DEADLINE + RESERVE (< 9.5 min) however the
-# steps behave, inside the device tool's 10-minute command limit.
+# group is killed, 10 s after a TERM it ignores), so the steps end by DEADLINE - RESERVE
+# (525 s) and the script by about DEADLINE (540 s, 9 min) however the steps behave, inside
+# the device tool's 10-minute command limit (call it with timeout_s=600).
 #
 # The estimate (the "estimate" column of the plan; nothing big was measured for it):
 #   build     The lead's number for this project: the full build (test.sh: libfovea with
@@ -564,7 +565,7 @@ echo "fovea gpu-check$([ "$DRY_RUN" = 1 ] && echo ' (DRY RUN: nothing is run)')"
 ordered=""
 for step in "${ORDER[@]}"; do [[ "$STEPS" == *" $step "* ]] && ordered+="$step "; done
 echo "  steps:    $ordered(run in this order)"
-echo "  deadline: $DEADLINE s (steps stop by $((DEADLINE - RESERVE)) s; $RESERVE s kept for the summary)"
+echo "  deadline: $DEADLINE s (steps stop by $((DEADLINE - RESERVE)) s; $RESERVE s kept for the summary and archive)"
 echo "  results:  $RESULTS"
 printf '  %-9s %8s %8s\n' step estimate budget
 planned=0
@@ -573,7 +574,7 @@ for step in "${ORDER[@]}"; do
   printf '  %-9s %7d s %7d s\n' "$step" "${ESTIMATE[$step]}" "${BUDGET[$step]}"
   planned=$((planned + ESTIMATE[$step]))
 done
-echo "  estimated total: $planned s ($((planned / 60)) min $((planned % 60)) s), bound by the deadline: $((DEADLINE + RESERVE)) s"
+echo "  estimated total: $planned s ($((planned / 60)) min $((planned % 60)) s), steps end by $((DEADLINE - RESERVE)) s, the script by about $DEADLINE s"
 [ "$planned" -le $((DEADLINE - RESERVE)) ] ||
   echo "  WARNING: the estimate is past the deadline: the last steps will likely be skipped; split them across calls"
 
