@@ -34,30 +34,27 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 #include "kernels/philox.h"
 
 namespace fovea::kernels::cuda {
 
+using detail::blocks_for;
+using detail::cuda_data_type;
 using detail::from_float;
+using detail::grid_stride_blocks;
 using detail::row_group_max;
 using detail::row_group_sum;
+using detail::row_launch;
+using detail::RowLaunch;
 using detail::to_float;
 using detail::warp_sum;
 
 namespace {
 
 // ---------------------------------------------------------------- cuBLAS
-
-template <typename T>
-constexpr cudaDataType_t cuda_data_type() {
-  if constexpr (std::is_same_v<T, float>) return CUDA_R_32F;
-  if constexpr (std::is_same_v<T, __half>) return CUDA_R_16F;
-  return CUDA_R_16BF;
-}
 
 struct Operand {
   const void* data;
@@ -180,19 +177,6 @@ __global__ void attention_softmax_backward_kernel(const float* grad_p, const T* 
     const float p = to_float(probs[r * kv_len + j]);
     grad_scores[r * kv_len + j] = from_float<T>(p * (dp(j) - dot));
   }
-}
-
-struct RowLaunch {
-  dim3 grid, block;
-};
-
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  if (cols <= 1024) return {dim3(static_cast<unsigned>((rows + 3) / 4)), dim3(32, 4)};
-  return {dim3(static_cast<unsigned>(rows)), dim3(512, 1)};
-}
-
-unsigned grid_stride_blocks(int64_t n, int threads) {
-  return static_cast<unsigned>(std::clamp<int64_t>((n + threads - 1) / threads, 1, 132 * 32));
 }
 
 // ---------------------------------------------------------------- window attention
@@ -504,8 +488,8 @@ void window_attention_backward(const WindowAttentionShape& shape, const T* q, co
                          grad_bias ? workspace : nullptr);
   ::fovea::check_launch("window_attention_backward_kernel");
   if (!grad_bias) return;
-  window_bias_grad_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
-      workspace, c.chunks, count, grad_bias);
+  window_bias_grad_kernel<T>
+      <<<blocks_for(count, 256), 256, 0, stream>>>(workspace, c.chunks, count, grad_bias);
   ::fovea::check_launch("window_bias_grad_kernel");
 }
 

@@ -26,13 +26,15 @@
 
 #include <algorithm>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
 using detail::aligned16;
+using detail::blocks_for;
 using detail::from_float;
+using detail::grid_stride_blocks;
 using detail::kVec16;
 using detail::Pack;
 using detail::to_float;
@@ -159,7 +161,7 @@ void spatial_sum(const T* a, const T* b, double scale, T* out, float* workspace,
         <<<grid, dim3(kPackLanes, kRowLanes), 0, stream>>>(a, b, shape, c.per_chunk, workspace);
   }
   ::fovea::check_launch("spatial_sum_partial_kernel");
-  spatial_sum_finalize_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
+  spatial_sum_finalize_kernel<T><<<blocks_for(count, 256), 256, 0, stream>>>(
       workspace, c.chunks, count, static_cast<float>(scale), out);
   ::fovea::check_launch("spatial_sum_finalize_kernel");
 }
@@ -170,15 +172,13 @@ void channel_broadcast(const T* x, const T* s_vec, double scale, T* out, Spatial
   const int64_t n = shape.batch * shape.spatial * shape.channels;
   if (n == 0) return;
   constexpr int V = kVec16<T>;
-  auto blocks = [](int64_t packs) {
-    return static_cast<unsigned>(std::clamp<int64_t>((packs + 255) / 256, 1, 132 * 32));
-  };
   const float factor = static_cast<float>(scale);
   if (shape.channels % V == 0 && (x == nullptr || aligned16(x)) && aligned16(out)) {
     channel_broadcast_kernel<T, V>
-        <<<blocks(n / V), 256, 0, stream>>>(x, s_vec, factor, out, shape, n / V);
+        <<<grid_stride_blocks(n / V, 256), 256, 0, stream>>>(x, s_vec, factor, out, shape, n / V);
   } else {
-    channel_broadcast_kernel<T, 1><<<blocks(n), 256, 0, stream>>>(x, s_vec, factor, out, shape, n);
+    channel_broadcast_kernel<T, 1>
+        <<<grid_stride_blocks(n, 256), 256, 0, stream>>>(x, s_vec, factor, out, shape, n);
   }
   ::fovea::check_launch("channel_broadcast_kernel");
 }
