@@ -42,6 +42,7 @@
 namespace fovea::kernels::cuda {
 
 using detail::blocks_for;
+using detail::column_total;
 using detail::cuda_data_type;
 using detail::from_float;
 using detail::grid_stride_blocks;
@@ -356,9 +357,7 @@ __global__ void window_bias_grad_kernel(const float* partial, int64_t chunks, in
                                         T* grad_bias) {
   const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= count) return;
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * count + idx];
-  grad_bias[idx] = from_float<T>(total);
+  grad_bias[idx] = from_float<T>(column_total(partial, chunks, count, idx));
 }
 
 struct WindowChunks {

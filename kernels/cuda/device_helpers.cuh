@@ -3,7 +3,8 @@
 //   - storage <-> compute conversions: to_float / from_float for the floating storage types,
 //     load_compute / store_as for every dtype, param_or for optional operands;
 //   - 16-byte packs (Pack, kVec16) and the alignment checks that allow them;
-//   - warp and row-group reductions: sums and a NaN-propagating max;
+//   - warp and row-group reductions (sums and a NaN-propagating max), and column_total,
+//     the in-order second pass of the deterministic two-pass reductions;
 //   - launch geometry: blocks_for, grid_stride_blocks, row_launch;
 //   - NHWC index decoding, and the cuBLAS data type of a storage type.
 // Only included by .cu files (it needs nvcc). Helpers that only one op family needs stay in
@@ -201,6 +202,17 @@ __device__ __forceinline__ float row_group_max(float v, float* scratch) {
   float total = scratch[0];
   const int warps = static_cast<int>(blockDim.x) / 32;
   for (int w = 1; w < warps; ++w) total = nan_max(total, scratch[w]);
+  return total;
+}
+
+// The sum over chunks of partial[chunk][col], in chunk order: the second pass of the
+// two-pass column reductions (norm statistics, squeeze-excite, window-attention bias
+// gradients). Each chunk's block writes its partial and this adds them in a fixed order:
+// deterministic, where atomics would add in whatever order the blocks finish.
+__device__ __forceinline__ float column_total(const float* partial, int64_t chunks, int64_t cols,
+                                              int64_t col) {
+  float total = 0.0f;
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * cols + col];
   return total;
 }
 

@@ -98,14 +98,6 @@ __global__ void column_partial_sums_kernel(const T* x, const T* grad_y, const fl
   }
 }
 
-// The sum over chunks of partial[chunk][col], in chunk order.
-__device__ __forceinline__ float column_total(const float* partial, int64_t chunks, int64_t cols,
-                                              int64_t col) {
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * cols + col];
-  return total;
-}
-
 template <typename T>
 __global__ void column_totals_kernel(const float* partial0, const float* partial1, int64_t chunks,
                                      int64_t cols, T* total0, T* total1) {

@@ -33,6 +33,7 @@ namespace fovea::kernels::cuda {
 
 using detail::aligned16;
 using detail::blocks_for;
+using detail::column_total;
 using detail::from_float;
 using detail::grid_stride_blocks;
 using detail::kVec16;
@@ -106,9 +107,7 @@ __global__ void spatial_sum_finalize_kernel(const float* partial, int64_t chunks
                                             float scale, T* out) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * count + i];
-  out[i] = from_float<T>(total * scale);
+  out[i] = from_float<T>(column_total(partial, chunks, count, i) * scale);
 }
 
 // Packs of V never straddle a spatial row: V divides channels (checked by the launcher).
