@@ -23,7 +23,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -171,7 +171,7 @@ void index_select(const void* src, const int64_t* index, void* out,
   if (total == 0) return;
   visit_word(elem_size, [&](auto word) {
     using W = decltype(word);
-    index_select_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
+    index_select_kernel<W><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), shape);
     ::fovea::check_launch("index_select_kernel");
   });
@@ -182,8 +182,8 @@ void index_add(const T* grad_out, const int64_t* index, float* grad_src,
                const IndexSelectShape& shape, cudaStream_t stream) {
   const int64_t columns = shape.outer * shape.inner;
   if (columns == 0 || shape.src_size == 0) return;
-  index_add_kernel<T>
-      <<<detail::grid_for(columns), kThreads, 0, stream>>>(grad_out, index, grad_src, shape);
+  index_add_kernel<T><<<detail::grid_stride_blocks(columns), kThreads, 0, stream>>>(
+      grad_out, index, grad_src, shape);
   ::fovea::check_launch("index_add_kernel");
 }
 
@@ -194,7 +194,7 @@ void gather(const void* src, const int64_t* index, void* out, const GatherShape&
   if (total == 0) return;
   visit_word(elem_size, [&](auto word) {
     using W = decltype(word);
-    gather_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
+    gather_kernel<W><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), lines);
     ::fovea::check_launch("gather_kernel");
   });
@@ -211,8 +211,8 @@ void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
   if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
   const Lines lines = lines_of(shape);
   if (lines.count == 0) return;
-  scatter_add_kernel<T>
-      <<<detail::grid_for(lines.count), kThreads, 0, stream>>>(grad_out, index, grad_src, lines);
+  scatter_add_kernel<T><<<detail::grid_stride_blocks(lines.count), kThreads, 0, stream>>>(
+      grad_out, index, grad_src, lines);
   ::fovea::check_launch("scatter_add_kernel");
 }
 
@@ -220,8 +220,8 @@ void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t
              cudaStream_t stream) {
   const int64_t total = count * num_classes;
   if (total == 0) return;
-  one_hot_kernel<<<detail::grid_for(total), kThreads, 0, stream>>>(indices, count, num_classes,
-                                                                    out);
+  one_hot_kernel<<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(indices, count,
+                                                                             num_classes, out);
   ::fovea::check_launch("one_hot_kernel");
 }
 
