@@ -8,8 +8,9 @@
 
 namespace fovea::train {
 
-EvaluationRun evaluate(Model& model, data::Loader& loader, const std::vector<std::string>& class_names,
-                       Device device, AutocastState precision, const std::string& label, bool quiet) {
+EvaluationRun evaluate(Model& model, data::Loader& loader,
+                       const std::vector<std::string>& class_names, Device device,
+                       AutocastState precision, const std::string& label, bool quiet) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -17,7 +18,9 @@ EvaluationRun evaluate(Model& model, data::Loader& loader, const std::vector<std
   double loss_sum = 0.0;
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<ProgressBar> bar;
-  if (!quiet) bar = std::make_unique<ProgressBar>(loader.batches_per_epoch(), label, ProgressOptions{.unit = "batch"});
+  if (!quiet)
+    bar = std::make_unique<ProgressBar>(loader.batches_per_epoch(), label,
+                                        ProgressOptions{.unit = "batch"});
   loader.start_epoch(0);
   int64_t done = 0;
   DeviceBatches batches_on_device(loader, device);

@@ -26,8 +26,8 @@ TEST(CudaUpload, GivesTheHostValuesFromPinnedAndPageableMemory) {
   const auto pool = data::HostBufferPool::create(1 << 20, /*pin=*/true);
   ASSERT_TRUE(pool->pinned());
   for (const bool pinned : {true, false}) {
-    Tensor host = pinned ? pool->tensor({64, 33}, DType::f32) : make_tensor({64, 33}, DType::f32,
-                                                                            Device::cpu());
+    Tensor host = pinned ? pool->tensor({64, 33}, DType::f32)
+                         : make_tensor({64, 33}, DType::f32, Device::cpu());
     host.copy_(uniform_input({64, 33}, 7));
     const Tensor expected = host.clone();
     const Tensor on_device = cuda::upload_async(host, kGpu);
@@ -61,7 +61,7 @@ TEST(CudaDeviceBatches, HandsOutTheLoadersBatchesOnTheDeviceInOrder) {
   const auto dataset = std::make_shared<data::SubsetDataset>(test, indices);
   data::PipelineSpec spec;
   spec.image_size = 28;
-  spec.channels = 1;
+  spec.channels = 3;
   const auto pipeline = std::make_shared<data::Pipeline>(spec);
   data::Loader loader(dataset, pipeline, {.batch_size = 16, .workers = 2, .seed = 1});
   loader.start_epoch(0);

@@ -4,8 +4,8 @@
 
 #include <numeric>
 
-#include "data/loader.h"
 #include "data/idx.h"
+#include "data/loader.h"
 #include "train/device_batches.h"
 
 namespace fovea::train {
@@ -18,7 +18,7 @@ TEST(DeviceBatches, PassCpuBatchesThroughInOrder) {
   const auto dataset = std::make_shared<data::SubsetDataset>(test, indices);
   data::PipelineSpec spec;
   spec.image_size = 28;
-  spec.channels = 1;
+  spec.channels = 3;
   const auto pipeline = std::make_shared<data::Pipeline>(spec);
   data::Loader loader(dataset, pipeline, {.batch_size = 8, .workers = 2, .seed = 3});
   loader.start_epoch(0);
