@@ -22,12 +22,18 @@ Tensor contiguous_on_device(const Tensor& src) {
   return packed;
 }
 
-// Moves nbytes between contiguous buffers on the destination's (or source's) stream and
-// waits, so that a host buffer may be freed or read as soon as this returns.
-void memcpy_blocking(void* dst, Device dst_device, const void* src, Device src_device,
-                     size_t nbytes) {
+// Moves nbytes between contiguous buffers on the destination's (or source's) stream.
+// Waits only where the host or another device must see the bytes: after a download (the
+// caller reads them next) and after a copy between devices (the destination's stream is
+// not ordered after the source's). An upload does not wait: its source here is always a
+// pageable staging tensor, and CUDA has copied pageable memory out before
+// cudaMemcpyAsync returns, so the staging tensor may be freed at once. (Uploads from
+// pinned loader buffers go through cuda::upload_async instead.)
+void memcpy_between(void* dst, Device dst_device, const void* src, Device src_device,
+                    size_t nbytes) {
   if (nbytes == 0) return;
   const Device cuda_side = dst_device.is_cuda() ? dst_device : src_device;
+  cuda::DeviceGuard guard(cuda_side.index);
   const cudaStream_t stream = cuda::current_stream(cuda_side.index);
   if (dst_device.is_cuda() && src_device.is_cuda() && dst_device != src_device) {
     FOVEA_CUDA_CHECK(
@@ -38,7 +44,9 @@ void memcpy_blocking(void* dst, Device dst_device, const void* src, Device src_d
                                                       : cudaMemcpyDeviceToDevice;
     FOVEA_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, kind, stream));
   }
-  FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (dst_device.is_cpu() || (src_device.is_cuda() && dst_device != src_device)) {
+    FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
 }
 
 }  // namespace
@@ -50,6 +58,7 @@ void memcpy_blocking(void* dst, Device dst_device, const void* src, Device src_d
 void copy_across_devices(Tensor& dst, const Tensor& src) {
   NoGradGuard no_grad;
   if (dst.device() == src.device()) {  // both on one CUDA device
+    cuda::DeviceGuard guard(dst.device().index);
     kernels::cuda::copy(loop_over<2>(dst.shape(), {&dst, &src}), dst.dtype(), dst.raw_data(),
                         src.dtype(), src.raw_data(), cuda::current_stream(dst.device().index));
     return;
@@ -58,8 +67,8 @@ void copy_across_devices(Tensor& dst, const Tensor& src) {
     Tensor staged = make_tensor(dst.shape(), dst.dtype(), Device::cpu());
     staged.copy_(src);
     Tensor target = dst.is_contiguous() ? dst : make_tensor(dst.shape(), dst.dtype(), dst.device());
-    memcpy_blocking(target.raw_data(), target.device(), staged.raw_data(), Device::cpu(),
-                    staged.nbytes());
+    memcpy_between(target.raw_data(), target.device(), staged.raw_data(), Device::cpu(),
+                   staged.nbytes());
     if (!target.is_same(dst)) copy_across_devices(dst, target);
     return;
   }
@@ -68,17 +77,18 @@ void copy_across_devices(Tensor& dst, const Tensor& src) {
   if (dst.device().is_cpu()) host_read.emplace();
   const Tensor packed = contiguous_on_device(src);
   if (dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape()) {
-    memcpy_blocking(dst.raw_data(), dst.device(), packed.raw_data(), packed.device(),
-                    packed.nbytes());
+    memcpy_between(dst.raw_data(), dst.device(), packed.raw_data(), packed.device(),
+                   packed.nbytes());
     return;
   }
   Tensor staged = make_tensor(src.shape(), src.dtype(), dst.device());
-  memcpy_blocking(staged.raw_data(), staged.device(), packed.raw_data(), packed.device(),
-                  packed.nbytes());
+  memcpy_between(staged.raw_data(), staged.device(), packed.raw_data(), packed.device(),
+                 packed.nbytes());
   dst.copy_(staged);
 }
 
 void fill_on_device(Tensor& dst, double value) {
+  cuda::DeviceGuard guard(dst.device().index);
   kernels::cuda::fill(loop_over<1>(dst.shape(), {&dst}), dst.dtype(), dst.raw_data(), value,
                       cuda::current_stream(dst.device().index));
 }
