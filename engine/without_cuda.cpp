@@ -5,6 +5,9 @@
 //
 // Each engine/ops/cuda/<family>.h gets a section here with the same declarations.
 #include "engine/cuda_backend.h"
+#include "engine/ops/cuda/interpolate.h"
+#include "engine/ops/cuda/pool.h"
+#include "engine/ops/cuda/window_partition.h"
 #include "engine/transfer.h"
 #include "kernels/error.h"
 
@@ -42,5 +45,43 @@ void copy_across_devices(Tensor& dst, const Tensor& src) {
 void fill_on_device(Tensor& dst, double) {
   no_cuda(fmt::format("fill_ on {}", dst.device().str()).c_str());
 }
+
+// ---- engine/ops/cuda/pool.h
+namespace cuda {
+void max_pool2d_forward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                        const kernels::PoolAxis&, const Tensor&, Tensor&, Tensor&) {
+  no_cuda("max_pool2d");
+}
+Tensor max_pool2d_backward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                           const kernels::PoolAxis&, const Tensor&, const Tensor&) {
+  no_cuda("max_pool2d backward");
+}
+Tensor avg_pool2d_forward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                          const kernels::PoolAxis&, const Tensor&) {
+  no_cuda("avg_pool2d");
+}
+Tensor avg_pool2d_backward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                           const kernels::PoolAxis&, const Tensor&) {
+  no_cuda("avg_pool2d backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/interpolate.h
+namespace cuda {
+Tensor interpolate(const Tensor&, const kernels::InterpolateShape&) { no_cuda("interpolate"); }
+Tensor interpolate_backward(const Tensor&, const kernels::InterpolateShape&) {
+  no_cuda("interpolate backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/window_partition.h
+namespace cuda {
+void window_partition(const Tensor&, const Tensor&, const kernels::WindowPartitionShape&) {
+  no_cuda("window_partition");
+}
+void window_reverse(const Tensor&, const Tensor&, const kernels::WindowPartitionShape&) {
+  no_cuda("window_reverse");
+}
+}  // namespace cuda
 
 }  // namespace fovea
