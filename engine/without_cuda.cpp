@@ -5,8 +5,10 @@
 //
 // Each engine/ops/cuda/<family>.h gets a section here with the same declarations.
 #include "engine/cuda_backend.h"
+#include "engine/ops/cuda/attention.h"
 #include "engine/ops/cuda/interpolate.h"
 #include "engine/ops/cuda/pool.h"
+#include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/cuda/window_partition.h"
 #include "engine/transfer.h"
 #include "kernels/error.h"
@@ -81,6 +83,33 @@ void window_partition(const Tensor&, const Tensor&, const kernels::WindowPartiti
 }
 void window_reverse(const Tensor&, const Tensor&, const kernels::WindowPartitionShape&) {
   no_cuda("window_reverse");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/attention.h
+namespace cuda {
+TensorList attention_forward(const kernels::AttentionShape&, const Tensor&, const Tensor&,
+                             const Tensor&, const Tensor&, const kernels::ScoreLayout&,
+                             const Tensor&, const kernels::ScoreLayout&,
+                             const kernels::AttentionDropout&, const Shape&, const Shape&) {
+  no_cuda("scaled_dot_product_attention");
+}
+TensorList attention_backward(const kernels::AttentionShape&, const Tensor&, const Tensor&,
+                              const Tensor&, const Tensor&, const kernels::AttentionDropout&,
+                              const Tensor&, const Shape&, bool, bool, bool) {
+  no_cuda("scaled_dot_product_attention backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/window_attention.h
+namespace cuda {
+TensorList window_attention_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                    const Tensor&, double) {
+  no_cuda("window_attention");
+}
+TensorList window_attention_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, int64_t, double, bool, bool, bool, bool) {
+  no_cuda("window_attention backward");
 }
 }  // namespace cuda
 
