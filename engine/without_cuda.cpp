@@ -7,6 +7,7 @@
 #include "engine/cuda_backend.h"
 #include "engine/ops/cuda/attention.h"
 #include "engine/ops/cuda/interpolate.h"
+#include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/cuda/pool.h"
 #include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/cuda/window_partition.h"
@@ -18,21 +19,30 @@ namespace fovea {
 namespace {
 
 [[noreturn]] void no_cuda(const char* what) {
-  fail("{} needs the CUDA backend, and this build of fovea has none (configured with "
-       "-DFOVEA_CUDA=OFF); rebuild with CUDA, or use device 'cpu'",
-       what);
+  fail(
+      "{} needs the CUDA backend, and this build of fovea has none (configured with "
+      "-DFOVEA_CUDA=OFF); rebuild with CUDA, or use device 'cpu'",
+      what);
 }
 
 }  // namespace
 
 namespace cuda {
 
-bool built() { return false; }
-int device_count() { return 0; }
+bool built() {
+  return false;
+}
+int device_count() {
+  return 0;
+}
 
-Allocator& allocator(int device) { no_cuda(fmt::format("cuda:{}", device).c_str()); }
+Allocator& allocator(int device) {
+  no_cuda(fmt::format("cuda:{}", device).c_str());
+}
 
-void* allocate_pinned(size_t) { no_cuda("pinned host memory"); }
+void* allocate_pinned(size_t) {
+  no_cuda("pinned host memory");
+}
 void free_pinned(void*) noexcept {}
 
 void timeline_push(const char*) {}
@@ -110,6 +120,19 @@ TensorList window_attention_forward(const Tensor&, const Tensor&, const Tensor&,
 TensorList window_attention_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                                      const Tensor&, int64_t, double, bool, bool, bool, bool) {
   no_cuda("window_attention backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/optimizer.h
+namespace cuda {
+void adamw_step(const kernels::AdamWStep&, const std::vector<AdamWParam>&) {
+  no_cuda("adamw");
+}
+void sgd_step(const kernels::SgdStep&, const std::vector<SgdParam>&) {
+  no_cuda("sgd");
+}
+Tensor grad_summary(const std::vector<Tensor>&) {
+  no_cuda("grad_summary");
 }
 }  // namespace cuda
 
