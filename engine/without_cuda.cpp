@@ -9,6 +9,7 @@
 #include "engine/ops/cuda/interpolate.h"
 #include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/cuda/pool.h"
+#include "engine/ops/cuda/squeeze_excite.h"
 #include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/cuda/window_partition.h"
 #include "engine/transfer.h"
@@ -133,6 +134,14 @@ void sgd_step(const kernels::SgdStep&, const std::vector<SgdParam>&) {
 }
 Tensor grad_summary(const std::vector<Tensor>&) {
   no_cuda("grad_summary");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/squeeze_excite.h
+namespace cuda {
+Tensor spatial_sum(const Tensor&, const Tensor&, double) { no_cuda("channel_mean"); }
+Tensor channel_broadcast(const Tensor&, const Tensor&, double, const Shape&) {
+  no_cuda("channel_scale");
 }
 }  // namespace cuda
 
