@@ -25,7 +25,8 @@ constexpr const char* kOp = "scaled_dot_product_attention";
 // A bias or mask broadcast over the scores [lead..., L, S], in the kernels' terms: the
 // sizes and strides of the lead dims (each flattened batch element's offset follows from
 // them) and the strides within one [L, S] map.
-kernels::ScoreLayout broadcast_over_scores(const Tensor& t, const Shape& score_shape, const char* what) {
+kernels::ScoreLayout broadcast_over_scores(const Tensor& t, const Shape& score_shape,
+                                           const char* what) {
   const int64_t lead_dims = static_cast<int64_t>(score_shape.size()) - t.dim();
   bool fits = lead_dims >= 0;
   for (int64_t d = 0; fits && d < t.dim(); ++d) {
@@ -92,8 +93,7 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   const Device device = common_device(kOp, {&q, &k, &v, &bias, &mask});
   // The CPU kernels compute 16-bit floats in f32; the CUDA kernels compute them natively
   // (f32 accumulation), with no widening.
-  const DType dtype = q.dtype(),
-              compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
+  const DType dtype = q.dtype(), compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
   Shape score_shape(q.shape().begin(), q.shape().end() - 1);
   score_shape.push_back(k.size(-2));
   Shape out_shape(q.shape().begin(), q.shape().end() - 1);
@@ -122,8 +122,9 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
     k_c = k.detach().to(compute).contiguous();
     v_c = v.detach().to(compute).contiguous();
     const Tensor bias_c = bias.defined() ? bias.detach().to(compute) : Tensor();
-    const kernels::ScoreLayout bias_at =
-        bias.defined() ? broadcast_over_scores(bias_c, score_shape, "bias") : kernels::ScoreLayout{};
+    const kernels::ScoreLayout bias_at = bias.defined()
+                                             ? broadcast_over_scores(bias_c, score_shape, "bias")
+                                             : kernels::ScoreLayout{};
     const kernels::ScoreLayout mask_at =
         mask.defined() ? broadcast_over_scores(mask, score_shape, "mask") : kernels::ScoreLayout{};
     TensorList result;
@@ -147,29 +148,28 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   }
   if (!should_record({q, k, v, bias})) return out;
 
-  record_op(
-      kOp, {q, k, v, bias}, {out},
-      [q_c, k_c, v_c, probs, shape, dropout, score_shape, dtype, compute,
-       bias_shape =
-           bias.defined() ? bias.shape() : Shape()](const BackwardContext& ctx) -> TensorList {
-        const Tensor grad_out = ctx.grad().to(compute).contiguous();
-        auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
-        TensorList g;
-        switch (grad_out.device().type) {
-          case DeviceType::CPU:
-            g = cpu::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
-                                        score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
-                                        ctx.needs_grad(2));
-            break;
-          case DeviceType::CUDA:
-            g = cuda::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
-                                         score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
-                                         ctx.needs_grad(2));
-            break;
-        }
-        return {finish(g[1]), finish(g[2]), finish(g[3]),
-                ctx.needs_grad(3) ? sum_to(g[0], bias_shape).to(dtype) : Tensor()};
-      });
+  record_op(kOp, {q, k, v, bias}, {out},
+            [q_c, k_c, v_c, probs, shape, dropout, score_shape, dtype, compute,
+             bias_shape = bias.defined() ? bias.shape()
+                                         : Shape()](const BackwardContext& ctx) -> TensorList {
+              const Tensor grad_out = ctx.grad().to(compute).contiguous();
+              auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
+              TensorList g;
+              switch (grad_out.device().type) {
+                case DeviceType::CPU:
+                  g = cpu::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
+                                              score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
+                                              ctx.needs_grad(2));
+                  break;
+                case DeviceType::CUDA:
+                  g = cuda::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
+                                               score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
+                                               ctx.needs_grad(2));
+                  break;
+              }
+              return {finish(g[1]), finish(g[2]), finish(g[3]),
+                      ctx.needs_grad(3) ? sum_to(g[0], bias_shape).to(dtype) : Tensor()};
+            });
   return out;
 }
 

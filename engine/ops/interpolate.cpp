@@ -70,8 +70,10 @@ InterpolateShape plan(const Tensor& x, const InterpolateOptions& options) {
 // Records nothing; outputs in the input's dtype.
 Tensor interpolate_raw(const Tensor& x, const InterpolateShape& s) {
   switch (x.device().type) {
-    case DeviceType::CPU: return cpu::interpolate(x, s);
-    case DeviceType::CUDA: return cuda::interpolate(x, s);
+    case DeviceType::CPU:
+      return cpu::interpolate(x, s);
+    case DeviceType::CUDA:
+      return cuda::interpolate(x, s);
   }
   fail("interpolate: unknown device {}", x.device().str());
 }
@@ -80,8 +82,10 @@ Tensor interpolate_backward_raw(const Tensor& grad_in, const InterpolateShape& s
   NoGradGuard no_grad;
   const Tensor grad = grad_in.to(dtype);
   switch (grad.device().type) {
-    case DeviceType::CPU: return cpu::interpolate_backward(grad, s);
-    case DeviceType::CUDA: return cuda::interpolate_backward(grad, s);
+    case DeviceType::CPU:
+      return cpu::interpolate_backward(grad, s);
+    case DeviceType::CUDA:
+      return cuda::interpolate_backward(grad, s);
   }
   fail("interpolate backward: unknown device {}", grad.device().str());
 }

@@ -72,8 +72,10 @@ PoolPlan strided_plan(const char* op, const Tensor& x, std::array<int64_t, 2> ke
 Tensor avg_pool_forward(const PoolPlan& plan, const Tensor& x) {
   NoGradGuard no_grad;
   switch (x.device().type) {
-    case DeviceType::CPU: return cpu::avg_pool2d_forward(plan.shape, plan.rows, plan.cols, x);
-    case DeviceType::CUDA: return cuda::avg_pool2d_forward(plan.shape, plan.rows, plan.cols, x);
+    case DeviceType::CPU:
+      return cpu::avg_pool2d_forward(plan.shape, plan.rows, plan.cols, x);
+    case DeviceType::CUDA:
+      return cuda::avg_pool2d_forward(plan.shape, plan.rows, plan.cols, x);
   }
   fail("avg_pool2d: unknown device {}", x.device().str());
 }

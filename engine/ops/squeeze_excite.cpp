@@ -34,8 +34,10 @@ void check_map(const Tensor& x, const char* op) {
 Tensor spatial_sum(const Tensor& a, const Tensor& b, double scale) {
   NoGradGuard no_grad;
   switch (a.device().type) {
-    case DeviceType::CPU: return cpu::spatial_sum(a, b, scale);
-    case DeviceType::CUDA: return cuda::spatial_sum(a, b, scale);
+    case DeviceType::CPU:
+      return cpu::spatial_sum(a, b, scale);
+    case DeviceType::CUDA:
+      return cuda::spatial_sum(a, b, scale);
   }
   fail("channel_mean: unknown device {}", a.device().str());
 }
@@ -44,8 +46,10 @@ Tensor spatial_sum(const Tensor& a, const Tensor& b, double scale) {
 Tensor channel_broadcast(const Tensor& x, const Tensor& s, double scale, const Shape& shape) {
   NoGradGuard no_grad;
   switch (s.device().type) {
-    case DeviceType::CPU: return cpu::channel_broadcast(x, s, scale, shape);
-    case DeviceType::CUDA: return cuda::channel_broadcast(x, s, scale, shape);
+    case DeviceType::CPU:
+      return cpu::channel_broadcast(x, s, scale, shape);
+    case DeviceType::CUDA:
+      return cuda::channel_broadcast(x, s, scale, shape);
   }
   fail("channel_scale: unknown device {}", s.device().str());
 }

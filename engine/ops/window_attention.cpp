@@ -44,7 +44,8 @@ void check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Te
   }
 }
 
-// The composition for windows the fused kernels do not take (on every device): with a mask, the window batch is split into [B, nW] so the mask broadcasts over images.
+// The composition for windows the fused kernels do not take (on every device): with a mask, the
+// window batch is split into [B, nW] so the mask broadcasts over images.
 Tensor composed(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                 const Tensor& mask, std::optional<double> scale, Tensor* probabilities) {
   AttentionOptions options;
@@ -86,8 +87,7 @@ Tensor window_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
               "{}: q, k and v must have one dtype, got {}, {} and {}", kOp, dtype_name(q.dtype()),
               dtype_name(k.dtype()), dtype_name(v.dtype()));
   // The CPU kernels compute 16-bit floats in f32, the CUDA kernels natively.
-  const DType dtype = q.dtype(),
-              compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
+  const DType dtype = q.dtype(), compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
   // The bias takes the scores' dtype through a differentiable cast (as in
   // scaled_dot_product_attention), so its gradient arrives in its own dtype.
   const Tensor b = bias.defined() ? bias.to(dtype) : Tensor();

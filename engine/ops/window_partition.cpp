@@ -51,8 +51,12 @@ Tensor partition_raw(const Tensor& x_in, const WindowPartitionShape& s) {
   Tensor out = make_tensor(windows_shape(s), x.dtype(), x.device());
   if (out.numel() == 0) return out;
   switch (x.device().type) {
-    case DeviceType::CPU: cpu::window_partition(x, out, s); break;
-    case DeviceType::CUDA: cuda::window_partition(x, out, s); break;
+    case DeviceType::CPU:
+      cpu::window_partition(x, out, s);
+      break;
+    case DeviceType::CUDA:
+      cuda::window_partition(x, out, s);
+      break;
   }
   return out;
 }
@@ -64,8 +68,12 @@ Tensor reverse_raw(const Tensor& windows_in, const WindowPartitionShape& s) {
       make_tensor({s.batch, s.height, s.width, s.channels}, windows.dtype(), windows.device());
   if (out.numel() == 0) return out;
   switch (windows.device().type) {
-    case DeviceType::CPU: cpu::window_reverse(windows, out, s); break;
-    case DeviceType::CUDA: cuda::window_reverse(windows, out, s); break;
+    case DeviceType::CPU:
+      cpu::window_reverse(windows, out, s);
+      break;
+    case DeviceType::CUDA:
+      cuda::window_reverse(windows, out, s);
+      break;
   }
   return out;
 }

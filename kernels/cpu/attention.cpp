@@ -94,14 +94,14 @@ void attention_forward(const AttentionShape& s, const T* q, const T* k, const T*
   parallel_for(s.batch * L, S * 8, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t b = r / L, i = r % L;
-      const T* bias_row =
-          bias.data ? bias.data + bias.layout.batch_offset(b) + i * bias.layout.row_stride
-                    : nullptr;
+      const T* bias_row = bias.data
+                              ? bias.data + bias.layout.batch_offset(b) + i * bias.layout.row_stride
+                              : nullptr;
       const bool* mask_row =
           mask.data ? mask.data + mask.layout.batch_offset(b) + i * mask.layout.row_stride
                     : nullptr;
-      softmax_row(probs + r * S, S, bias_row, bias.layout.col_stride, static_cast<const T*>(nullptr),
-                  mask_row, mask.layout.col_stride);
+      softmax_row(probs + r * S, S, bias_row, bias.layout.col_stride,
+                  static_cast<const T*>(nullptr), mask_row, mask.layout.col_stride);
     }
   });
 
@@ -148,7 +148,8 @@ void attention_backward(const AttentionShape& s, const T* q, const T* k, const T
   // Through dropout (same mask), then the softmax: dS = P * (dP - rowsum(dP * P)).
   parallel_for(rows, S * 8, [&](int64_t begin, int64_t end) {
     if (dropout.p > 0) dropout_rows(dropout, S, begin, end, grad_scores, grad_scores);
-    for (int64_t r = begin; r < end; ++r) softmax_backward_row(probs + r * S, grad_scores + r * S, S);
+    for (int64_t r = begin; r < end; ++r)
+      softmax_backward_row(probs + r * S, grad_scores + r * S, S);
   });
   const T scale = static_cast<T>(s.scale);
   if (grad_q) {  // dQ = scale * dS K

@@ -3,9 +3,9 @@
 //
 // Math (kernels/attention.h): S = scale Q K^T + bias (masked entries -inf), P = softmax(S)
 // (an all-masked row gives P = 0; the row max is NaN-propagating, so a row holding NaN
-// gives NaN as softmax.cu does; no keys give O = 0 and zero gradients), O = dropout(P) V. Backward: dP = dO V^T (through the
-// same dropout mask, regenerated from Philox), dS = P (dP - rowsum(dP P)), dQ = scale dS K,
-// dK = scale dS^T Q, dV = dropout(P)^T dO, dbias = dS summed to the bias's shape.
+// gives NaN as softmax.cu does; no keys give O = 0 and zero gradients), O = dropout(P) V. Backward:
+// dP = dO V^T (through the same dropout mask, regenerated from Philox), dS = P (dP - rowsum(dP P)),
+// dQ = scale dS K, dK = scale dS^T Q, dV = dropout(P)^T dO, dbias = dS summed to the bias's shape.
 //
 // scaled_dot_product_attention (ViT): we chose cuBLAS strided-batched GEMMs (bf16/f16/f32
 // inputs, f32 accumulation, scores and dP written in f32) plus one fused row kernel for
@@ -37,8 +37,8 @@
 #include <cmath>
 #include <type_traits>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/norm_common.cuh"
 #include "kernels/philox.h"
 
 namespace fovea::kernels::cuda {
@@ -125,12 +125,11 @@ template <typename T>
 __device__ __forceinline__ ScoreRow<T> score_row(const ScoreOperand<T>& bias,
                                                  const ScoreOperand<bool>& mask, int64_t b,
                                                  int64_t i) {
-  return {bias.data ? bias.data + bias.layout.batch_offset(b) + i * bias.layout.row_stride
-                    : nullptr,
-          bias.layout.col_stride,
-          mask.data ? mask.data + mask.layout.batch_offset(b) + i * mask.layout.row_stride
-                    : nullptr,
-          mask.layout.col_stride};
+  return {
+      bias.data ? bias.data + bias.layout.batch_offset(b) + i * bias.layout.row_stride : nullptr,
+      bias.layout.col_stride,
+      mask.data ? mask.data + mask.layout.batch_offset(b) + i * mask.layout.row_stride : nullptr,
+      mask.layout.col_stride};
 }
 
 // One row per threadIdx.y group (see kernels/cuda/layer_norm.cu for the early-return rule).
@@ -409,7 +408,7 @@ WindowChunks window_chunks(const WindowAttentionShape& s) {
 template <typename Kernel>
 void allow_dynamic_smem(Kernel kernel, size_t bytes) {
   ::fovea::cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)),
+                                           static_cast<int>(bytes)),
                       "cudaFuncSetAttribute (window attention shared memory)");
 }
 

@@ -25,16 +25,16 @@ namespace fovea::kernels::cuda {
 // dropped: dropout(P) [batch, L, S] workspace, needed only when dropout.p > 0.
 template <typename T>
 void attention_forward(const AttentionShape& shape, const T* q, const T* k, const T* v,
-                       ScoreOperand<T> bias, ScoreOperand<bool> mask,
-                       AttentionDropout dropout, float* scores, T* probs, T* dropped, T* out,
-                       cublasHandle_t handle, cudaStream_t stream);
+                       ScoreOperand<T> bias, ScoreOperand<bool> mask, AttentionDropout dropout,
+                       float* scores, T* probs, T* dropped, T* out, cublasHandle_t handle,
+                       cudaStream_t stream);
 
 // grad_p: f32 workspace [batch, L, S]; dropped: workspace as in the forward (p > 0 only).
 // Writes grad_scores = dS [batch, L, S] and the input gradients whose pointers are set.
 template <typename T>
 void attention_backward(const AttentionShape& shape, const T* q, const T* k, const T* v,
-                        const T* probs, AttentionDropout dropout, const T* grad_out,
-                        float* grad_p, T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
+                        const T* probs, AttentionDropout dropout, const T* grad_out, float* grad_p,
+                        T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
                         cublasHandle_t handle, cudaStream_t stream);
 
 // ---- window attention ----

@@ -12,8 +12,8 @@
 // blocks. The backward is a gather, not a scatter: a thread per input element sums the
 // gradients of the outputs whose windows cover it, the range [first, last) of outputs
 // (windows are monotone in the output index, so it is contiguous; two binary searches
-// over the outputs find it). No atomics, deterministic, and the additions run in the CPU's order (outputs ascending),
-// in f32 for every storage type.
+// over the outputs find it). No atomics, deterministic, and the additions run in the CPU's order
+// (outputs ascending), in f32 for every storage type.
 //
 // Roofline (H100, 3.0 TB/s): ResNet-50's stem max_pool 3x3/2 on 64 x 112 x 112 x 64 bf16
 // reads 103 MB and writes 26 MB (+ 205 MB of i64 indices): 111 us floor with indices, the
@@ -62,13 +62,19 @@ __device__ __forceinline__ OutputRange outputs_covering(const PoolAxis& a, int64
   int64_t lo = 0, hi = a.out;
   while (lo < hi) {
     const int64_t mid = (lo + hi) / 2;
-    if (window_of(a, mid).end > i) hi = mid; else lo = mid + 1;
+    if (window_of(a, mid).end > i)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   const int64_t first = lo;
   hi = a.out;
   while (lo < hi) {
     const int64_t mid = (lo + hi) / 2;
-    if (window_of(a, mid).begin > i) hi = mid; else lo = mid + 1;
+    if (window_of(a, mid).begin > i)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return {first, lo};
 }
@@ -157,8 +163,8 @@ __global__ void avg_pool2d_backward_kernel(PoolShape s, PoolAxis rows, PoolAxis 
       const int64_t divisor_h = window_of(rows, oh).divisor;
       for (int64_t ow = q.first; ow < q.last; ++ow) {
         const int64_t o = ((out_base + oh * s.out_w + ow) * s.channels) + c;
-        sum += load_compute(grad_y[o]) /
-               static_cast<float>(divisor_h * window_of(cols, ow).divisor);
+        sum +=
+            load_compute(grad_y[o]) / static_cast<float>(divisor_h * window_of(cols, ow).divisor);
       }
     }
     grad_x[k] = store_as<T>(sum);
@@ -168,8 +174,8 @@ __global__ void avg_pool2d_backward_kernel(PoolShape s, PoolAxis rows, PoolAxis 
 }  // namespace
 
 template <typename T>
-void max_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x,
-                        T* y, int64_t* indices, cudaStream_t stream) {
+void max_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x, T* y,
+                        int64_t* indices, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
   max_pool2d_forward_kernel<T>
@@ -178,8 +184,8 @@ void max_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, co
 }
 
 template <typename T>
-void max_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
-                         const T* grad_y, const int64_t* indices, T* grad_x, cudaStream_t stream) {
+void max_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* grad_y,
+                         const int64_t* indices, T* grad_x, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
   max_pool2d_backward_kernel<T><<<detail::grid_for(total), kThreads, 0, stream>>>(
@@ -188,8 +194,8 @@ void max_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
 }
 
 template <typename T>
-void avg_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x,
-                        T* y, cudaStream_t stream) {
+void avg_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x, T* y,
+                        cudaStream_t stream) {
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
   avg_pool2d_forward_kernel<T>
@@ -198,8 +204,8 @@ void avg_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, co
 }
 
 template <typename T>
-void avg_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
-                         const T* grad_y, T* grad_x, cudaStream_t stream) {
+void avg_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* grad_y,
+                         T* grad_x, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
   avg_pool2d_backward_kernel<T>
@@ -207,23 +213,23 @@ void avg_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
   ::fovea::check_launch("avg_pool2d_backward_kernel");
 }
 
-template void max_pool2d_forward<float>(const PoolShape&, PoolAxis, PoolAxis,
-                                        const float*, float*, int64_t*, cudaStream_t);
-template void max_pool2d_backward<float>(const PoolShape&, PoolAxis, PoolAxis,
-                                         const float*, const int64_t*, float*, cudaStream_t);
-template void avg_pool2d_forward<float>(const PoolShape&, PoolAxis, PoolAxis,
-                                        const float*, float*, cudaStream_t);
-template void avg_pool2d_backward<float>(const PoolShape&, PoolAxis, PoolAxis,
-                                         const float*, float*, cudaStream_t);
+template void max_pool2d_forward<float>(const PoolShape&, PoolAxis, PoolAxis, const float*, float*,
+                                        int64_t*, cudaStream_t);
+template void max_pool2d_backward<float>(const PoolShape&, PoolAxis, PoolAxis, const float*,
+                                         const int64_t*, float*, cudaStream_t);
+template void avg_pool2d_forward<float>(const PoolShape&, PoolAxis, PoolAxis, const float*, float*,
+                                        cudaStream_t);
+template void avg_pool2d_backward<float>(const PoolShape&, PoolAxis, PoolAxis, const float*, float*,
+                                         cudaStream_t);
 
-template void max_pool2d_forward<__half>(const PoolShape&, PoolAxis, PoolAxis,
-                                         const __half*, __half*, int64_t*, cudaStream_t);
-template void max_pool2d_backward<__half>(const PoolShape&, PoolAxis, PoolAxis,
-                                          const __half*, const int64_t*, __half*, cudaStream_t);
-template void avg_pool2d_forward<__half>(const PoolShape&, PoolAxis, PoolAxis,
-                                         const __half*, __half*, cudaStream_t);
-template void avg_pool2d_backward<__half>(const PoolShape&, PoolAxis, PoolAxis,
-                                          const __half*, __half*, cudaStream_t);
+template void max_pool2d_forward<__half>(const PoolShape&, PoolAxis, PoolAxis, const __half*,
+                                         __half*, int64_t*, cudaStream_t);
+template void max_pool2d_backward<__half>(const PoolShape&, PoolAxis, PoolAxis, const __half*,
+                                          const int64_t*, __half*, cudaStream_t);
+template void avg_pool2d_forward<__half>(const PoolShape&, PoolAxis, PoolAxis, const __half*,
+                                         __half*, cudaStream_t);
+template void avg_pool2d_backward<__half>(const PoolShape&, PoolAxis, PoolAxis, const __half*,
+                                          __half*, cudaStream_t);
 
 template void max_pool2d_forward<__nv_bfloat16>(const PoolShape&, PoolAxis, PoolAxis,
                                                 const __nv_bfloat16*, __nv_bfloat16*, int64_t*,

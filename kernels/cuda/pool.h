@@ -17,16 +17,16 @@
 namespace fovea::kernels::cuda {
 
 template <typename T>
-void max_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x,
-                        T* y, int64_t* indices, cudaStream_t stream);
+void max_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x, T* y,
+                        int64_t* indices, cudaStream_t stream);
 template <typename T>
-void max_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
-                         const T* grad_y, const int64_t* indices, T* grad_x, cudaStream_t stream);
+void max_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* grad_y,
+                         const int64_t* indices, T* grad_x, cudaStream_t stream);
 template <typename T>
-void avg_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x,
-                        T* y, cudaStream_t stream);
+void avg_pool2d_forward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* x, T* y,
+                        cudaStream_t stream);
 template <typename T>
-void avg_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols,
-                         const T* grad_y, T* grad_x, cudaStream_t stream);
+void avg_pool2d_backward(const PoolShape& shape, PoolAxis rows, PoolAxis cols, const T* grad_y,
+                         T* grad_x, cudaStream_t stream);
 
 }  // namespace fovea::kernels::cuda

@@ -18,8 +18,8 @@ T* ptr(const Tensor& t) {
 
 }  // namespace
 
-TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q,
-                             const Tensor& k, const Tensor& v, const Tensor& bias,
+TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& bias,
                              const kernels::ScoreLayout& bias_layout, const Tensor& mask,
                              const kernels::ScoreLayout& mask_layout,
                              const kernels::AttentionDropout& dropout, const Shape& score_shape,
@@ -48,10 +48,9 @@ TensorList attention_backward(const kernels::AttentionShape& shape, const Tensor
   Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
   visit_floating(dtype, "scaled_dot_product_attention backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::attention_backward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(),
-                                        probs.data<T>(), dropout, grad_out.data<T>(),
-                                        grad_scores.data<T>(), ptr<T>(grad_q), ptr<T>(grad_k),
-                                        ptr<T>(grad_v));
+    kernels::cpu::attention_backward<T>(
+        shape, q.data<T>(), k.data<T>(), v.data<T>(), probs.data<T>(), dropout, grad_out.data<T>(),
+        grad_scores.data<T>(), ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v));
   });
   return {grad_scores, grad_q, grad_k, grad_v};
 }

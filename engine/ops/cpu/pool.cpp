@@ -51,8 +51,7 @@ Tensor max_pool2d_backward(const PoolShape& shape, const PoolAxis&, const PoolAx
   Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
   visit_floating(g.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::max_pool2d_backward<T>(shape, g.data<T>(), idx.data<int64_t>(),
-                                         grad_x.data<T>());
+    kernels::cpu::max_pool2d_backward<T>(shape, g.data<T>(), idx.data<int64_t>(), grad_x.data<T>());
   });
   return narrowed(grad_x, grad_y.dtype());
 }

@@ -9,8 +9,7 @@ namespace fovea::cpu {
 
 // y and indices ([N, out_h, out_w, C], indices as i64 input pixel h * in_w + w).
 void max_pool2d_forward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
-                        const kernels::PoolAxis& cols, const Tensor& x, Tensor& y,
-                        Tensor& indices);
+                        const kernels::PoolAxis& cols, const Tensor& x, Tensor& y, Tensor& indices);
 Tensor max_pool2d_backward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
                            const kernels::PoolAxis& cols, const Tensor& grad_y,
                            const Tensor& indices);

@@ -42,8 +42,7 @@ Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
   return out.to(a_in.dtype());
 }
 
-Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale,
-                         const Shape& shape) {
+Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale, const Shape& shape) {
   NoGradGuard no_grad;
   const Tensor x = widened(x_in), s = widened(s_in);
   Tensor out = make_tensor(shape, s.dtype(), s.device());

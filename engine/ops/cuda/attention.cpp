@@ -23,8 +23,8 @@ Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
 
 }  // namespace
 
-TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q,
-                             const Tensor& k, const Tensor& v, const Tensor& bias,
+TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& bias,
                              const kernels::ScoreLayout& bias_layout, const Tensor& mask,
                              const kernels::ScoreLayout& mask_layout,
                              const kernels::AttentionDropout& dropout, const Shape& score_shape,
@@ -64,11 +64,10 @@ TensorList attention_backward(const kernels::AttentionShape& shape, const Tensor
   const Tensor dropped = maybe(dropout.p > 0 && want_v, score_shape, dtype, device);
   visit_cuda_floating(dtype, "scaled_dot_product_attention backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::attention_backward<T>(shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v),
-                                         ptr<const T>(probs), dropout, ptr<const T>(grad_out),
-                                         ptr<float>(grad_p), ptr<T>(dropped), ptr<T>(grad_scores),
-                                         ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v),
-                                         cublas_handle(device.index), stream_for(q));
+    kernels::cuda::attention_backward<T>(
+        shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v), ptr<const T>(probs), dropout,
+        ptr<const T>(grad_out), ptr<float>(grad_p), ptr<T>(dropped), ptr<T>(grad_scores),
+        ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v), cublas_handle(device.index), stream_for(q));
   });
   return {grad_scores, grad_q, grad_k, grad_v};
 }

@@ -11,8 +11,8 @@ namespace fovea::cuda {
 
 // Returns {probs [score_shape] (after the mask, before dropout), out [out_shape]}. bias and
 // mask (bool) may be undefined; their layouts say how they broadcast over the scores.
-TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q,
-                             const Tensor& k, const Tensor& v, const Tensor& bias,
+TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& bias,
                              const kernels::ScoreLayout& bias_layout, const Tensor& mask,
                              const kernels::ScoreLayout& mask_layout,
                              const kernels::AttentionDropout& dropout, const Shape& score_shape,

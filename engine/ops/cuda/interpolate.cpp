@@ -61,7 +61,8 @@ UploadedTaps upload_taps(const InterpolateShape& s, bool rows, Device device) {
     return TensorList{upload_i64(taps.index, device), upload_f32(taps.weight, device)};
   });
   const int64_t out = rows ? s.out_h : s.out_w;
-  up.view = {static_cast<int>(up.tables[0].numel() / out), cuda_data<int64_t>(up.tables[0]), cuda_data<float>(up.tables[1])};
+  up.view = {static_cast<int>(up.tables[0].numel() / out), cuda_data<int64_t>(up.tables[0]),
+             cuda_data<float>(up.tables[1])};
   return up;
 }
 

@@ -68,8 +68,8 @@ Tensor avg_pool2d_backward(const PoolShape& shape, const PoolAxis& rows, const P
   Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
   visit_cuda_floating(g.dtype(), "avg_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::avg_pool2d_backward<T>(shape, rows, cols, cuda_data<T>(g),
-                                          cuda_data<T>(grad_x), stream_for(g));
+    kernels::cuda::avg_pool2d_backward<T>(shape, rows, cols, cuda_data<T>(g), cuda_data<T>(grad_x),
+                                          stream_for(g));
   });
   return grad_x;
 }

@@ -40,8 +40,7 @@ Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
   return out;
 }
 
-Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale,
-                         const Shape& shape) {
+Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale, const Shape& shape) {
   DeviceGuard guard(s_in.device().index);
   const Tensor x = x_in.defined() ? x_in.contiguous() : x_in;
   const Tensor s = s_in.contiguous();
