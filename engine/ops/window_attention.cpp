@@ -15,6 +15,7 @@
 #include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
+#include "engine/profile.h"
 #include "kernels/attention.h"
 
 namespace fovea {
@@ -92,6 +93,8 @@ Tensor window_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
   // scaled_dot_product_attention), so its gradient arrives in its own dtype.
   const Tensor b = bias.defined() ? bias.to(dtype) : Tensor();
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+  // Q K^T and P V, as scaled_dot_product_attention counts them.
+  count_macs(q.size(0) * q.size(1) * q.size(2) * q.size(2) * 2 * q.size(3));
   Tensor q_c, k_c, v_c, probs, out;
   {
     NoGradGuard no_grad;
