@@ -5,7 +5,13 @@
 //
 // Each engine/ops/cuda/<family>.h gets a section here with the same declarations.
 #include "engine/cuda_backend.h"
+#include "engine/ops/cuda/attention.h"
+#include "engine/ops/cuda/interpolate.h"
 #include "engine/ops/cuda/optimizer.h"
+#include "engine/ops/cuda/pool.h"
+#include "engine/ops/cuda/squeeze_excite.h"
+#include "engine/ops/cuda/window_attention.h"
+#include "engine/ops/cuda/window_partition.h"
 #include "engine/transfer.h"
 #include "kernels/error.h"
 
@@ -61,6 +67,71 @@ void fill_on_device(Tensor& dst, double) {
   no_cuda(fmt::format("fill_ on {}", dst.device().str()).c_str());
 }
 
+// ---- engine/ops/cuda/pool.h
+namespace cuda {
+void max_pool2d_forward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                        const kernels::PoolAxis&, const Tensor&, Tensor&, Tensor&) {
+  no_cuda("max_pool2d");
+}
+Tensor max_pool2d_backward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                           const kernels::PoolAxis&, const Tensor&, const Tensor&) {
+  no_cuda("max_pool2d backward");
+}
+Tensor avg_pool2d_forward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                          const kernels::PoolAxis&, const Tensor&) {
+  no_cuda("avg_pool2d");
+}
+Tensor avg_pool2d_backward(const kernels::PoolShape&, const kernels::PoolAxis&,
+                           const kernels::PoolAxis&, const Tensor&) {
+  no_cuda("avg_pool2d backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/interpolate.h
+namespace cuda {
+Tensor interpolate(const Tensor&, const kernels::InterpolateShape&) { no_cuda("interpolate"); }
+Tensor interpolate_backward(const Tensor&, const kernels::InterpolateShape&) {
+  no_cuda("interpolate backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/window_partition.h
+namespace cuda {
+void window_partition(const Tensor&, const Tensor&, const kernels::WindowPartitionShape&) {
+  no_cuda("window_partition");
+}
+void window_reverse(const Tensor&, const Tensor&, const kernels::WindowPartitionShape&) {
+  no_cuda("window_reverse");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/attention.h
+namespace cuda {
+TensorList attention_forward(const kernels::AttentionShape&, const Tensor&, const Tensor&,
+                             const Tensor&, const Tensor&, const kernels::ScoreLayout&,
+                             const Tensor&, const kernels::ScoreLayout&,
+                             const kernels::AttentionDropout&, const Shape&, const Shape&) {
+  no_cuda("scaled_dot_product_attention");
+}
+TensorList attention_backward(const kernels::AttentionShape&, const Tensor&, const Tensor&,
+                              const Tensor&, const Tensor&, const kernels::AttentionDropout&,
+                              const Tensor&, const Shape&, bool, bool, bool) {
+  no_cuda("scaled_dot_product_attention backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/window_attention.h
+namespace cuda {
+TensorList window_attention_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                    const Tensor&, double) {
+  no_cuda("window_attention");
+}
+TensorList window_attention_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                     const Tensor&, int64_t, double, bool, bool, bool, bool) {
+  no_cuda("window_attention backward");
+}
+}  // namespace cuda
+
 // ---- engine/ops/cuda/optimizer.h
 namespace cuda {
 void adamw_step(const kernels::AdamWStep&, const std::vector<AdamWParam>&) {
@@ -71,6 +142,14 @@ void sgd_step(const kernels::SgdStep&, const std::vector<SgdParam>&) {
 }
 Tensor grad_summary(const std::vector<Tensor>&) {
   no_cuda("grad_summary");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/squeeze_excite.h
+namespace cuda {
+Tensor spatial_sum(const Tensor&, const Tensor&, double) { no_cuda("channel_mean"); }
+Tensor channel_broadcast(const Tensor&, const Tensor&, double, const Shape&) {
+  no_cuda("channel_scale");
 }
 }  // namespace cuda
 

@@ -27,6 +27,18 @@ PoolWindows pool_windows(int64_t in, int64_t out, int64_t kernel, int64_t stride
 // Adaptive pooling: begin = floor(i * in / out), end = ceil((i + 1) * in / out).
 PoolWindows adaptive_pool_windows(int64_t in, int64_t out);
 
+// One axis of a pool in closed form: enough to compute its windows anywhere. The CPU
+// kernels take the expanded PoolWindows (pool_windows below); the CUDA kernels compute
+// each window on the device from these few numbers, so no table is uploaded per call.
+struct PoolAxis {
+  int64_t in = 0, out = 0, kernel = 1, stride = 1, pad = 0;
+  bool adaptive = false;  // adaptive windows (kernel, stride and pad unused)
+  bool count_include_pad = true;
+};
+
+// The windows of `axis`: pool_windows or adaptive_pool_windows.
+PoolWindows pool_windows(const PoolAxis& axis);
+
 struct PoolShape {
   int64_t batch = 0, in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
 };

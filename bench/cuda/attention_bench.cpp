@@ -63,11 +63,16 @@ void BM_SdpaCublas(benchmark::State& state) {
   const Tensor scores = on_gpu({bh * n * n}, DType::f32), probs = on_gpu({bh, n, n});
   const Tensor grad_scores = on_gpu({bh, n, n});
   const Tensor bias = on_gpu({c.heads, n, n});
-  std::vector<int64_t> offsets(bh);
-  for (int64_t b = 0; b < bh; ++b) offsets[b] = (b % c.heads) * n * n;
-  const Tensor offsets_gpu = from_vector(offsets, {bh}).to(Device::cuda(0));
+  // The bias [heads, N, N] broadcast over [bh / heads, heads, N, N].
   kernels::ScoreOperand<bf16> bias_operand;
-  if (c.window_bias) bias_operand = {p(bias), p<const int64_t>(offsets_gpu), n, 1};
+  if (c.window_bias) {
+    bias_operand.data = p(bias);
+    bias_operand.layout = {.lead_dims = 2,
+                           .lead_size = {bh / c.heads, c.heads},
+                           .lead_stride = {0, n * n},
+                           .row_stride = n,
+                           .col_stride = 1};
+  }
   const kernels::AttentionShape shape{
       .batch = bh, .q_len = n, .kv_len = n, .head_dim = d, .value_dim = d, .scale = 0.125};
   cublasHandle_t handle = cuda::cublas_handle(0);

@@ -1,13 +1,14 @@
 // scaled_dot_product_attention (engine/ops/attention.h): checks, autocast, the flattening
-// of leading dims into one batch, and the backward node. The math is in
-// kernels/cpu/attention.cpp.
+// of leading dims into one batch, and the backward node, with one device switch each way
+// into engine/ops/cpu/attention.cpp or engine/ops/cuda/attention.cpp.
 #include "engine/ops/attention.h"
 
 #include <cmath>
-#include <vector>
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/attention.h"
+#include "engine/ops/cuda/attention.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
@@ -15,24 +16,17 @@
 #include "engine/rng.h"
 #include "kernels/attention.h"
 
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/attention.h"
-#endif
-
 namespace fovea {
 
 namespace {
 
 constexpr const char* kOp = "scaled_dot_product_attention";
 
-// A bias or mask broadcast over the scores [lead..., L, S], in the kernel's terms: where
-// each flattened batch element starts, and the strides within one [L, S] map.
-struct ScoreBroadcast {
-  std::vector<int64_t> batch_offsets;
-  int64_t row_stride = 0, col_stride = 0;
-};
-
-ScoreBroadcast broadcast_over_scores(const Tensor& t, const Shape& score_shape, const char* what) {
+// A bias or mask broadcast over the scores [lead..., L, S], in the kernels' terms: the
+// sizes and strides of the lead dims (each flattened batch element's offset follows from
+// them) and the strides within one [L, S] map.
+kernels::ScoreLayout broadcast_over_scores(const Tensor& t, const Shape& score_shape,
+                                           const char* what) {
   const int64_t lead_dims = static_cast<int64_t>(score_shape.size()) - t.dim();
   bool fits = lead_dims >= 0;
   for (int64_t d = 0; fits && d < t.dim(); ++d) {
@@ -42,19 +36,17 @@ ScoreBroadcast broadcast_over_scores(const Tensor& t, const Shape& score_shape, 
               what, shape_str(t.shape()), shape_str(score_shape));
   const Shape strides = broadcast_strides(t, score_shape, kOp);
   const int64_t lead = static_cast<int64_t>(score_shape.size()) - 2;
-  ScoreBroadcast out;
+  FOVEA_CHECK(lead <= kernels::ScoreLayout::kMaxLeadDims,
+              "{}: at most {} leading dims before [L, S], got scores of shape {}", kOp,
+              kernels::ScoreLayout::kMaxLeadDims, shape_str(score_shape));
+  kernels::ScoreLayout out;
+  out.lead_dims = static_cast<int>(lead);
+  for (int64_t d = 0; d < lead; ++d) {
+    out.lead_size[d] = score_shape[d];
+    out.lead_stride[d] = strides[d];
+  }
   out.row_stride = strides[lead];
   out.col_stride = strides[lead + 1];
-  const int64_t batch = shape_numel(Shape(score_shape.begin(), score_shape.begin() + lead));
-  out.batch_offsets.resize(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) {
-    int64_t offset = 0, rest = b;
-    for (int64_t d = lead - 1; d >= 0; --d) {
-      offset += (rest % score_shape[d]) * strides[d];
-      rest /= score_shape[d];
-    }
-    out.batch_offsets[b] = offset;
-  }
   return out;
 }
 
@@ -98,15 +90,10 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
                           ? autocast(options.bias, AutocastPolicy::lower_precision).to(q.dtype())
                           : Tensor();
   const Tensor& mask = options.mask;
-#ifdef FOVEA_HAS_CUDA
-  // On CUDA the kernels compute f16/bf16 natively (f32 accumulation): no widening.
-  const bool cuda = on_cuda(kOp, {&q, &k, &v, &bias, &mask});
-#else
-  const bool cuda = false;
-#endif
-  if (!cuda) check_cpu(kOp, {&q, &k, &v, &bias, &mask});
-
-  const DType dtype = q.dtype(), compute = cuda ? dtype : cpu_compute_dtype(dtype);
+  const Device device = common_device(kOp, {&q, &k, &v, &bias, &mask});
+  // The CPU kernels compute 16-bit floats in f32; the CUDA kernels compute them natively
+  // (f32 accumulation), with no widening.
+  const DType dtype = q.dtype(), compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
   Shape score_shape(q.shape().begin(), q.shape().end() - 1);
   score_shape.push_back(k.size(-2));
   Shape out_shape(q.shape().begin(), q.shape().end() - 1);
@@ -135,37 +122,24 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
     k_c = k.detach().to(compute).contiguous();
     v_c = v.detach().to(compute).contiguous();
     const Tensor bias_c = bias.defined() ? bias.detach().to(compute) : Tensor();
-    const ScoreBroadcast bias_at =
-        bias.defined() ? broadcast_over_scores(bias_c, score_shape, "bias") : ScoreBroadcast{};
-    const ScoreBroadcast mask_at =
-        mask.defined() ? broadcast_over_scores(mask, score_shape, "mask") : ScoreBroadcast{};
-#ifdef FOVEA_HAS_CUDA
-    if (cuda) {
-      AttentionForwardCuda result = attention_forward_cuda(
-          shape, q_c, k_c, v_c,
-          {bias_c, bias_at.batch_offsets, bias_at.row_stride, bias_at.col_stride},
-          {mask, mask_at.batch_offsets, mask_at.row_stride, mask_at.col_stride}, dropout,
-          score_shape, out_shape);
-      probs = result.probs;
-      out = result.out;
-    } else
-#endif
-    {
-      probs = make_tensor(score_shape, compute, q.device());
-      out = make_tensor(out_shape, compute, q.device());
-      visit_floating(compute, kOp, [&](auto tag) {
-        using T = decltype(tag);
-        const kernels::ScoreOperand<T> bias_operand{
-            bias_c.defined() ? bias_c.data<T>() : nullptr, bias_at.batch_offsets.data(),
-            bias_at.row_stride, bias_at.col_stride};
-        const kernels::ScoreOperand<bool> mask_operand{
-            mask.defined() ? mask.data<bool>() : nullptr, mask_at.batch_offsets.data(),
-            mask_at.row_stride, mask_at.col_stride};
-        kernels::cpu::attention_forward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
-                                           bias_operand, mask_operand, dropout, probs.data<T>(),
-                                           out.data<T>());
-      });
+    const kernels::ScoreLayout bias_at = bias.defined()
+                                             ? broadcast_over_scores(bias_c, score_shape, "bias")
+                                             : kernels::ScoreLayout{};
+    const kernels::ScoreLayout mask_at =
+        mask.defined() ? broadcast_over_scores(mask, score_shape, "mask") : kernels::ScoreLayout{};
+    TensorList result;
+    switch (device.type) {
+      case DeviceType::CPU:
+        result = cpu::attention_forward(shape, q_c, k_c, v_c, bias_c, bias_at, mask, mask_at,
+                                        dropout, score_shape, out_shape);
+        break;
+      case DeviceType::CUDA:
+        result = cuda::attention_forward(shape, q_c, k_c, v_c, bias_c, bias_at, mask, mask_at,
+                                         dropout, score_shape, out_shape);
+        break;
     }
+    probs = result[0];
+    out = result[1];
     out = out.to(dtype);
     // A copy even when the dtype matches: probs is saved for backward, and the caller may
     // edit the map it gets.
@@ -174,40 +148,28 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   }
   if (!should_record({q, k, v, bias})) return out;
 
-  record_op(
-      kOp, {q, k, v, bias}, {out},
-      [q_c, k_c, v_c, probs, shape, dropout, score_shape, dtype, compute,
-       bias_shape =
-           bias.defined() ? bias.shape() : Shape()](const BackwardContext& ctx) -> TensorList {
-        const Tensor grad_out = ctx.grad().to(compute).contiguous();
-        auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
-#ifdef FOVEA_HAS_CUDA
-        if (grad_out.device().is_cuda()) {
-          const TensorList g =
-              attention_backward_cuda(shape, q_c, k_c, v_c, probs, dropout, grad_out, score_shape,
-                                      ctx.needs_grad(0), ctx.needs_grad(1), ctx.needs_grad(2));
-          return {finish(g[1]), finish(g[2]), finish(g[3]),
-                  ctx.needs_grad(3) ? sum_to(g[0], bias_shape).to(dtype) : Tensor()};
-        }
-#endif
-        Tensor grad_scores = make_tensor(score_shape, compute, grad_out.device());
-        auto gradient_like = [&](const Tensor& like, size_t input) {
-          return ctx.needs_grad(input) ? make_tensor(like.shape(), compute, like.device())
-                                       : Tensor();
-        };
-        Tensor grad_q = gradient_like(q_c, 0), grad_k = gradient_like(k_c, 1),
-               grad_v = gradient_like(v_c, 2);
-        visit_floating(compute, kOp, [&](auto tag) {
-          using T = decltype(tag);
-          auto data_or_null = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
-          kernels::cpu::attention_backward<T>(shape, q_c.data<T>(), k_c.data<T>(), v_c.data<T>(),
-                                              probs.data<T>(), dropout, grad_out.data<T>(),
-                                              grad_scores.data<T>(), data_or_null(grad_q),
-                                              data_or_null(grad_k), data_or_null(grad_v));
-        });
-        return {finish(grad_q), finish(grad_k), finish(grad_v),
-                ctx.needs_grad(3) ? sum_to(grad_scores, bias_shape).to(dtype) : Tensor()};
-      });
+  record_op(kOp, {q, k, v, bias}, {out},
+            [q_c, k_c, v_c, probs, shape, dropout, score_shape, dtype, compute,
+             bias_shape = bias.defined() ? bias.shape()
+                                         : Shape()](const BackwardContext& ctx) -> TensorList {
+              const Tensor grad_out = ctx.grad().to(compute).contiguous();
+              auto finish = [&](const Tensor& t) { return t.defined() ? t.to(dtype) : Tensor(); };
+              TensorList g;
+              switch (grad_out.device().type) {
+                case DeviceType::CPU:
+                  g = cpu::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
+                                              score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
+                                              ctx.needs_grad(2));
+                  break;
+                case DeviceType::CUDA:
+                  g = cuda::attention_backward(shape, q_c, k_c, v_c, probs, dropout, grad_out,
+                                               score_shape, ctx.needs_grad(0), ctx.needs_grad(1),
+                                               ctx.needs_grad(2));
+                  break;
+              }
+              return {finish(g[1]), finish(g[2]), finish(g[3]),
+                      ctx.needs_grad(3) ? sum_to(g[0], bias_shape).to(dtype) : Tensor()};
+            });
   return out;
 }
 

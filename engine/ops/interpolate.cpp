@@ -1,15 +1,14 @@
 // interpolate (engine/ops/interpolate.h): argument checks and the output size as PyTorch
-// computes them, then kernels/cpu/interpolate.cpp forward and backward.
+// computes them, the backward record, and one device switch into
+// engine/ops/cpu/interpolate.cpp or engine/ops/cuda/interpolate.cpp.
 #include "engine/ops/interpolate.h"
 
 #include <cmath>
 
 #include "engine/autograd.h"
-#include "engine/ops/dispatch.h"
-
-#ifdef FOVEA_HAS_CUDA
+#include "engine/ops/cpu/interpolate.h"
 #include "engine/ops/cuda/interpolate.h"
-#endif
+#include "engine/ops/dispatch.h"
 #include "kernels/shape.h"
 
 namespace fovea {
@@ -68,45 +67,38 @@ InterpolateShape plan(const Tensor& x, const InterpolateOptions& options) {
   return s;
 }
 
-// Records nothing; 16-bit floats compute in f32.
-Tensor interpolate_raw(const Tensor& x_in, const InterpolateShape& s) {
-  NoGradGuard no_grad;
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda("interpolate", {&x_in})) return interpolate_cuda(x_in, s);
-#endif
-  const DType compute = cpu_compute_dtype(x_in.dtype());
-  const Tensor x = x_in.to(compute).contiguous();
-  Tensor out = make_tensor({s.batch, s.out_h, s.out_w, s.channels}, compute, x.device());
-  visit_floating(compute, "interpolate", [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::interpolate<T>(x.data<T>(), out.data<T>(), s);
-  });
-  return out.to(x_in.dtype());
+// Records nothing; outputs in the input's dtype.
+Tensor interpolate_raw(const Tensor& x, const InterpolateShape& s) {
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      return cpu::interpolate(x, s);
+    case DeviceType::CUDA:
+      return cuda::interpolate(x, s);
+  }
+  fail("interpolate: unknown device {}", x.device().str());
 }
 
-Tensor interpolate_backward_raw(const Tensor& grad, const InterpolateShape& s, DType dtype) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda("interpolate backward", {&grad})) {
-    NoGradGuard no_grad;
-    return interpolate_backward_cuda(grad.to(dtype), s);
+Tensor interpolate_backward_raw(const Tensor& grad_in, const InterpolateShape& s, DType dtype) {
+  NoGradGuard no_grad;
+  const Tensor grad = grad_in.to(dtype);
+  switch (grad.device().type) {
+    case DeviceType::CPU:
+      return cpu::interpolate_backward(grad, s);
+    case DeviceType::CUDA:
+      return cuda::interpolate_backward(grad, s);
   }
-#endif
-  const DType compute = cpu_compute_dtype(dtype);
-  const Tensor g = grad.to(compute).contiguous();
-  Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.channels}, compute, g.device());
-  visit_floating(compute, "interpolate backward", [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::interpolate_backward<T>(g.data<T>(), grad_x.data<T>(), s);
-  });
-  return grad_x.to(dtype);
+  fail("interpolate backward: unknown device {}", grad.device().str());
 }
 
 }  // namespace
 
 Tensor interpolate(const Tensor& x, const InterpolateOptions& options) {
-  if (!on_cuda("interpolate", {&x})) check_cpu("interpolate", {&x});
   const InterpolateShape s = plan(x, options);
-  Tensor out = interpolate_raw(x, s);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = interpolate_raw(x.detach(), s);
+  }
   record_op("interpolate", {x}, {out}, [s, dtype = x.dtype()](const BackwardContext& ctx) {
     return TensorList{interpolate_backward_raw(ctx.grad(), s, dtype)};
   });

@@ -1,17 +1,14 @@
-// Squeeze-and-excitation ops: the CPU path is the composition the SE layer used
-// (mean over the spatial dims, broadcasting mul), so its results and graph are unchanged;
-// on CUDA each op is one fused kernel with its own backward node.
+// Squeeze-and-excitation ops: one graph node each on every device (the CPU reference runs
+// the graph the GPU runs), with one device switch each way into
+// engine/ops/cpu/squeeze_excite.cpp or engine/ops/cuda/squeeze_excite.cpp.
 #include "engine/ops/squeeze_excite.h"
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/squeeze_excite.h"
+#include "engine/ops/cuda/squeeze_excite.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
-#include "engine/ops/reduction.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/squeeze_excite.h"
-#endif
 
 namespace fovea {
 
@@ -33,47 +30,45 @@ void check_map(const Tensor& x, const char* op) {
   check_floating(x, op, "input");
 }
 
-#ifdef FOVEA_HAS_CUDA
-Tensor channel_mean_cuda(const Tensor& x_in) {
+// scale * sum over the middle dims of a (times b when defined), on a's device.
+Tensor spatial_sum(const Tensor& a, const Tensor& b, double scale) {
+  NoGradGuard no_grad;
+  switch (a.device().type) {
+    case DeviceType::CPU:
+      return cpu::spatial_sum(a, b, scale);
+    case DeviceType::CUDA:
+      return cuda::spatial_sum(a, b, scale);
+  }
+  fail("channel_mean: unknown device {}", a.device().str());
+}
+
+// s[n, c] broadcast to `shape` (times x when defined, times scale), on s's device.
+Tensor channel_broadcast(const Tensor& x, const Tensor& s, double scale, const Shape& shape) {
+  NoGradGuard no_grad;
+  switch (s.device().type) {
+    case DeviceType::CPU:
+      return cpu::channel_broadcast(x, s, scale, shape);
+    case DeviceType::CUDA:
+      return cuda::channel_broadcast(x, s, scale, shape);
+  }
+  fail("channel_scale: unknown device {}", s.device().str());
+}
+
+}  // namespace
+
+Tensor channel_mean(const Tensor& x_in) {
+  constexpr const char* op = "channel_mean";
+  check_map(x_in, op);
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);  // as mean() does
   int64_t spatial = 1;
   for (int64_t d = 1; d + 1 < x.dim(); ++d) spatial *= x.size(d);
   const double inv = 1.0 / static_cast<double>(spatial);
-  Tensor out = spatial_sum_cuda(x, Tensor(), inv);
-  record_op("channel_mean", {x}, {out},
+  Tensor out = spatial_sum(x.detach(), Tensor(), inv);
+  record_op(op, {x}, {out},
             [shape = x.shape(), dtype = x.dtype(), inv](const BackwardContext& ctx) {
-              return TensorList{channel_broadcast_cuda(Tensor(), ctx.grad().to(dtype), inv, shape)};
+              return TensorList{channel_broadcast(Tensor(), ctx.grad().to(dtype), inv, shape)};
             });
   return out;
-}
-
-// scale is already [N, 1, ..., 1, C] and of x's dtype.
-Tensor channel_scale_cuda(const Tensor& x, const Tensor& scale) {
-  Tensor out = channel_broadcast_cuda(x, scale, 1.0, x.shape());
-  record_op("channel_scale", {x, scale}, {out},
-            [x = x.detach(), s = scale.detach()](const BackwardContext& ctx) {
-              const Tensor g = ctx.grad().to(x.dtype());
-              Tensor gx =
-                  ctx.needs_grad(0) ? channel_broadcast_cuda(g, s, 1.0, x.shape()) : Tensor();
-              Tensor gs = ctx.needs_grad(1) ? spatial_sum_cuda(g, x, 1.0) : Tensor();
-              return TensorList{gx, gs};
-            });
-  return out;
-}
-#endif
-
-}  // namespace
-
-Tensor channel_mean(const Tensor& x) {
-  constexpr const char* op = "channel_mean";
-  check_map(x, op);
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(op, {&x})) return channel_mean_cuda(x);
-#endif
-  check_cpu(op, {&x});
-  Dims dims;
-  for (int64_t d = 1; d + 1 < x.dim(); ++d) dims.push_back(d);
-  return mean(x, dims, /*keepdim=*/true);
 }
 
 Tensor channel_scale(const Tensor& x, const Tensor& scale) {
@@ -87,16 +82,20 @@ Tensor channel_scale(const Tensor& x, const Tensor& scale) {
   FOVEA_CHECK(per_channel && (scale.dim() == 2 || scale.dim() == x.dim()),
               "{}: scale has shape {}, expected [{}, {}] or [{}, 1, ..., 1, {}] for input {}", op,
               shape_str(scale.shape()), batch, channels, batch, channels, shape_str(x.shape()));
+  common_device(op, {&x, &scale});
   const Tensor broadcast = scale.reshape(pooled_shape(x));
-#ifdef FOVEA_HAS_CUDA
-  // The fused kernel takes one dtype; mixed dtypes go through mul's type promotion.
-  if (on_cuda(op, {&x, &scale}) && x.dtype() == scale.dtype()) {
-    return channel_scale_cuda(x, broadcast);
-  }
-  if (on_cuda(op, {&x, &scale})) return mul(x, broadcast);
-#endif
-  check_cpu(op, {&x, &scale});
-  return mul(x, broadcast);
+  // The fused node takes one dtype; mixed dtypes go through mul's type promotion (on
+  // every device alike).
+  if (x.dtype() != scale.dtype()) return mul(x, broadcast);
+  Tensor out = channel_broadcast(x.detach(), broadcast.detach(), 1.0, x.shape());
+  record_op(op, {x, broadcast}, {out},
+            [x = x.detach(), s = broadcast.detach()](const BackwardContext& ctx) {
+              const Tensor g = ctx.grad().to(x.dtype());
+              Tensor gx = ctx.needs_grad(0) ? channel_broadcast(g, s, 1.0, x.shape()) : Tensor();
+              Tensor gs = ctx.needs_grad(1) ? spatial_sum(g, x, 1.0) : Tensor();
+              return TensorList{gx, gs};
+            });
+  return out;
 }
 
 }  // namespace fovea

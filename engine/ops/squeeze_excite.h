@@ -1,9 +1,9 @@
 #pragma once
 // The two memory-bound halves of squeeze-and-excitation over channels-last maps
 // (layers/squeeze_excite.cpp): the squeeze, a global average pool per (sample, channel),
-// and the excite, a per-(sample, channel) scale of every position. On the CPU they are
-// the existing mean() and broadcasting mul(); on CUDA each is one fused kernel forward
-// and backward (kernels/cuda/squeeze_excite.cu).
+// and the excite, a per-(sample, channel) scale of every position. Each is one graph node
+// with a fused kernel forward and backward on every device (kernels/cpu/squeeze_excite.cpp,
+// kernels/cuda/squeeze_excite.cu), giving the values of mean() and broadcasting mul().
 #include "engine/tensor.h"
 
 namespace fovea {

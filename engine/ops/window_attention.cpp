@@ -1,6 +1,9 @@
-// window_attention (engine/ops/window_attention.h): argument checks, then either the CPU
-// composition through scaled_dot_product_attention or the fused CUDA kernels with their
-// own backward node.
+// window_attention (engine/ops/window_attention.h): argument checks, then the fused op
+// (one graph node, one device switch each way into engine/ops/cpu/window_attention.cpp or
+// engine/ops/cuda/window_attention.cpp) for windows of at most kMaxWindowTokens tokens
+// and kMaxWindowHeadDim dims, or else the composition through scaled_dot_product_attention.
+// The choice depends on the shape only, never on the device, so the CPU reference runs
+// the graph the GPU runs.
 #include "engine/ops/window_attention.h"
 
 #include <cmath>
@@ -8,13 +11,12 @@
 #include "engine/autocast.h"
 #include "engine/autograd.h"
 #include "engine/ops/attention.h"
+#include "engine/ops/cpu/window_attention.h"
+#include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/attention.h"
-#include "kernels/cuda/attention.h"
-#endif
+#include "engine/profile.h"
+#include "kernels/attention.h"
 
 namespace fovea {
 
@@ -43,8 +45,8 @@ void check_arguments(const Tensor& q, const Tensor& k, const Tensor& v, const Te
   }
 }
 
-// The CPU composition (and the CUDA fallback for windows the fused kernel does not take):
-// with a mask, the window batch is split into [B, nW] so the mask broadcasts over images.
+// The composition for windows the fused kernels do not take (on every device): with a mask, the
+// window batch is split into [B, nW] so the mask broadcasts over images.
 Tensor composed(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                 const Tensor& mask, std::optional<double> scale, Tensor* probabilities) {
   AttentionOptions options;
@@ -73,48 +75,71 @@ Tensor window_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
                         const Tensor& bias, const Tensor& mask, std::optional<double> scale,
                         Tensor* probabilities) {
   check_arguments(q_in, k_in, v_in, bias, mask);
-#ifdef FOVEA_HAS_CUDA
-  const bool fused = on_cuda(kOp, {&q_in, &k_in, &v_in, &bias, &mask}) &&
-                     q_in.size(2) <= kernels::cuda::kMaxWindowTokens &&
-                     q_in.size(3) <= kernels::cuda::kMaxWindowHeadDim;
-  if (fused) {
-    const Tensor q = autocast(q_in, AutocastPolicy::lower_precision);
-    const Tensor k = autocast(k_in, AutocastPolicy::lower_precision);
-    const Tensor v = autocast(v_in, AutocastPolicy::lower_precision);
-    check_floating(q, kOp, "q");
-    FOVEA_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(),
-                "{}: q, k and v must have one dtype, got {}, {} and {}", kOp, dtype_name(q.dtype()),
-                dtype_name(k.dtype()), dtype_name(v.dtype()));
-    const DType dtype = q.dtype();
-    // The bias takes the scores' dtype through a differentiable cast (as in
-    // scaled_dot_product_attention), so its gradient arrives in its own dtype.
-    const Tensor b = bias.defined() ? bias.to(dtype) : Tensor();
-    const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(3))));
-    Tensor q_c, k_c, v_c, probs, out;
-    {
-      NoGradGuard no_grad;
-      q_c = q.detach().contiguous();
-      k_c = k.detach().contiguous();
-      v_c = v.detach().contiguous();
-      const Tensor b_c = b.defined() ? b.detach().contiguous() : Tensor();
-      const Tensor m_c = mask.defined() ? mask.detach().to(dtype).contiguous() : Tensor();
-      const TensorList result = window_attention_forward_cuda(q_c, k_c, v_c, b_c, m_c, s);
-      probs = result[0];
-      out = result[1];
-      if (probabilities) *probabilities = probs.clone();
+  const Device device = common_device(kOp, {&q_in, &k_in, &v_in, &bias, &mask});
+  const bool fused =
+      q_in.size(2) <= kernels::kMaxWindowTokens && q_in.size(3) <= kernels::kMaxWindowHeadDim;
+  if (!fused) return composed(q_in, k_in, v_in, bias, mask, scale, probabilities);
+
+  const Tensor q = autocast(q_in, AutocastPolicy::lower_precision);
+  const Tensor k = autocast(k_in, AutocastPolicy::lower_precision);
+  const Tensor v = autocast(v_in, AutocastPolicy::lower_precision);
+  check_floating(q, kOp, "q");
+  FOVEA_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(),
+              "{}: q, k and v must have one dtype, got {}, {} and {}", kOp, dtype_name(q.dtype()),
+              dtype_name(k.dtype()), dtype_name(v.dtype()));
+  // The CPU kernels compute 16-bit floats in f32, the CUDA kernels natively.
+  const DType dtype = q.dtype(), compute = device.is_cpu() ? cpu_compute_dtype(dtype) : dtype;
+  // The bias takes the scores' dtype through a differentiable cast (as in
+  // scaled_dot_product_attention), so its gradient arrives in its own dtype.
+  const Tensor b = bias.defined() ? bias.to(dtype) : Tensor();
+  const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+  // Q K^T and P V, as scaled_dot_product_attention counts them.
+  count_macs(q.size(0) * q.size(1) * q.size(2) * q.size(2) * 2 * q.size(3));
+  Tensor q_c, k_c, v_c, probs, out;
+  {
+    NoGradGuard no_grad;
+    q_c = q.detach().to(compute).contiguous();
+    k_c = k.detach().to(compute).contiguous();
+    v_c = v.detach().to(compute).contiguous();
+    const Tensor b_c = b.defined() ? b.detach().to(compute).contiguous() : Tensor();
+    const Tensor m_c = mask.defined() ? mask.detach().to(compute).contiguous() : Tensor();
+    TensorList result;
+    switch (device.type) {
+      case DeviceType::CPU:
+        result = cpu::window_attention_forward(q_c, k_c, v_c, b_c, m_c, s);
+        break;
+      case DeviceType::CUDA:
+        result = cuda::window_attention_forward(q_c, k_c, v_c, b_c, m_c, s);
+        break;
     }
-    const int64_t windows = mask.defined() ? mask.size(0) : 1;
-    record_op(kOp, {q, k, v, b}, {out},
-              [q_c, k_c, v_c, probs, windows, s, dtype](const BackwardContext& ctx) {
-                const Tensor grad_out = ctx.grad().to(dtype).contiguous();
-                return window_attention_backward_cuda(q_c, k_c, v_c, probs, grad_out, windows, s,
+    probs = result[0];
+    out = result[1].to(dtype);
+    // A copy even when the dtype matches: probs is saved for backward.
+    if (probabilities) *probabilities = compute == dtype ? probs.clone() : probs.to(dtype);
+  }
+  const int64_t windows = mask.defined() ? mask.size(0) : 1;
+  record_op(kOp, {q, k, v, b}, {out},
+            [q_c, k_c, v_c, probs, windows, s, dtype, compute](const BackwardContext& ctx) {
+              const Tensor grad_out = ctx.grad().to(compute).contiguous();
+              TensorList g;
+              switch (grad_out.device().type) {
+                case DeviceType::CPU:
+                  g = cpu::window_attention_backward(q_c, k_c, v_c, probs, grad_out, windows, s,
+                                                     ctx.needs_grad(0), ctx.needs_grad(1),
+                                                     ctx.needs_grad(2), ctx.needs_grad(3));
+                  break;
+                case DeviceType::CUDA:
+                  g = cuda::window_attention_backward(q_c, k_c, v_c, probs, grad_out, windows, s,
                                                       ctx.needs_grad(0), ctx.needs_grad(1),
                                                       ctx.needs_grad(2), ctx.needs_grad(3));
-              });
-    return out;
-  }
-#endif
-  return composed(q_in, k_in, v_in, bias, mask, scale, probabilities);
+                  break;
+              }
+              for (Tensor& t : g) {
+                if (t.defined()) t = t.to(dtype);
+              }
+              return g;
+            });
+  return out;
 }
 
 }  // namespace fovea

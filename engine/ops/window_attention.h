@@ -2,9 +2,10 @@
 // Window attention for Swin / SwinV2, as an op so the layers (layers/window_attention.cpp)
 // call one function:
 //   out = softmax(scale q k^T + bias[head] + mask[window]) v
-// over windows of N tokens. On the CPU it is scaled_dot_product_attention with the bias
-// and mask combined; on CUDA a fused kernel per (window, head) (kernels/cuda/attention.cu)
-// for N <= 64 and head dim <= 64.
+// over windows of N tokens. For N <= 64 and head dim <= 64 it is one fused node on every
+// device (kernels/cpu/attention.cpp, and a kernel per (window, head) in
+// kernels/cuda/attention.cu); larger windows go through scaled_dot_product_attention with
+// the bias and mask combined.
 // SwinV2's cosine attention is this op on l2-normalised q pre-multiplied by its per-head
 // logit scale, with scale = 1.
 #include <optional>

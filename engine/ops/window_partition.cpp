@@ -1,15 +1,14 @@
 // window_partition / window_reverse (engine/ops/window_partition.h): argument checks, the
-// geometry, and one kernel call each way. The two are adjoint gathers, so each records
+// geometry, and one device switch each way into engine/ops/cpu/window_partition.cpp or
+// engine/ops/cuda/window_partition.cpp. The two are adjoint gathers, so each records
 // the other as its backward.
 #include "engine/ops/window_partition.h"
 
 #include "engine/autograd.h"
+#include "engine/ops/cpu/window_partition.h"
+#include "engine/ops/cuda/window_partition.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/window_partition.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/window_partition.h"
-#endif
 
 namespace fovea {
 
@@ -51,15 +50,14 @@ Tensor partition_raw(const Tensor& x_in, const WindowPartitionShape& s) {
   const Tensor x = x_in.contiguous();
   Tensor out = make_tensor(windows_shape(s), x.dtype(), x.device());
   if (out.numel() == 0) return out;
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(kPartition, {&x})) {
-    window_partition_cuda(x, out, s);
-    return out;
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      cpu::window_partition(x, out, s);
+      break;
+    case DeviceType::CUDA:
+      cuda::window_partition(x, out, s);
+      break;
   }
-#endif
-  check_cpu(kPartition, {&x});
-  kernels::cpu::window_partition(x.raw_data(), out.raw_data(), s,
-                                 static_cast<int64_t>(dtype_size(x.dtype())));
   return out;
 }
 
@@ -69,15 +67,14 @@ Tensor reverse_raw(const Tensor& windows_in, const WindowPartitionShape& s) {
   Tensor out =
       make_tensor({s.batch, s.height, s.width, s.channels}, windows.dtype(), windows.device());
   if (out.numel() == 0) return out;
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(kReverse, {&windows})) {
-    window_reverse_cuda(windows, out, s);
-    return out;
+  switch (windows.device().type) {
+    case DeviceType::CPU:
+      cpu::window_reverse(windows, out, s);
+      break;
+    case DeviceType::CUDA:
+      cuda::window_reverse(windows, out, s);
+      break;
   }
-#endif
-  check_cpu(kReverse, {&windows});
-  kernels::cpu::window_reverse(windows.raw_data(), out.raw_data(), s,
-                               static_cast<int64_t>(dtype_size(windows.dtype())));
   return out;
 }
 

@@ -53,6 +53,11 @@ PoolWindows adaptive_pool_windows(int64_t in, int64_t out) {
   return windows;
 }
 
+PoolWindows pool_windows(const PoolAxis& a) {
+  return a.adaptive ? adaptive_pool_windows(a.in, a.out)
+                    : pool_windows(a.in, a.out, a.kernel, a.stride, a.pad, a.count_include_pad);
+}
+
 namespace cpu {
 
 namespace {

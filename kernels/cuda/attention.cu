@@ -2,9 +2,10 @@
 // attention for Swin / SwinV2, forward and backward (kernels/cuda/attention.h).
 //
 // Math (kernels/attention.h): S = scale Q K^T + bias (masked entries -inf), P = softmax(S)
-// (an all-masked row gives P = 0), O = dropout(P) V. Backward: dP = dO V^T (through the
-// same dropout mask, regenerated from Philox), dS = P (dP - rowsum(dP P)), dQ = scale dS K,
-// dK = scale dS^T Q, dV = dropout(P)^T dO, dbias = dS summed to the bias's shape.
+// (an all-masked row gives P = 0; the row max is NaN-propagating, so a row holding NaN
+// gives NaN as softmax.cu does; no keys give O = 0 and zero gradients), O = dropout(P) V. Backward:
+// dP = dO V^T (through the same dropout mask, regenerated from Philox), dS = P (dP - rowsum(dP P)),
+// dQ = scale dS K, dK = scale dS^T Q, dV = dropout(P)^T dO, dbias = dS summed to the bias's shape.
 //
 // scaled_dot_product_attention (ViT): we chose cuBLAS strided-batched GEMMs (bf16/f16/f32
 // inputs, f32 accumulation, scores and dP written in f32) plus one fused row kernel for
@@ -46,6 +47,7 @@ using detail::column_total;
 using detail::cuda_data_type;
 using detail::from_float;
 using detail::grid_stride_blocks;
+using detail::nan_max;
 using detail::row_group_max;
 using detail::row_group_sum;
 using detail::row_launch;
@@ -100,19 +102,32 @@ __global__ void attention_dropout_kernel(const T* probs, AttentionDropout dropou
 
 // ---------------------------------------------------------------- fused softmax rows
 
-// Score (b, i, j) after bias and mask.
+// One row's bias and mask, located once per row from the layouts (closed form: no offset
+// table on the device).
 template <typename T>
-__device__ __forceinline__ float biased_score(const float* row, const ScoreOperand<T>& bias,
-                                              const ScoreOperand<bool>& mask, int64_t b, int64_t i,
-                                              int64_t j) {
-  float s = row[j];
-  if (bias.data) {
-    s += to_float(bias.data[bias.batch_offsets[b] + i * bias.row_stride + j * bias.col_stride]);
+struct ScoreRow {
+  const T* bias;
+  int64_t bias_stride;
+  const bool* mask;
+  int64_t mask_stride;
+
+  __device__ __forceinline__ float operator()(const float* row, int64_t j) const {
+    float s = row[j];
+    if (bias) s += to_float(bias[j * bias_stride]);
+    if (mask && !mask[j * mask_stride]) s = -INFINITY;
+    return s;
   }
-  if (mask.data && !mask.data[mask.batch_offsets[b] + i * mask.row_stride + j * mask.col_stride]) {
-    s = -INFINITY;
-  }
-  return s;
+};
+
+template <typename T>
+__device__ __forceinline__ ScoreRow<T> score_row(const ScoreOperand<T>& bias,
+                                                 const ScoreOperand<bool>& mask, int64_t b,
+                                                 int64_t i) {
+  return {
+      bias.data ? bias.data + bias.layout.batch_offset(b) + i * bias.layout.row_stride : nullptr,
+      bias.layout.col_stride,
+      mask.data ? mask.data + mask.layout.batch_offset(b) + i * mask.layout.row_stride : nullptr,
+      mask.layout.col_stride};
 }
 
 // One row per threadIdx.y group (see kernels/cuda/layer_norm.cu for the early-return rule).
@@ -126,11 +141,10 @@ __global__ void attention_softmax_forward_kernel(const float* scores, ScoreOpera
   if (r >= rows) return;
   const int64_t b = r / q_len, i = r % q_len;
   const float* row = scores + r * kv_len;
+  const ScoreRow<T> score = score_row(bias, mask, b, i);
   T* p_row = probs + r * kv_len;
   float max = -INFINITY;
-  for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) {
-    max = fmaxf(max, biased_score(row, bias, mask, b, i, j));
-  }
+  for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) max = nan_max(max, score(row, j));
   max = row_group_max(max, scratch);
   if (max == -INFINITY) {  // nothing to attend to: an all-zero row, not NaN
     for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) {
@@ -139,14 +153,13 @@ __global__ void attention_softmax_forward_kernel(const float* scores, ScoreOpera
     }
     return;
   }
+  // A NaN max makes every exp NaN, hence a NaN row, as softmax.cu gives.
   float total = 0.0f;
-  for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) {
-    total += expf(biased_score(row, bias, mask, b, i, j) - max);
-  }
+  for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) total += expf(score(row, j) - max);
   const float inverse = 1.0f / row_group_sum(total, scratch);
   const float keep_scale = dropped ? static_cast<float>(1.0 / (1.0 - dropout.p)) : 1.0f;
   for (int64_t j = threadIdx.x; j < kv_len; j += blockDim.x) {
-    const T p = from_float<T>(expf(biased_score(row, bias, mask, b, i, j) - max) * inverse);
+    const T p = from_float<T>(expf(score(row, j) - max) * inverse);
     p_row[j] = p;
     if (dropped) {
       const uint64_t e = static_cast<uint64_t>(r * kv_len + j);
@@ -241,7 +254,7 @@ __global__ void window_attention_forward_kernel(WindowAttentionShape shape, cons
   for (int i = warp; i < n; i += kWindowWarps) {
     float* row = ss + i * n;
     float max = -INFINITY;
-    for (int j = lane; j < n; j += 32) max = fmaxf(max, row[j]);
+    for (int j = lane; j < n; j += 32) max = nan_max(max, row[j]);  // NaN gives a NaN row
     max = detail::warp_max(max);
     float total = 0.0f;
     for (int j = lane; j < n; j += 32) total += max == -INFINITY ? 0.0f : expf(row[j] - max);
@@ -378,7 +391,7 @@ WindowChunks window_chunks(const WindowAttentionShape& s) {
 template <typename Kernel>
 void allow_dynamic_smem(Kernel kernel, size_t bytes) {
   ::fovea::cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)),
+                                           static_cast<int>(bytes)),
                       "cudaFuncSetAttribute (window attention shared memory)");
 }
 
@@ -393,18 +406,22 @@ void attention_forward(const AttentionShape& s, const T* q, const T* k, const T*
                        cudaStream_t stream) {
   const int64_t L = s.q_len, S = s.kv_len, D = s.head_dim, Dv = s.value_dim;
   const int64_t rows = s.batch * L;
-  if (rows == 0 || Dv == 0) return;
+  if (rows == 0) return;
+  if (S == 0) {  // no keys: nothing to attend to, O = 0 (and P is empty)
+    ::fovea::cuda_check(cudaMemsetAsync(out, 0, sizeof(T) * rows * Dv, stream),
+                        "cudaMemsetAsync (attention with no keys)");
+    return;
+  }
   constexpr cudaDataType_t type = cuda_data_type<T>();
   // scores = scale Q K^T (f32)
   gemm_row_major(handle, false, true, L, S, D, static_cast<float>(s.scale), {q, type, D, L * D},
                  {k, type, D, S * D}, scores, CUDA_R_32F, S, L * S, s.batch);
   const bool use_dropout = dropout.p > 0;
-  if (S > 0) {
-    const RowLaunch launch = row_launch(rows, S);
-    attention_softmax_forward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
-        scores, bias, mask, dropout, rows, L, S, probs, use_dropout ? dropped : nullptr);
-    ::fovea::check_launch("attention_softmax_forward_kernel");
-  }
+  const RowLaunch launch = row_launch(rows, S);
+  attention_softmax_forward_kernel<T><<<launch.grid, launch.block, 0, stream>>>(
+      scores, bias, mask, dropout, rows, L, S, probs, use_dropout ? dropped : nullptr);
+  ::fovea::check_launch("attention_softmax_forward_kernel");
+  if (Dv == 0) return;
   // out = dropout(P) V
   gemm_row_major(handle, false, false, L, Dv, S, 1.0f,
                  {use_dropout ? dropped : probs, type, S, L * S}, {v, type, Dv, S * Dv}, out, type,
@@ -418,7 +435,14 @@ void attention_backward(const AttentionShape& s, const T* q, const T* k, const T
                         cudaStream_t stream) {
   const int64_t L = s.q_len, S = s.kv_len, D = s.head_dim, Dv = s.value_dim;
   const int64_t rows = s.batch * L;
-  if (rows == 0 || S == 0) return;
+  if (rows == 0) return;
+  if (S == 0) {  // no keys: dQ = scale dS K is an empty sum; dK, dV and dS are empty
+    if (grad_q) {
+      ::fovea::cuda_check(cudaMemsetAsync(grad_q, 0, sizeof(T) * rows * D, stream),
+                          "cudaMemsetAsync (attention backward with no keys)");
+    }
+    return;
+  }
   constexpr cudaDataType_t type = cuda_data_type<T>();
   if (grad_v) {  // dV = dropout(P)^T dO
     const T* weights = probs;

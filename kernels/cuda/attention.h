@@ -5,7 +5,7 @@
 // strided-batched GEMMs (f32 accumulation; the scores and their gradient are kept in f32)
 // and everything between them (scale already applied by the GEMM, bias, mask, softmax,
 // dropout, and the softmax backward) is one fused row kernel. `handle` must be bound to
-// `stream`; ScoreOperand batch_offsets are device arrays.
+// `stream`; ScoreOperand layouts are by value (offsets in closed form, nothing uploaded).
 //
 // window attention (Swin / SwinV2): one fused kernel per (window, head) for the whole
 // small problem, S = scale Q K^T + bias[head] + mask[window % windows], P = softmax(S),
@@ -25,31 +25,24 @@ namespace fovea::kernels::cuda {
 // dropped: dropout(P) [batch, L, S] workspace, needed only when dropout.p > 0.
 template <typename T>
 void attention_forward(const AttentionShape& shape, const T* q, const T* k, const T* v,
-                       ScoreOperand<T> bias, ScoreOperand<bool> mask,
-                       AttentionDropout dropout, float* scores, T* probs, T* dropped, T* out,
-                       cublasHandle_t handle, cudaStream_t stream);
+                       ScoreOperand<T> bias, ScoreOperand<bool> mask, AttentionDropout dropout,
+                       float* scores, T* probs, T* dropped, T* out, cublasHandle_t handle,
+                       cudaStream_t stream);
 
 // grad_p: f32 workspace [batch, L, S]; dropped: workspace as in the forward (p > 0 only).
 // Writes grad_scores = dS [batch, L, S] and the input gradients whose pointers are set.
 template <typename T>
 void attention_backward(const AttentionShape& shape, const T* q, const T* k, const T* v,
-                        const T* probs, AttentionDropout dropout, const T* grad_out,
-                        float* grad_p, T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
+                        const T* probs, AttentionDropout dropout, const T* grad_out, float* grad_p,
+                        T* dropped, T* grad_scores, T* grad_q, T* grad_k, T* grad_v,
                         cublasHandle_t handle, cudaStream_t stream);
 
 // ---- window attention ----
 
-struct WindowAttentionShape {
-  int64_t windows_total = 0;  // B * nW: the leading dim of q, k, v
-  int64_t windows = 1;        // nW: the mask's leading dim (window of batch b: b % nW)
-  int64_t heads = 0;
-  int64_t tokens = 0;    // N (49 for 7x7, 64 for 8x8); at most kMaxWindowTokens
-  int64_t head_dim = 0;  // D; at most kMaxWindowHeadDim
-  double scale = 1.0;
-};
-
-constexpr int64_t kMaxWindowTokens = 64;
-constexpr int64_t kMaxWindowHeadDim = 64;
+// The shape and its limits are kernels/attention.h's (plain C++, shared with the CPU).
+using kernels::kMaxWindowHeadDim;
+using kernels::kMaxWindowTokens;
+using kernels::WindowAttentionShape;
 
 // q, k, v, out: [windows_total, heads, N, D] contiguous; bias [heads, N, N] (or null);
 // mask [windows, N, N] additive (or null); probs [windows_total, heads, N, N].

@@ -8,13 +8,11 @@
 
 #include <cstdint>
 
+#include "kernels/squeeze_excite.h"
+
 namespace fovea::kernels::cuda {
 
-struct SpatialShape {
-  int64_t batch = 1;
-  int64_t spatial = 1;
-  int64_t channels = 1;
-};
+using kernels::SpatialShape;  // kernels/squeeze_excite.h, shared with the CPU
 
 // f32 scratch spatial_sum needs.
 int64_t spatial_sum_workspace(SpatialShape shape);

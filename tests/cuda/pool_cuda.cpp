@@ -3,6 +3,8 @@
 // make ceil_mode and padding matter.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
 #include <vector>
 
 #include "tests/cuda/inputs.h"
@@ -90,6 +92,62 @@ TEST(CudaInterpolate, EveryMode) {
     InterpolateOptions twice{.scale_factor = std::array<double, 2>{2.0, 2.0}, .mode = "bilinear"};
     EXPECT_TRUE(cuda_matches_cpu([&](const TensorList& in) { return interpolate(in[0], twice); },
                                  {x}, dtype, "interpolate x2 bilinear"));
+  }
+}
+
+TEST(CudaPool, ClosedFormWindowsOverManyGeometries) {
+  FOVEA_REQUIRE_GPU();
+  // The kernels compute every window (and, backward, the outputs covering each input) on
+  // the device from kernel, stride and padding: they must give the CPU's PoolWindows for
+  // every geometry PyTorch allows, ceil_mode's dropped last window included.
+  const Tensor x = uniform_input({1, 7, 6, 3}, 6);
+  for (int64_t kernel = 1; kernel <= 4; ++kernel) {
+    for (int64_t stride = 1; stride <= 3; ++stride) {
+      for (int64_t pad = 0; pad <= kernel / 2; ++pad) {
+        for (bool ceil_mode : {false, true}) {
+          const std::string what =
+              fmt::format("k{} s{} p{}{}", kernel, stride, pad, ceil_mode ? " ceil" : "");
+          EXPECT_TRUE(cuda_matches_cpu(
+              [&](const TensorList& in) {
+                return max_pool2d(in[0], {kernel, kernel + 1 > 4 ? kernel : kernel + 1},
+                                  {stride, stride}, {pad, pad}, ceil_mode);
+              },
+              {x}, DType::f32, fmt::format("max_pool2d {}", what)));
+          for (bool include_pad : {false, true}) {
+            EXPECT_TRUE(cuda_matches_cpu(
+                [&](const TensorList& in) {
+                  return avg_pool2d(in[0], {kernel, kernel}, {stride, stride}, {pad, pad},
+                                    ceil_mode, include_pad);
+                },
+                {x}, DType::f32,
+                fmt::format("avg_pool2d {}{}", what, include_pad ? " include_pad" : "")));
+          }
+        }
+      }
+    }
+  }
+  // Adaptive windows that overlap, repeat (more outputs than inputs) and shrink.
+  for (std::array<int64_t, 2> out : {std::array<int64_t, 2>{9, 13}, {7, 6}, {2, 4}, {1, 1}}) {
+    EXPECT_TRUE(
+        cuda_matches_cpu([&](const TensorList& in) { return adaptive_avg_pool2d(in[0], out); }, {x},
+                         DType::f32, fmt::format("adaptive_avg_pool2d to {}x{}", out[0], out[1])));
+  }
+}
+
+TEST(CudaInterpolate, CachedTapsFollowTheShape) {
+  FOVEA_REQUIRE_GPU();
+  // The taps are uploaded once per shape and device (engine/ops/cuda/table_cache.h). A
+  // scale factor of 1.7 and an explicit size give the same output size but different
+  // source positions, so they must not share a cache entry; alternate them twice.
+  const Tensor x = uniform_input({1, 7, 5, 4}, 7);
+  InterpolateOptions by_size{.size = std::array<int64_t, 2>{11, 8}, .mode = "bilinear"};
+  InterpolateOptions by_factor{.scale_factor = std::array<double, 2>{1.7, 1.7}, .mode = "bilinear"};
+  for (int round = 0; round < 2; ++round) {
+    for (const InterpolateOptions* options : {&by_size, &by_factor}) {
+      EXPECT_TRUE(cuda_matches_cpu(
+          [&](const TensorList& in) { return interpolate(in[0], *options); }, {x}, DType::f32,
+          std::string("interpolate ") + (options == &by_size ? "by size" : "by factor")));
+    }
   }
 }
 

@@ -1,23 +1,21 @@
 #pragma once
-// The host side of the CUDA pooling kernels (kernels/cuda/pool.h): uploads the windows
-// the op computed and launches on the input's stream. Outputs are in the input's dtype.
-#ifdef FOVEA_HAS_CUDA
+// The CUDA half of the pooling ops (engine/ops/pool.cpp), with the CPU half's signatures
+// (engine/ops/cpu/pool.h). The kernels compute the windows from the PoolAxis on the
+// device, so no call uploads a table. Outputs are in the input's dtype (f32, f16, bf16).
 #include "engine/tensor.h"
 #include "kernels/pool.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 // y and indices ([N, out_h, out_w, C], indices as i64 input pixel h * in_w + w).
-void max_pool2d_forward_cuda(const kernels::PoolShape& shape, const kernels::PoolWindows& rows,
-                             const kernels::PoolWindows& cols, const Tensor& x, Tensor& y,
-                             Tensor& indices);
-Tensor max_pool2d_backward_cuda(const kernels::PoolShape& shape, const kernels::PoolWindows& rows,
-                                const kernels::PoolWindows& cols, const Tensor& grad_y,
-                                const Tensor& indices);
-Tensor avg_pool2d_forward_cuda(const kernels::PoolShape& shape, const kernels::PoolWindows& rows,
-                               const kernels::PoolWindows& cols, const Tensor& x);
-Tensor avg_pool2d_backward_cuda(const kernels::PoolShape& shape, const kernels::PoolWindows& rows,
-                                const kernels::PoolWindows& cols, const Tensor& grad_y);
+void max_pool2d_forward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
+                        const kernels::PoolAxis& cols, const Tensor& x, Tensor& y, Tensor& indices);
+Tensor max_pool2d_backward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
+                           const kernels::PoolAxis& cols, const Tensor& grad_y,
+                           const Tensor& indices);
+Tensor avg_pool2d_forward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
+                          const kernels::PoolAxis& cols, const Tensor& x);
+Tensor avg_pool2d_backward(const kernels::PoolShape& shape, const kernels::PoolAxis& rows,
+                           const kernels::PoolAxis& cols, const Tensor& grad_y);
 
-}  // namespace fovea
-#endif
+}  // namespace fovea::cuda

@@ -1,15 +1,15 @@
-// Host side of the CUDA squeeze-and-excitation kernels (kernels/cuda/squeeze_excite.h).
+// The CUDA half of channel_mean / channel_scale (kernels/cuda/squeeze_excite.h).
 #include "engine/ops/cuda/squeeze_excite.h"
 
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/squeeze_excite.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
-kernels::cuda::SpatialShape spatial_shape(const Shape& shape) {
-  kernels::cuda::SpatialShape s{.batch = shape.front(), .spatial = 1, .channels = shape.back()};
+kernels::SpatialShape spatial_shape(const Shape& shape) {
+  kernels::SpatialShape s{.batch = shape.front(), .spatial = 1, .channels = shape.back()};
   for (size_t d = 1; d + 1 < shape.size(); ++d) s.spatial *= shape[d];
   return s;
 }
@@ -21,14 +21,15 @@ const T* ptr(const Tensor& t) {
 
 }  // namespace
 
-Tensor spatial_sum_cuda(const Tensor& a_in, const Tensor& b_in, double scale) {
+Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
+  DeviceGuard guard(a_in.device().index);
   const Tensor a = a_in.contiguous();
   const Tensor b = b_in.defined() ? b_in.contiguous() : b_in;
   Shape out_shape(a.dim(), 1);
   out_shape.front() = a.size(0);
   out_shape.back() = a.size(-1);
   Tensor out = make_tensor(out_shape, a.dtype(), a.device());
-  const kernels::cuda::SpatialShape shape = spatial_shape(a.shape());
+  const kernels::SpatialShape shape = spatial_shape(a.shape());
   Tensor workspace = make_tensor(
       {std::max<int64_t>(1, kernels::cuda::spatial_sum_workspace(shape))}, DType::f32, a.device());
   visit_cuda_floating(a.dtype(), "channel_mean", [&](auto tag) {
@@ -39,8 +40,8 @@ Tensor spatial_sum_cuda(const Tensor& a_in, const Tensor& b_in, double scale) {
   return out;
 }
 
-Tensor channel_broadcast_cuda(const Tensor& x_in, const Tensor& s_in, double scale,
-                              const Shape& shape) {
+Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale, const Shape& shape) {
+  DeviceGuard guard(s_in.device().index);
   const Tensor x = x_in.defined() ? x_in.contiguous() : x_in;
   const Tensor s = s_in.contiguous();
   Tensor out = make_tensor(shape, s.dtype(), s.device());
@@ -53,4 +54,4 @@ Tensor channel_broadcast_cuda(const Tensor& x_in, const Tensor& s_in, double sca
   return out;
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

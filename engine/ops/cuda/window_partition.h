@@ -1,18 +1,17 @@
 #pragma once
-// The host side of the CUDA window partition / reverse (kernels/cuda/window_partition.h).
-#ifdef FOVEA_HAS_CUDA
+// The CUDA half of window_partition / window_reverse (engine/ops/window_partition.cpp):
+// byte gathers of kernels/cuda/window_partition.cu, for any dtype, on the input's stream.
 #include "engine/tensor.h"
 #include "kernels/window_partition.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
-// windows = the partition of x; x contiguous [B, H, W, C], windows a contiguous CUDA
-// buffer of the windows' shape, both of one dtype and device.
-void window_partition_cuda(const Tensor& x, const Tensor& windows,
-                           const kernels::WindowPartitionShape& shape);
+// windows = the partition of x; x contiguous [B, H, W, C], windows a contiguous buffer of
+// the windows' shape, both of one dtype and device.
+void window_partition(const Tensor& x, const Tensor& windows,
+                      const kernels::WindowPartitionShape& shape);
 // x = the reverse of windows (contiguous).
-void window_reverse_cuda(const Tensor& windows, const Tensor& x,
-                         const kernels::WindowPartitionShape& shape);
+void window_reverse(const Tensor& windows, const Tensor& x,
+                    const kernels::WindowPartitionShape& shape);
 
-}  // namespace fovea
-#endif
+}  // namespace fovea::cuda

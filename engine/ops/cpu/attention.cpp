@@ -1,0 +1,58 @@
+// The CPU half of scaled_dot_product_attention: kernels/cpu/attention.cpp.
+#include "engine/ops/cpu/attention.h"
+
+#include "engine/ops/dispatch.h"
+
+namespace fovea::cpu {
+
+namespace {
+
+Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
+  return wanted ? make_tensor(shape, dtype, device) : Tensor();
+}
+
+template <typename T>
+T* ptr(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+}  // namespace
+
+TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& bias,
+                             const kernels::ScoreLayout& bias_layout, const Tensor& mask,
+                             const kernels::ScoreLayout& mask_layout,
+                             const kernels::AttentionDropout& dropout, const Shape& score_shape,
+                             const Shape& out_shape) {
+  Tensor probs = make_tensor(score_shape, q.dtype(), q.device());
+  Tensor out = make_tensor(out_shape, q.dtype(), q.device());
+  visit_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
+    using T = decltype(tag);
+    const kernels::ScoreOperand<T> bias_operand{ptr<T>(bias), bias_layout};
+    const kernels::ScoreOperand<bool> mask_operand{ptr<bool>(mask), mask_layout};
+    kernels::cpu::attention_forward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(), bias_operand,
+                                       mask_operand, dropout, probs.data<T>(), out.data<T>());
+  });
+  return {probs, out};
+}
+
+TensorList attention_backward(const kernels::AttentionShape& shape, const Tensor& q,
+                              const Tensor& k, const Tensor& v, const Tensor& probs,
+                              const kernels::AttentionDropout& dropout, const Tensor& grad_out,
+                              const Shape& score_shape, bool want_q, bool want_k, bool want_v) {
+  const DType dtype = q.dtype();
+  const Device device = q.device();
+  Tensor grad_scores = make_tensor(score_shape, dtype, device);
+  Tensor grad_q = maybe(want_q, q.shape(), dtype, device);
+  Tensor grad_k = maybe(want_k, k.shape(), dtype, device);
+  Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
+  visit_floating(dtype, "scaled_dot_product_attention backward", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cpu::attention_backward<T>(
+        shape, q.data<T>(), k.data<T>(), v.data<T>(), probs.data<T>(), dropout, grad_out.data<T>(),
+        grad_scores.data<T>(), ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v));
+  });
+  return {grad_scores, grad_q, grad_k, grad_v};
+}
+
+}  // namespace fovea::cpu
