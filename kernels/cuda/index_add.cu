@@ -5,8 +5,9 @@
 //
 // Design: a deterministic segmented reduction, no atomics.
 //   1. keys[j] = index[j] (u32), positions[j] = j; CUB's radix sort of the pairs over the
-//      ceil(log2 R) low bits. Radix sort is stable, so within one key the positions keep
-//      increasing order.
+//      ceil(log2 R) low bits. The LSD radix sort is stable (thrust::stable_sort_by_key
+//      runs on it for arithmetic keys), so within one key the positions keep increasing
+//      order.
 //   2. One thread per grad_src element (o, r, i): two binary searches in the sorted keys
 //      find the segment of key r, and the thread adds grad_out[o, positions[p], i] over
 //      the segment in sorted (= increasing j) order, in f32, and writes the sum (0 for an
