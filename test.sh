@@ -7,5 +7,7 @@ source "$(dirname "$0")/scripts/common.sh"
 fovea_install_packages
 fovea_install_python_deps
 fovea_build -DFOVEA_BUILD_TESTS=ON -DFOVEA_BUILD_BENCH=ON
+fovea_log "rehearsing the GPU machine's build against the Debian packages alone"
+"$FOVEA_ROOT/scripts/prefix-check.sh"  # skips with a message where nothing can be downloaded
 fovea_log "running the tests"
 ctest --test-dir "$FOVEA_BUILD" --output-on-failure -j "$(nproc)" "$@"

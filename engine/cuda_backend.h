@@ -5,7 +5,10 @@
 // clear "built without CUDA" error for anything that needs one.
 #include <cstddef>
 
+#include <cstdint>
+
 #include "engine/allocator.h"
+#include "engine/device.h"
 
 namespace fovea {
 class Tensor;
@@ -24,6 +27,14 @@ Allocator& allocator(int device);
 // Page-locked host memory, which the GPU reads without a staging copy.
 void* allocate_pinned(size_t bytes);
 void free_pinned(void* ptr) noexcept;
+
+// Starts copying a CPU tensor to `device` on that device's copy stream and returns the
+// device tensor at once. Work this thread enqueues on the device afterwards runs after the
+// copy; the host does not wait. The host tensor stays referenced until the copy is done,
+// so a pooled pinned buffer returns to its pool only then (engine/cuda/upload.cpp).
+Tensor upload_async(const Tensor& host, Device device);
+// Uploads not yet known to be done (their host tensors still referenced).
+int64_t uploads_in_flight(Device device);
 
 // A named span on the Nsight Systems timeline (NVTX); nothing without the backend.
 void timeline_push(const char* name);

@@ -45,6 +45,14 @@ void* allocate_pinned(size_t) {
 }
 void free_pinned(void*) noexcept {}
 
+Tensor upload_async(const Tensor& host, Device device) {
+  no_cuda(
+      fmt::format("upload of a {} tensor to {}", shape_str(host.shape()), device.str()).c_str());
+}
+int64_t uploads_in_flight(Device) {
+  return 0;
+}
+
 void timeline_push(const char*) {}
 void timeline_pop() {}
 

@@ -1,145 +1,719 @@
 #!/usr/bin/env bash
-# The GPU machine's checks: builds fovea with CUDA for sm_90 (H100), runs the cuda test
-# tier, compute-sanitizer (memcheck over every cuda test; racecheck over the tests of the
-# kernels that use shared memory), every CUDA benchmark, every PyTorch comparison script
-# and the whole-model comparison, and writes the results with the GPU's name and the date
-# into bench/results/gpu-check-<stamp>/. Under the device tool ($OUT set) the folder also
-# comes back as one archive, since a call returns at most 8 files.
+# shellcheck disable=SC2317  # the step_* functions are called through run_step
+# The GPU machine's checks, in one command that ends inside one device call:
 #
-#   scripts/gpu-check.sh                              # every step
-#   STEPS="build tests sanitizer" scripts/gpu-check.sh  # a subset, in this order
+#   STEPS=all scripts/gpu-check.sh          # on the GPU machine, with .debs carried
+#   DRY_RUN=1 scripts/gpu-check.sh          # anywhere: the plan, budgets, memcheck table check
+#   scripts/gpu-check.sh --check-table      # the memcheck table alone (./test.sh runs it)
 #
-# Steps: build, tests, sanitizer, bench (kernels and their PyTorch twins), models. One
-# device call is limited to 10 minutes, so split them across calls: the build folder
-# (build-gpu/) survives between calls only while the machine stays warm, and every step
-# after `build` needs it.
+# From a session here (no GPU): scripts/gpu-deps.sh first (downloads .debs/), then
+#   run(carry=[".debs"], timeout_s=600, command="STEPS=all scripts/gpu-check.sh")
+# The results come back as one archive under $OUT (plus its summary.md); unpack it into
+# bench/results/ as it is: tar xzf /work/.device/.../gpu-check-*.tar.gz -C bench/results
+#
+# Steps (STEPS=all is the first five, in this order; a subset runs in this order too):
+#   build     configure (Ninja, Release, FOVEA_CUDA=ON, sm_90) and build only what the
+#             later steps run: fovea_cuda_tests, the bench/cuda executables (and the fovea
+#             tool when `models` is asked for); not the CPU test tiers
+#   tests     ctest -L cuda (parallel, OMP threads split between the test processes)
+#   memcheck  compute-sanitizer memcheck over the subset in MEMCHECK_TABLE below: one
+#             gtest filter per kernels/cuda/*.cu file (or an explicit reason for none);
+#             every .cu file must have a row and every filter must match a test
+#   bench     every bench/cuda/*.cpp executable (Google Benchmark, JSON + text)
+#   pytorch   every bench/pytorch/*_cuda.py, the PyTorch side of the same kernels, when
+#             python3 has torch with CUDA (skipped with a message otherwise)
+#   models    (opt-in, not in `all`: it does not fit the 9 minutes) whole models, fovea
+#             beside PyTorch + timm; `racecheck` (opt-in) is the same subset under racecheck.
+# `sanitizer` is an old name for memcheck. The build folder (build-gpu/) survives between
+# calls while the machine stays warm, so a later call can run `STEPS="tests bench"` alone.
+#
+# Time: a global deadline (DEADLINE=540 s after the start) and a budget per step. A step
+# gets min(its budget, what is left before the deadline less RESERVE for the summary and
+# archive); a step with under MIN_STEP seconds left is not started and is recorded as
+# SKIPPED, and so is every later one. Each command runs under `timeout` (its whole process
+# group is killed, 10 s after a TERM it ignores), so the steps end by DEADLINE - RESERVE
+# (525 s) and the script by about DEADLINE (540 s, 9 min) however the steps behave, inside
+# the device tool's 10-minute command limit (call it with timeout_s=600).
+#
+# The estimate (the "estimate" column of the plan; nothing big was measured for it):
+#   build     The lead's number for this project: the full build (test.sh: libfovea with
+#             CUDA, every test tier, every benchmark) takes 20-25 min on the 2-core build
+#             machine, i.e. 40-50 core-minutes. This step compiles 201 of the 273
+#             translation units of that build (compile_commands.json: it leaves out the
+#             69 unit/gradcheck/parity/train test files and the 3 CPU benchmarks), so
+#             ~74% of it, 30-37 core-minutes, taking every unit as equally costly. On 16
+#             cores at ~70% parallel efficiency (the heaviest .cu files and the serial
+#             links form the tail): 30-37 / (16 x 0.7) = 2.7-3.3 min; estimate 200 s with
+#             the configure (here ~11-20 s of one core, mostly nvcc's identification),
+#             budget 270 s. Assumes the GPU machine's cores are as fast as this machine's
+#             and that there is no ccache there (a fresh machine is bare).
+#   tests     ~95 gtest cases (tests/cuda/*_cuda.cpp), one process each: CUDA context and
+#             cuBLAS/cuDNN handles (~1-2 s a process) plus the CPU reference, the bulk
+#             of it EveryFamilyOnCuda's 15 models in f32 and bf16 on the CPU. At 8 in
+#             parallel with 2 OpenMP threads each: estimate 60 s, budget 90 s.
+#   memcheck  the subset (~75 small tests, one process): memcheck slows kernels 10-100x
+#             but these tensors are small, and the CPU references run at full speed:
+#             estimate 45 s, budget 75 s.
+#   bench     10 executables, ~60 benchmark instances at BENCH_MIN_TIME=0.2 s of GPU time
+#             each, plus allocation, host-side input setup and the roofline per process:
+#             estimate 50 s, budget 75 s (each executable at most BENCH_EACH=30 s).
+#   pytorch   8 scripts: torch import + CUDA init (~3-5 s each) and ~20 timed calls per
+#             case: estimate 35 s, budget 45 s (each at most PYTORCH_EACH=30 s).
+#   Sum of the estimates with the unpack (~5 s): about 400 s, 6.7 min; the budgets add up
+#   to more than the deadline on purpose: the deadline, not the budgets, is the bound.
+#   Every number is a budget to replace by the first run's measured times (summary.md
+#   lists each step's time beside its budget).
+#
+# Results: bench/results/gpu-check-<UTC stamp>-<GPU name>/ (RESULTS_ROOT to change the
+# parent), laid out as bench/results/README.md says: summary.md (GPU, driver, date,
+# commit, per-step status, time and budget, the tables), logs/, bench/, pytorch/. Only text,
+# each log capped at 2 MiB, so bench/results/ can take the folder as it is. With $OUT set,
+# the folder also lands there as one .tar.gz beside a copy of summary.md.
 #
 # The GPU machine has CUDA, CMake, ninja and PyTorch but lacks the Debian packages the
 # build needs (fmt, Eigen, GoogleTest, Google Benchmark, yaml-cpp, cairo, ...) and has no
-# network: run scripts/gpu-deps.sh here first, and carry .debs in the call.
+# network: scripts/gpu-deps.sh --unpack puts the carried .debs into a prefix (never into /).
+# ./test.sh rehearses that unpack and a configure against the prefix alone
+# (scripts/prefix-check.sh).
+#
+# Exit status: 0 every step asked for passed (or was skipped for a reason that is not a
+# fault: no torch); 1 a step failed or timed out; 2 none failed but the deadline skipped one.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+T0=$SECONDS
+DRY_RUN="${DRY_RUN:-0}"
+DEADLINE="${DEADLINE:-540}"
+RESERVE="${RESERVE:-15}"
+MIN_STEP="${MIN_STEP:-10}"
+JOBS="${JOBS:-$(nproc)}"
+CTEST_J="${CTEST_J:-8}"
+TEST_TIMEOUT="${TEST_TIMEOUT:-120}"
+BENCH_MIN_TIME="${BENCH_MIN_TIME:-0.2}"
+BENCH_EACH="${BENCH_EACH:-30}"
+PYTORCH_EACH="${PYTORCH_EACH:-30}"
 BUILD="${FOVEA_BUILD:-$ROOT/build-gpu}"
-STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
-RESULTS="$ROOT/bench/results/gpu-check-$STAMP"
-JOBS="${JOBS:-16}"
-STEPS=" ${STEPS:-build tests sanitizer bench models} "
-mkdir -p "$RESULTS"
-SUMMARY="$RESULTS/summary.txt"
-status=0
-
-step() { [[ "$STEPS" == *" $1 "* ]]; }
-log() { printf '==> %s\n' "$*" | tee -a "$SUMMARY"; }
-record() {  # record NAME RC
-  if [ "$2" -eq 0 ]; then log "PASS $1"; else log "FAIL $1 (exit $2)"; status=1; fi
-}
-
-# The Debian packages from scripts/gpu-deps.sh, unpacked into a prefix rather than into /,
-# where they could replace the image's own libraries.
 DEBS="${FOVEA_DEBS:-$ROOT/.debs}"
 DEPS_PREFIX="${FOVEA_DEPS_PREFIX:-/tmp/fovea-deps}"
-if compgen -G "$DEBS/*.deb" >/dev/null; then
-  log "unpacking $(ls "$DEBS"/*.deb | wc -l) Debian packages from $DEBS into $DEPS_PREFIX"
-  for deb in "$DEBS"/*.deb; do dpkg-deb -x "$deb" "$DEPS_PREFIX"; done
-  export CMAKE_PREFIX_PATH="$DEPS_PREFIX/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
-  export LD_LIBRARY_PATH="$DEPS_PREFIX/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-# cuDNN: the system's if there is one, else the nvidia-cudnn-cu13 wheel next to PyTorch.
-if [ -z "${CUDNN_ROOT:-}" ] && ! ldconfig -p 2>/dev/null | grep -q libcudnn.so; then
-  CUDNN_ROOT="$(python3 -c 'import nvidia.cudnn as m; print(m.__path__[0])' 2>/dev/null || true)"
-  if [ -n "$CUDNN_ROOT" ]; then
-    export CUDNN_ROOT LD_LIBRARY_PATH="$CUDNN_ROOT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    log "cuDNN from the PyTorch wheel: $CUDNN_ROOT"
-  fi
-fi
-
-{
-  echo "fovea gpu-check, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi failed"
-  nvcc --version | tail -1
-} | tee "$RESULTS/machine.txt" >>"$SUMMARY"
-
-if step build; then
-  log "configure and build (sm_90, -j$JOBS) in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" $(command -v ninja >/dev/null && echo -GNinja) \
-    -DCMAKE_BUILD_TYPE=Release -DFOVEA_CUDA=ON \
-    -DCMAKE_CUDA_ARCHITECTURES=90 -DFOVEA_BUILD_TESTS=ON -DFOVEA_BUILD_BENCH=ON \
-    >"$RESULTS/build.log" 2>&1 &&
-    cmake --build "$BUILD" -j "$JOBS" >>"$RESULTS/build.log" 2>&1
-  rc=$?
-  record build $rc
-  if [ $rc -ne 0 ]; then
-    grep -E "error|Error" -A3 "$RESULTS/build.log" | head -60
-    tail -30 "$RESULTS/build.log"
-    STEPS=" "  # nothing else can run; still bundle the log below
-  fi
-fi
-
 CUDA_TESTS="$BUILD/tests/fovea_cuda_tests"
-if step tests; then
-  log "ctest -L cuda"
-  ctest --test-dir "$BUILD" -L cuda --output-on-failure >"$RESULTS/ctest-cuda.log" 2>&1
-  record "ctest -L cuda" $?
-  grep -E "tests passed|tests failed|Failed|Skipped" "$RESULTS/ctest-cuda.log" | tail -40 |
-    tee -a "$SUMMARY"
-fi
 
-if step sanitizer; then
-  if command -v compute-sanitizer >/dev/null && [ -x "$CUDA_TESTS" ]; then
-    log "compute-sanitizer memcheck over $CUDA_TESTS"
-    compute-sanitizer --tool memcheck --error-exitcode 99 --leak-check no "$CUDA_TESTS" \
-      >"$RESULTS/memcheck.log" 2>&1
-    record memcheck $?
-    tail -3 "$RESULTS/memcheck.log" | tee -a "$SUMMARY"
-    # racecheck is slow: only the suites whose kernels use shared memory (grep -l
-    # __shared__ kernels/cuda/*: attention, depthwise conv, the norms, losses, optimizer,
-    # reductions, softmax, squeeze-excite).
-    RACE_FILTER="${RACE_FILTER:-AttentionCuda.*:WindowAttentionCuda.*:ConvCuda.*:LayerNormCuda.*}"
-    RACE_FILTER+=":BatchNormCuda.*:GroupNormCuda.*:OptimizerCuda.*:CudaReduction.*:SoftmaxCuda.*"
-    RACE_FILTER+=":CrossEntropyCuda.*:NllLossCuda.*:FocalLossCuda.*:SqueezeExciteCuda.*"
-    log "compute-sanitizer racecheck over $RACE_FILTER"
-    compute-sanitizer --tool racecheck --error-exitcode 99 "$CUDA_TESTS" \
-      --gtest_filter="$RACE_FILTER" >"$RESULTS/racecheck.log" 2>&1
-    record racecheck $?
-    tail -3 "$RESULTS/racecheck.log" | tee -a "$SUMMARY"
-  else
-    log "FAIL compute-sanitizer: not found, or no cuda test executable"
-    status=1
+declare -A BUDGET=([deps]=30 [build]=270 [tests]=90 [memcheck]=75 [racecheck]=120 [bench]=75
+  [pytorch]=45 [models]=300)
+declare -A ESTIMATE=([deps]=5 [build]=200 [tests]=60 [memcheck]=45 [racecheck]=90 [bench]=50
+  [pytorch]=35 [models]=300)
+for step in "${!BUDGET[@]}"; do  # BUDGET_build=300 and the like override
+  override="BUDGET_$step"
+  [ -n "${!override:-}" ] && BUDGET[$step]="${!override}"
+done
+ORDER=(deps build tests memcheck racecheck bench pytorch models)
+
+# ---------------------------------------------------------------- the memcheck subset
+# kernels/cuda/<file>.cu | gtest filter over fovea_cuda_tests | why (a reason instead of a
+# filter: "-" in the filter column). The smallest suites that drive each file's kernels;
+# left out on purpose: EveryFamilyOnCuda (15 models) and AmpStepCuda, which run the same
+# kernels at model scale and would take minutes under memcheck, and the train/ helpers
+# (CudaCriterion, CudaEma, CudaMetrics, CudaFactories), which only compose ops covered here.
+# What memcheck cannot see: the caching allocator (engine/cuda/allocator.cpp) rounds each
+# block up to 512 B (2 MiB past 1 MiB) and hands freed blocks out again, so an overrun is
+# reported only past the rounded size, and a read of a stale reused block not at all.
+MEMCHECK_TABLE="
+attention.cu        | AttentionCuda.*:WindowAttentionCuda.*   | SDPA and Swin window attention
+batch_norm.cu       | BatchNormCuda.*                         | statistics, fused ReLU/SiLU
+conv.cu             | ConvCuda.*ThroughCudnn                  | cuDNN dense/grouped path, channel bias
+copy.cu             | CudaCopy.*                              | casts, strided copies, fill
+depthwise_conv.cu   | ConvCuda.Depthwise*                     | depthwise kernels and their dispatch
+elementwise.cu      | CudaElementwise.*                       | unary, binary, compare, where
+gemm.cu             | MatmulCuda.*                            | cuBLASLt calls and epilogues on our buffers
+group_norm.cu       | GroupNormCuda.*                         |
+interpolate.cu      | CudaInterpolate.*                       |
+layer_norm.cu       | LayerNormCuda.*                         |
+loss.cu             | CrossEntropyCuda.*:NllLossCuda.*:FocalLossCuda.* |
+optimizer.cu        | OptimizerCuda.*                         | multi-tensor AdamW/SGD, grad norm
+pool.cu             | CudaPool.*                              |
+random.cu           | CudaRandom.*:CudaFactory.*              |
+reduce.cu           | CudaReduction.*                         |
+shape.cu            | CudaShape.*:CudaOneHot.*                | pad/roll/cat, index_select/add, one_hot
+softmax.cu          | SoftmaxCuda.*                           |
+squeeze_excite.cu   | SqueezeExciteCuda.*                     |
+window_partition.cu | WindowPartitionCuda.*                   |
+"
+
+# ---------------------------------------------------------------- helpers
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+say() { printf '==> [%3d s] %s\n' $((SECONDS - T0)) "$*"; }
+sanitize() { printf '%s' "$1" | tr -cs 'A-Za-z0-9._-' '-' | sed 's/^-*//; s/-*$//'; }
+trim() {  # trim TEXT: without leading and trailing blanks
+  local text="$1"
+  text="${text#"${text%%[![:space:]]*}"}"
+  printf '%s' "${text%"${text##*[![:space:]]}"}"
+}
+first_line() { head -n1 | tr -d '\r'; }
+
+STEP_STATUS=() STEP_TIME=() STEP_NOTE=() STEP_LIMIT=()
+declare -A STATUS_OF=()
+record() {  # record STEP STATUS SECONDS LIMIT NOTE
+  STEP_STATUS+=("$1|$2") STEP_TIME+=("$3") STEP_LIMIT+=("$4") STEP_NOTE+=("$5")
+  STATUS_OF[$1]="$2"
+  say "$2 $1 (${3} s of ${4} s)${5:+: $5}"
+}
+
+# bounded LOG CMD...: runs CMD under the current step's time limit, appending to LOG.
+# Returns CMD's status, 124 when the limit killed it.
+bounded() {
+  local log="$1" left
+  shift
+  left=$((STEP_END - SECONDS))
+  [ "$left" -ge 1 ] || return 124
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '    [dry run, limit %3d s] %s\n' "$left" "$*"
+    [ "${DRY_RUN_STEP_SECONDS:-0}" -gt 0 ] && sleep "$DRY_RUN_STEP_SECONDS"
+    return 0
   fi
-fi
+  mkdir -p "$(dirname "$log")"
+  timeout --kill-after=10 "$left" "$@" >>"$log" 2>&1
+}
 
-if step bench; then
-  # Every bench/cuda/<name>.cpp builds the executable bench/<name>.
+# run_step STEP FUNCTION: the deadline and budget bookkeeping around one step. FUNCTION
+# returns 0 (PASS), 77 (SKIPPED, NOTE says why), 124 (TIMEOUT), 125 (a part timed out) or
+# anything else (FAIL), and may set NOTE.
+run_step() {
+  local step="$1" fn="$2" left limit start rc status
+  left=$((DEADLINE - (SECONDS - T0) - RESERVE))
+  if [ "$left" -lt "$MIN_STEP" ]; then
+    record "$step" SKIPPED 0 0 "not started: ${left} s left before the ${DEADLINE} s deadline"
+    return
+  fi
+  limit=${BUDGET[$step]}
+  [ "$left" -lt "$limit" ] && limit=$left
+  STEP_END=$((SECONDS + limit))
+  NOTE=""
+  say "$step: budget ${BUDGET[$step]} s, limit $limit s, estimate ${ESTIMATE[$step]} s"
+  start=$SECONDS
+  "$fn"
+  rc=$?
+  case $rc in
+    0) status=PASS ;;
+    77) status=SKIPPED ;;
+    124 | 137) status=TIMEOUT NOTE="${NOTE:+$NOTE; }killed at its ${limit} s limit" ;;
+    125) status=TIMEOUT ;;  # a part of the step ran out of time; NOTE says which
+    *) status=FAIL ;;
+  esac
+  [ "$DRY_RUN" = 1 ] && [ "$status" = PASS ] && status=DRY-RUN
+  record "$step" "$status" $((SECONDS - start)) "$limit" "$NOTE"
+}
+
+needs_build() {  # the later steps need a successful build (this call's, or an earlier one's)
+  if [ -n "${STATUS_OF[build]:-}" ] && [[ "${STATUS_OF[build]}" != @(PASS|DRY-RUN) ]]; then
+    NOTE="the build did not pass"
+    return 1
+  fi
+  if [ "$DRY_RUN" != 1 ] && [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
+    NOTE="no build in $BUILD (add build to STEPS)"
+    return 1
+  fi
+}
+
+tally() {  # tally STATUS...: "3 PASS, 1 FAIL (exit 2)" and the like
+  printf '%s\n' "$@" | sed 's/ (.*//' | sort | uniq -c | awk '{printf "%s%d %s", (NR > 1 ? ", " : ""), $1, $2}'
+}
+
+cap_logs() {  # every file over 2 MiB keeps its first and last 900 KiB
+  local file size
+  while IFS= read -r -d '' file; do
+    size=$(stat -c %s "$file")
+    [ "$size" -gt $((2 * 1024 * 1024)) ] || continue
+    { head -c $((900 * 1024)) "$file"
+      printf '\n\n[... gpu-check.sh cut %d bytes here to keep the folder small ...]\n\n' \
+        $((size - 1800 * 1024))
+      tail -c $((900 * 1024)) "$file"; } >"$file.cut" && mv "$file.cut" "$file"
+  done < <(find "$RESULTS" -type f -print0)
+}
+
+# ---------------------------------------------------------------- the memcheck table
+# Parses MEMCHECK_TABLE into MC_FILES/MC_FILTERS/MC_WHY and checks it against
+# kernels/cuda/*.cu: a row per file, no row for a file that is gone.
+declare -a MC_FILES=() MC_FILTERS=() MC_WHY=()
+TABLE_PROBLEMS=()
+parse_memcheck_table() {
+  local file filter why source
+  declare -A rows=()
+  MC_FILES=() MC_FILTERS=() MC_WHY=() TABLE_PROBLEMS=()
+  while IFS='|' read -r file filter why; do
+    file="$(trim "$file")" filter="$(trim "$filter")" why="$(trim "$why")"
+    [ -n "$file" ] || continue
+    MC_FILES+=("$file") MC_FILTERS+=("$filter") MC_WHY+=("$why")
+    rows[$file]=1
+    [ -f "$ROOT/kernels/cuda/$file" ] || TABLE_PROBLEMS+=("row for kernels/cuda/$file, which does not exist")
+    if [ "$filter" = - ] && [ -z "$why" ]; then TABLE_PROBLEMS+=("$file: no filter and no reason"); fi
+    # The filters are joined with ':' into one run, which a negative pattern would break.
+    if [ "$filter" != - ] && [[ "$filter" == *-* ]]; then
+      TABLE_PROBLEMS+=("$file: '$filter' has a negative pattern, which cannot be joined with the others")
+    fi
+  done <<<"$MEMCHECK_TABLE"
+  for source in "$ROOT"/kernels/cuda/*.cu; do
+    file="$(basename "$source")"
+    [ -n "${rows[$file]:-}" ] ||
+      TABLE_PROBLEMS+=("kernels/cuda/$file has no row in MEMCHECK_TABLE (scripts/gpu-check.sh): add its gtest filter, or '-' and a reason")
+  done
+}
+
+# gtest_match NAME FILTER: gtest's filter rules (POSITIVE[-NEGATIVE], ':'-separated, * ?).
+gtest_match() {
+  local name="$1" filter="$2" positive negative pattern hit=""
+  positive="${filter%%-*}"
+  negative=""
+  [[ "$filter" == *-* ]] && negative="${filter#*-}"
+  [ -n "$positive" ] || positive="*"
+  IFS=':' read -ra patterns <<<"$positive"
+  for pattern in "${patterns[@]}"; do
+    # shellcheck disable=SC2053  # the pattern is a glob on purpose
+    [[ "$name" == $pattern ]] && hit=1
+  done
+  [ -n "$hit" ] || return 1
+  IFS=':' read -ra patterns <<<"$negative"
+  for pattern in "${patterns[@]}"; do
+    # shellcheck disable=SC2053
+    [[ -n "$pattern" && "$name" == $pattern ]] && return 1
+  done
+  return 0
+}
+
+# The names of the cuda-tier tests: from the executable when it is built (exact), else
+# from the TEST(...) lines of tests/cuda/*_cuda.cpp (TEST_P as Prefix/Suite.Name/Param).
+ALL_TESTS=()
+list_cuda_tests() {  # list_cuda_tests static|built
+  if [ "$1" = built ] && [ "$DRY_RUN" != 1 ] && [ -x "$CUDA_TESTS" ]; then
+    mapfile -t ALL_TESTS < <("$CUDA_TESTS" --gtest_list_tests 2>/dev/null | awk '
+      /^[^ ]/ { suite = $1; next }
+      /^  / { print suite $1 }')
+    TEST_SOURCE="fovea_cuda_tests --gtest_list_tests"
+  else
+    mapfile -t ALL_TESTS < <(cat "$ROOT"/tests/cuda/*_cuda.cpp | tr '\n' ' ' |
+      grep -oE 'TEST(_F|_P)?\(\s*[A-Za-z0-9_]+\s*,\s*[A-Za-z0-9_]+' | sed -E 's/\s+//g' |
+      awk -F'[(,]' '$1 == "TEST_P" { print "P/" $2 "." $3 "/p"; next } { print $2 "." $3 }')
+    TEST_SOURCE="the TEST lines of tests/cuda/*_cuda.cpp (static)"
+  fi
+}
+
+# Checks every filter matches a test; sets MC_COUNT per row and MC_UNION.
+declare -a MC_COUNT=()
+MC_UNION=""
+check_memcheck_filters() {  # check_memcheck_filters static|built
+  local i n name
+  MC_COUNT=() MC_UNION=""
+  list_cuda_tests "$1"
+  [ ${#ALL_TESTS[@]} -gt 0 ] || TABLE_PROBLEMS+=("no cuda-tier test found in $TEST_SOURCE")
+  for i in "${!MC_FILES[@]}"; do
+    MC_COUNT[i]=0
+    [ "${MC_FILTERS[i]}" = - ] && continue
+    n=0
+    for name in "${ALL_TESTS[@]}"; do gtest_match "$name" "${MC_FILTERS[i]}" && n=$((n + 1)); done
+    MC_COUNT[i]=$n
+    [ "$n" -gt 0 ] || TABLE_PROBLEMS+=("${MC_FILES[i]}: filter '${MC_FILTERS[i]}' matches no test")
+    MC_UNION="${MC_UNION:+$MC_UNION:}${MC_FILTERS[i]}"
+  done
+}
+
+# ---------------------------------------------------------------- the steps
+step_deps() {
+  if ! compgen -G "$DEBS/*.deb" >/dev/null; then
+    NOTE="no .debs in $DEBS: using this machine's own packages (run scripts/gpu-deps.sh here and carry .debs for the GPU machine)"
+    return 77
+  fi
+  bounded "$RESULTS/logs/deps.log" "$ROOT/scripts/gpu-deps.sh" --unpack "$DEPS_PREFIX" || return $?
+  [ -f "$DEBS/MANIFEST" ] && cp "$DEBS/MANIFEST" "$RESULTS/deps-manifest.txt"
+  NOTE="$(find "$DEBS" -maxdepth 1 -name '*.deb' | wc -l) Debian packages into $DEPS_PREFIX"
+}
+
+BUILD_TARGETS=()
+step_build() {
+  local rc configure_start generator=() cudnn=()
+  if [ "${STATUS_OF[deps]:-}" = FAIL ] || [ "${STATUS_OF[deps]:-}" = TIMEOUT ]; then
+    NOTE="the Debian packages were not unpacked (logs/deps.log)"
+    return 77
+  fi
+  BUILD_TARGETS=(fovea_cuda_tests)
+  for source in "$ROOT"/bench/cuda/*.cpp; do BUILD_TARGETS+=("$(basename "$source" .cpp)"); done
+  [[ " $STEPS " == *" models "* ]] && BUILD_TARGETS+=(fovea_tool)
+  command -v ninja >/dev/null && generator=(-G Ninja)
+  [ -n "${CUDNN_ROOT:-}" ] && cudnn=(-DCUDNN_ROOT="$CUDNN_ROOT")
+  configure_start=$SECONDS
+  bounded "$RESULTS/logs/configure.log" cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" \
+    -DCMAKE_BUILD_TYPE=Release -DFOVEA_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DFOVEA_BUILD_TESTS=ON -DFOVEA_BUILD_BENCH=ON "${cudnn[@]}"
+  rc=$?
+  NOTE="configure $((SECONDS - configure_start)) s"
+  if [ "$rc" -ne 0 ]; then
+    grep -E "CMake Error" -A6 "$RESULTS/logs/configure.log" | head -40
+    return "$rc"
+  fi
+  bounded "$RESULTS/logs/build.log" cmake --build "$BUILD" -j "$JOBS" --target "${BUILD_TARGETS[@]}"
+  rc=$?
+  NOTE="$NOTE, compile and link $((SECONDS - configure_start)) s in all, -j$JOBS, ${#BUILD_TARGETS[@]} targets"
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+    grep -E "error|Error" -A3 "$RESULTS/logs/build.log" | head -60
+    tail -20 "$RESULTS/logs/build.log"
+  fi
+  return "$rc"
+}
+
+CTEST_LINE="" CTEST_SKIPPED=0
+step_tests() {
+  local rc log="$RESULTS/logs/ctest-cuda.log"
+  needs_build || return 77
+  OMP_NUM_THREADS=$(((JOBS + CTEST_J - 1) / CTEST_J)) bounded "$log" \
+    ctest --test-dir "$BUILD" -L cuda -j "$CTEST_J" --timeout "$TEST_TIMEOUT" \
+    --output-on-failure --no-tests=error --output-junit "$RESULTS/logs/ctest-cuda.xml"
+  rc=$?
+  [ "$DRY_RUN" = 1 ] && return 0
+  CTEST_LINE="$(grep -E "tests passed|tests failed" "$log" | tail -1)"
+  CTEST_SKIPPED=$(grep -cE "\*\*\*Skipped|Not Run" "$log" || true)
+  NOTE="${CTEST_LINE:-no ctest summary line}; $CTEST_SKIPPED skipped"
+  grep -E "\(Failed\)|\(Timeout\)|\*\*\*Failed|\*\*\*Exception" "$log" | head -20
+  # Every test skipped means no GPU was seen: that is not a pass.
+  if [ "$rc" -eq 0 ] && [[ "$CTEST_LINE" =~ out\ of\ ([0-9]+) ]] && [ "$CTEST_SKIPPED" -ge "${BASH_REMATCH[1]}" ]; then
+    NOTE="$NOTE: every test skipped (no GPU visible?)"
+    return 1
+  fi
+  return "$rc"
+}
+
+SANITIZER=""
+find_sanitizer() {
+  SANITIZER="$(command -v compute-sanitizer || true)"
+  for candidate in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+    [ -n "$SANITIZER" ] || { [ -x "$candidate" ] && SANITIZER="$candidate"; }
+  done
+  [ -n "$SANITIZER" ] || [ "$DRY_RUN" = 1 ]
+}
+
+# sanitize_subset TOOL: one process over the union of the table's filters; then the errors
+# are counted per test (the tool's "=========" reports fall between gtest's RUN and OK
+# lines of the test that launched the kernel) and per kernels/cuda file.
+declare -A SAN_ERRORS=() SAN_FAILED=()
+step_sanitizer() {
+  local tool="$1" rc log="$RESULTS/logs/$1.log" extra=()
+  needs_build || return 77
+  # Again, now against the built executable's own list.
+  parse_memcheck_table
+  check_memcheck_filters built
+  if [ ${#TABLE_PROBLEMS[@]} -gt 0 ]; then
+    printf '    memcheck table: %s\n' "${TABLE_PROBLEMS[@]}"
+  fi
+  find_sanitizer || { NOTE="compute-sanitizer not found"; return 1; }
+  [ -n "$MC_UNION" ] || { NOTE="no filter to run"; return 1; }
+  [ "$tool" = memcheck ] && extra=(--leak-check no)
+  # --print-limit keeps a flood of one error short; the exit code says whether any occurred.
+  bounded "$log" "${SANITIZER:-compute-sanitizer}" --tool "$tool" --error-exitcode 99 \
+    --print-limit 100 "${extra[@]}" "$CUDA_TESTS" --gtest_filter="$MC_UNION"
+  rc=$?
+  [ "$DRY_RUN" = 1 ] && return 0
+  if grep -qE "Device not supported|unable to (initialize|attach)" "$log"; then
+    NOTE="compute-sanitizer cannot run on this machine's runtime (KINDS.md: gVisor); see logs/$tool.log"
+    return 77
+  fi
+  while IFS='|' read -r name kind count; do
+    [ "$kind" = errors ] && SAN_ERRORS[$name]=$count
+    [ "$kind" = failed ] && SAN_FAILED[$name]=1
+  done < <(awk '
+    /^\[ RUN      \] / { test = $4; next }
+    /^\[  FAILED  \] / && $4 ~ /\./ && NF <= 6 { print $4 "|failed|1" }
+    /^========= (Invalid|Program hit|Race|Error|Uninitialized|Leaked|Barrier|Misaligned|Out-of-range)/ { errors[test]++ }
+    END { for (t in errors) print t "|errors|" errors[t] }' "$log")
+  local total
+  total=$(grep -oE "ERROR SUMMARY: [0-9]+" "$log" | tail -1 | grep -oE "[0-9]+" || echo "?")
+  local gtest_line
+  gtest_line="$(grep -E "^\[  PASSED  \]|tests? ran" "$log" | tail -2 | paste -sd' ' -)"
+  NOTE="$tool error summary: $total; gtest: ${gtest_line:-no summary}"
+  [ ${#TABLE_PROBLEMS[@]} -eq 0 ] || { NOTE="$NOTE; TABLE: ${#TABLE_PROBLEMS[@]} problem(s)"; return 1; }
+  return "$rc"
+}
+step_memcheck() { step_sanitizer memcheck; }
+step_racecheck() { step_sanitizer racecheck; }
+
+declare -A BENCH_STATUS=() BENCH_TIME=()
+step_bench() {
+  local source name exe rc left limit start failed=0
+  needs_build || return 77
+  mkdir -p "$RESULTS/bench"
   for source in "$ROOT"/bench/cuda/*.cpp; do
     name="$(basename "$source" .cpp)"
-    bench="$BUILD/bench/$name"
-    [ -x "$bench" ] || { log "FAIL $name: not built"; status=1; continue; }
-    log "benchmark $name"
-    "$bench" --benchmark_counters_tabular=true --benchmark_out="$RESULTS/$name.json" \
-      --benchmark_out_format=json >"$RESULTS/$name.txt" 2>&1
-    record "$name" $?
+    exe="$BUILD/bench/$name"
+    left=$((STEP_END - SECONDS))
+    if [ "$left" -lt 3 ]; then
+      BENCH_STATUS[$name]="SKIPPED (step limit)" BENCH_TIME[$name]=0
+      [ "$failed" -eq 0 ] && failed=125
+      continue
+    fi
+    if [ "$DRY_RUN" != 1 ] && [ ! -x "$exe" ]; then
+      BENCH_STATUS[$name]="FAIL (not built)" BENCH_TIME[$name]=0
+      failed=1
+      continue
+    fi
+    limit=$BENCH_EACH
+    [ "$left" -lt "$limit" ] && limit=$left
+    start=$SECONDS
+    STEP_END_SAVED=$STEP_END STEP_END=$((SECONDS + limit))
+    bounded "$RESULTS/bench/$name.txt" "$exe" --benchmark_min_time="$BENCH_MIN_TIME" \
+      --benchmark_counters_tabular=true --benchmark_out="$RESULTS/bench/$name.json" \
+      --benchmark_out_format=json
+    rc=$?
+    STEP_END=$STEP_END_SAVED
+    BENCH_TIME[$name]=$((SECONDS - start))
+    case $rc in
+      0) BENCH_STATUS[$name]=PASS ;;
+      124 | 137) BENCH_STATUS[$name]="TIMEOUT (${limit} s)"
+        [ "$failed" -eq 0 ] && failed=125 ;;
+      *) BENCH_STATUS[$name]="FAIL (exit $rc)" failed=1 ;;
+    esac
   done
+  NOTE="$(tally "${BENCH_STATUS[@]}"); BENCH_MIN_TIME=$BENCH_MIN_TIME s"
+  return "$failed"
+}
+
+declare -A PYTORCH_STATUS=() PYTORCH_TIME=()
+PYTHON="${PYTHON:-python3}"
+step_pytorch() {
+  local script name rc left limit start failed=0 probe
+  if [ "$DRY_RUN" != 1 ]; then
+    if ! probe="$(env LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" timeout 60 "$PYTHON" -c \
+      'import torch; assert torch.cuda.is_available(), "torch sees no GPU"; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name())' 2>&1 | tail -1)" ||
+      [ -z "$probe" ]; then
+      NOTE="no PyTorch with CUDA in $PYTHON ($probe): the side-by-side was not run"
+      return 77
+    fi
+    TORCH_INFO="$probe"
+  fi
+  mkdir -p "$RESULTS/pytorch"
   for script in "$ROOT"/bench/pytorch/*_cuda.py; do
     name="$(basename "$script" .py)"
-    log "pytorch $name"
-    PYTHONUNBUFFERED=1 python3 "$script" >"$RESULTS/pytorch_$name.txt" 2>&1
-    record "pytorch $name" $?
+    left=$((STEP_END - SECONDS))
+    if [ "$left" -lt 3 ]; then
+      PYTORCH_STATUS[$name]="SKIPPED (step limit)" PYTORCH_TIME[$name]=0
+      [ "$failed" -eq 0 ] && failed=125
+      continue
+    fi
+    limit=$PYTORCH_EACH
+    [ "$left" -lt "$limit" ] && limit=$left
+    start=$SECONDS
+    STEP_END_SAVED=$STEP_END STEP_END=$((SECONDS + limit))
+    # The image's own libraries for PyTorch, not the Debian prefix.
+    bounded "$RESULTS/pytorch/$name.txt" env LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" \
+      PYTHONUNBUFFERED=1 "$PYTHON" "$script"
+    rc=$?
+    STEP_END=$STEP_END_SAVED
+    PYTORCH_TIME[$name]=$((SECONDS - start))
+    case $rc in
+      0) PYTORCH_STATUS[$name]=PASS ;;
+      124 | 137) PYTORCH_STATUS[$name]="TIMEOUT (${limit} s)"
+        [ "$failed" -eq 0 ] && failed=125 ;;
+      *) PYTORCH_STATUS[$name]="FAIL (exit $rc)" failed=1 ;;
+    esac
+  done
+  NOTE="$(tally "${PYTORCH_STATUS[@]}")${TORCH_INFO:+; torch $TORCH_INFO}"
+  return "$failed"
+}
+
+step_models() {
+  needs_build || return 77
+  # Whole models, fovea beside PyTorch + timm (issue 6's `fovea bench` comparison).
+  PYTHONUNBUFFERED=1 bounded "$RESULTS/models_vs_pytorch.md" "$PYTHON" \
+    "$ROOT/bench/pytorch/bench_models.py" --fovea "$BUILD/fovea" --device cuda --amp bf16 --batch 128
+}
+
+# ---------------------------------------------------------------- plan
+if [ "${1:-}" = --check-table ]; then  # scripts/prefix-check.sh (./test.sh) runs this
+  DRY_RUN=1
+  parse_memcheck_table
+  check_memcheck_filters static
+  if [ ${#TABLE_PROBLEMS[@]} -gt 0 ]; then
+    printf 'gpu-check.sh: MEMCHECK_TABLE: %s\n' "${TABLE_PROBLEMS[@]}" >&2
+    exit 1
+  fi
+  echo "gpu-check.sh: memcheck table: ${#MC_FILES[@]} kernels/cuda files, every filter matches a test in $TEST_SOURCE"
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "usage: [STEPS=...] [DRY_RUN=1] scripts/gpu-check.sh | scripts/gpu-check.sh --check-table" >&2; exit 1; }
+STEPS_ASKED="${STEPS:-all}"
+STEPS=" ${STEPS_ASKED//,/ } "
+STEPS="${STEPS// all / build tests memcheck bench pytorch }"
+STEPS="${STEPS// sanitizer / memcheck }"
+for word in $STEPS; do
+  [[ " ${ORDER[*]} " == *" $word "* ]] || { echo "gpu-check.sh: unknown step '$word' (steps: all ${ORDER[*]:1})" >&2; exit 1; }
+done
+STEPS=" deps$STEPS"  # the prefix is unpacked first, whatever the steps
+
+ORIGINAL_LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"
+[ -d /usr/local/cuda/bin ] && [[ ":$PATH:" != *":/usr/local/cuda/bin:"* ]] && PATH="$PATH:/usr/local/cuda/bin"
+
+# The machine, for the folder's name and summary.md.
+GPU_CSV=""
+command -v nvidia-smi >/dev/null &&
+  GPU_CSV="$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null)"
+GPU_NAME="$(trim "$(printf '%s' "$GPU_CSV" | first_line | cut -d, -f1)")"
+GPU_COUNT=$(printf '%s' "$GPU_CSV" | grep -c . || true)
+GPU_DRIVER="$(trim "$(printf '%s' "$GPU_CSV" | first_line | cut -d, -f2)")"
+GPU_MEMORY="$(trim "$(printf '%s' "$GPU_CSV" | first_line | cut -d, -f3)")"
+GPU_CC="$(trim "$(printf '%s' "$GPU_CSV" | first_line | cut -d, -f4)")"
+FOLDER_GPU="$(sanitize "${GPU_NAME:-no-gpu}")"
+[ "${GPU_COUNT:-0}" -gt 1 ] && FOLDER_GPU="${GPU_COUNT}x$FOLDER_GPU"
+if [ "$DRY_RUN" = 1 ] && [ -z "${RESULTS_ROOT:-}" ]; then RESULTS_ROOT="$(mktemp -d)"; fi
+RESULTS_ROOT="${RESULTS_ROOT:-$ROOT/bench/results}"
+RESULTS="$RESULTS_ROOT/gpu-check-$STAMP-$FOLDER_GPU"
+mkdir -p "$RESULTS/logs"
+
+echo "fovea gpu-check$([ "$DRY_RUN" = 1 ] && echo ' (DRY RUN: nothing is run)')"
+ordered=""
+for step in "${ORDER[@]}"; do [[ "$STEPS" == *" $step "* ]] && ordered+="$step "; done
+echo "  steps:    $ordered(run in this order)"
+echo "  deadline: $DEADLINE s (steps stop by $((DEADLINE - RESERVE)) s; $RESERVE s kept for the summary and archive)"
+echo "  results:  $RESULTS"
+printf '  %-9s %8s %8s\n' step estimate budget
+planned=0
+for step in "${ORDER[@]}"; do
+  [[ "$STEPS" == *" $step "* ]] || continue
+  printf '  %-9s %7d s %7d s\n' "$step" "${ESTIMATE[$step]}" "${BUDGET[$step]}"
+  planned=$((planned + ESTIMATE[$step]))
+done
+echo "  estimated total: $planned s ($((planned / 60)) min $((planned % 60)) s), steps end by $((DEADLINE - RESERVE)) s, the script by about $DEADLINE s"
+[ "$planned" -le $((DEADLINE - RESERVE)) ] ||
+  echo "  WARNING: the estimate is past the deadline: the last steps will likely be skipped; split them across calls"
+
+parse_memcheck_table
+check_memcheck_filters static
+echo "  memcheck subset (${#MC_FILES[@]} kernels/cuda files, tests from $TEST_SOURCE):"
+for i in "${!MC_FILES[@]}"; do
+  printf '    %-20s %3d tests  %s\n' "${MC_FILES[i]}" "${MC_COUNT[i]}" "${MC_FILTERS[i]}"
+done
+if [ ${#TABLE_PROBLEMS[@]} -gt 0 ]; then
+  printf '  MEMCHECK TABLE PROBLEM: %s\n' "${TABLE_PROBLEMS[@]}"
+fi
+
+# ---------------------------------------------------------------- run
+for step in "${ORDER[@]}"; do
+  [[ "$STEPS" == *" $step "* ]] || continue
+  run_step "$step" "step_$step"
+  if [ "$step" = deps ] && [[ "${STATUS_OF[deps]}" == @(PASS|DRY-RUN) ]]; then
+    export CMAKE_PREFIX_PATH="$DEPS_PREFIX/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+    export LD_LIBRARY_PATH="$DEPS_PREFIX/usr/lib/x86_64-linux-gnu:$DEPS_PREFIX/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export FONTCONFIG_PATH="$DEPS_PREFIX/etc/fonts"
+  fi
+  if [ "$step" = deps ] && [ "$DRY_RUN" != 1 ] && [ -z "${CUDNN_ROOT:-}" ] && ! ldconfig -p 2>/dev/null | grep -q libcudnn.so; then
+    # cuDNN: the system's if there is one, else the nvidia-cudnn-cu13 wheel beside PyTorch.
+    CUDNN_ROOT="$(LD_LIBRARY_PATH="$ORIGINAL_LD_LIBRARY_PATH" timeout 60 "$PYTHON" -c 'import nvidia.cudnn as m; print(m.__path__[0])' 2>/dev/null || true)"
+    if [ -n "$CUDNN_ROOT" ] && [ -d "$CUDNN_ROOT" ]; then
+      export CUDNN_ROOT LD_LIBRARY_PATH="$CUDNN_ROOT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      say "cuDNN from the PyTorch wheel: $CUDNN_ROOT"
+    fi
+  fi
+done
+
+# ---------------------------------------------------------------- summary.md
+commit="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+branch="$(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)"
+version_of() {
+  local line
+  line="$("$@" 2>/dev/null | grep -m1 -E '[0-9]+\.[0-9]+')"
+  trim "${line:-not found}"
+}
+{
+  echo "# gpu-check $STAMP on ${GPU_NAME:-no GPU}$([ "$DRY_RUN" = 1 ] && echo ' (DRY RUN)')"
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| GPU | ${GPU_NAME:-none seen by nvidia-smi}$([ "${GPU_COUNT:-0}" -gt 1 ] && echo " (x$GPU_COUNT)"), ${GPU_MEMORY:-?}, compute capability ${GPU_CC:-?} |"
+  echo "| driver | ${GPU_DRIVER:-?} |"
+  echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') (started $STAMP) |"
+  echo "| commit | $commit on $branch |"
+  echo "| host | $(nproc) cores, $(trim "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2)"), $(uname -r) |"
+  echo "| nvcc | $(version_of nvcc --version | sed 's/.*release //') |"
+  echo "| cmake / c++ | $(version_of cmake --version) / $(version_of c++ --version) |"
+  echo "| compute-sanitizer | ${SANITIZER:-not looked up} |"
+  echo "| PyTorch | ${TORCH_INFO:-not used} |"
+  echo "| Debian packages | $([ -f "$RESULTS/deps-manifest.txt" ] && echo "$(wc -l <"$RESULTS/deps-manifest.txt") (deps-manifest.txt)" || echo none) |"
+  echo "| steps asked | STEPS=$STEPS_ASKED |"
+  echo "| total time | $((SECONDS - T0)) s; deadline $DEADLINE s, estimate $planned s |"
+  echo
+  echo "## Steps"
+  echo
+  echo "| step | status | time (s) | limit (s) | budget (s) | estimate (s) | notes |"
+  echo "|---|---|---:|---:|---:|---:|---|"
+  for i in "${!STEP_STATUS[@]}"; do
+    step="${STEP_STATUS[i]%%|*}"
+    echo "| $step | ${STEP_STATUS[i]#*|} | ${STEP_TIME[i]} | ${STEP_LIMIT[i]} | ${BUDGET[$step]} | ${ESTIMATE[$step]} | ${STEP_NOTE[i]//|/\\|} |"
+  done
+  if [ -n "${STATUS_OF[memcheck]:-}${STATUS_OF[racecheck]:-}" ]; then
+    echo
+    echo "## compute-sanitizer subset (one filter per kernels/cuda file)"
+    echo
+    echo "Tests listed from $TEST_SOURCE; errors counted per test from the sanitizer's log."
+    echo
+    echo "| file | filter | tests | sanitizer errors | failed tests | why |"
+    echo "|---|---|---:|---:|---:|---|"
+    ran_sanitizer=""
+    [[ "${STATUS_OF[memcheck]:-}${STATUS_OF[racecheck]:-}" == *@(PASS|FAIL|TIMEOUT)* ]] && ran_sanitizer=1
+    for i in "${!MC_FILES[@]}"; do
+      errors=0 failed=0
+      [ -n "$ran_sanitizer" ] || errors=- failed=-
+      [ -n "$ran_sanitizer" ] && for name in "${!SAN_ERRORS[@]}"; do
+        gtest_match "$name" "${MC_FILTERS[i]}" && errors=$((errors + SAN_ERRORS[$name]))
+      done
+      [ -n "$ran_sanitizer" ] && for name in "${!SAN_FAILED[@]}"; do gtest_match "$name" "${MC_FILTERS[i]}" && failed=$((failed + 1)); done
+      echo "| ${MC_FILES[i]} | \`${MC_FILTERS[i]}\` | ${MC_COUNT[i]} | $errors | $failed | ${MC_WHY[i]} |"
+    done
+    for problem in "${TABLE_PROBLEMS[@]}"; do echo "- TABLE PROBLEM: $problem"; done
+  fi
+  if [ ${#BENCH_STATUS[@]} -gt 0 ]; then
+    echo
+    echo "## Kernel benchmarks (bench/cuda), outputs in bench/"
+    echo
+    echo "| executable | status | time (s) |"
+    echo "|---|---|---:|"
+    for name in $(printf '%s\n' "${!BENCH_STATUS[@]}" | sort); do
+      echo "| $name | ${BENCH_STATUS[$name]} | ${BENCH_TIME[$name]} |"
+    done
+  fi
+  if [ ${#PYTORCH_STATUS[@]} -gt 0 ]; then
+    echo
+    echo "## PyTorch side by side (bench/pytorch/*_cuda.py), outputs in pytorch/"
+    echo
+    echo "| script | status | time (s) |"
+    echo "|---|---|---:|"
+    for name in $(printf '%s\n' "${!PYTORCH_STATUS[@]}" | sort); do
+      echo "| $name | ${PYTORCH_STATUS[$name]} | ${PYTORCH_TIME[$name]} |"
+    done
+  fi
+  echo
+  echo "## Rerun"
+  echo
+  echo "Skipped or timed-out steps can be run alone in a later call while the machine is warm"
+  echo "(build-gpu/ survives), e.g. \`STEPS=\"tests memcheck\" scripts/gpu-check.sh\`; budgets"
+  echo "are set with BUDGET_<step>=seconds and the deadline with DEADLINE=seconds."
+} >"$RESULTS/summary.md"
+[ -n "$GPU_CSV" ] && timeout 30 nvidia-smi -q >"$RESULTS/logs/nvidia-smi.txt" 2>&1
+cap_logs
+
+exit_status=0
+for entry in "${STEP_STATUS[@]}"; do
+  case "${entry#*|}" in
+    FAIL | TIMEOUT) exit_status=1 ;;
+  esac
+done
+if [ $exit_status -eq 0 ]; then
+  for i in "${!STEP_STATUS[@]}"; do
+    [[ "${STEP_STATUS[i]}" == *"|SKIPPED" && "${STEP_NOTE[i]}" == "not started:"* ]] && exit_status=2
   done
 fi
+[ ${#TABLE_PROBLEMS[@]} -eq 0 ] || exit_status=1
 
-if step models; then
-  # Whole models, fovea beside PyTorch + timm (issue 6's `fovea bench` comparison).
-  log "models: fovea bench vs PyTorch + timm"
-  PYTHONUNBUFFERED=1 python3 "$ROOT/bench/pytorch/bench_models.py" --fovea "$BUILD/fovea" \
-    --device cuda --amp bf16 --batch 128 >"$RESULTS/models_vs_pytorch.md" 2>&1
-  record "models vs pytorch" $?
-  cat "$RESULTS/models_vs_pytorch.md"
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
+  archive="$OUT/$(basename "$RESULTS").tar.gz"
+  tar czf "$archive" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
+  cp "$RESULTS/summary.md" "$OUT/summary.md"
+  say "archive: $archive ($(du -h "$archive" | cut -f1))"
 fi
-
-log "results in $RESULTS"
-if [ -n "${OUT:-}" ]; then
-  cp "$SUMMARY" "$OUT/summary.txt"
-  tar czf "$OUT/gpu-check-$STAMP.tar.gz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
-fi
-exit $status
+echo
+cat "$RESULTS/summary.md"
+echo
+say "results in $RESULTS (exit $exit_status)"
+exit $exit_status

@@ -2,13 +2,15 @@
 
 #include <chrono>
 
+#include "train/device_batches.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 
 namespace fovea::train {
 
-EvaluationRun evaluate(Model& model, data::Loader& loader, const std::vector<std::string>& class_names,
-                       Device device, AutocastState precision, const std::string& label, bool quiet) {
+EvaluationRun evaluate(Model& model, data::Loader& loader,
+                       const std::vector<std::string>& class_names, Device device,
+                       AutocastState precision, const std::string& label, bool quiet) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -16,17 +18,20 @@ EvaluationRun evaluate(Model& model, data::Loader& loader, const std::vector<std
   double loss_sum = 0.0;
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<ProgressBar> bar;
-  if (!quiet) bar = std::make_unique<ProgressBar>(loader.batches_per_epoch(), label, ProgressOptions{.unit = "batch"});
+  if (!quiet)
+    bar = std::make_unique<ProgressBar>(loader.batches_per_epoch(), label,
+                                        ProgressOptions{.unit = "batch"});
   loader.start_epoch(0);
   int64_t done = 0;
-  while (auto batch = loader.next()) {
+  DeviceBatches batches_on_device(loader, device);
+  while (auto batch = batches_on_device.next()) {
     Tensor logits;
     {
       AutocastGuard autocast(precision);
-      logits = model.forward(batch->images.to(device));
+      logits = model.forward(batch->images);
     }
     logits = logits.to(DType::f32);
-    const Tensor labels = batch->labels.to(device);
+    const Tensor& labels = batch->labels;
     loss_sum += cross_entropy(logits, labels, {.reduction = Reduction::sum}).item();
     accumulator.add_logits(logits, labels);
     if (bar) bar->update(++done);

@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/criterion.h"
 #include "train/data_setup.h"
+#include "train/device_batches.h"
 #include "train/early_stopping.h"
 #include "train/evaluate.h"
 #include "train/freezing.h"
@@ -202,10 +203,11 @@ struct Trainer::State {
     int64_t micro = 0;
     int64_t syncs_at_step_start = host_sync_count();
     auto start = std::chrono::steady_clock::now();
-    while (auto batch = loader.next()) {
-      const Tensor images = batch->images.to(device);
-      const Tensor labels = batch->labels.to(device);
-      const Tensor soft = batch->soft_targets.defined() ? batch->soft_targets.to(device) : Tensor();
+    DeviceBatches batches_on_device(loader, device);
+    while (auto batch = batches_on_device.next()) {
+      const Tensor& images = batch->images;
+      const Tensor& labels = batch->labels;
+      const Tensor& soft = batch->soft_targets;
       Tensor logits, loss;
       {
         AutocastGuard autocast(precision);

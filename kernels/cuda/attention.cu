@@ -34,30 +34,28 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 #include "kernels/philox.h"
 
 namespace fovea::kernels::cuda {
 
+using detail::blocks_for;
+using detail::column_total;
+using detail::cuda_data_type;
 using detail::from_float;
+using detail::grid_stride_blocks;
 using detail::row_group_max;
 using detail::row_group_sum;
+using detail::row_launch;
+using detail::RowLaunch;
 using detail::to_float;
 using detail::warp_sum;
 
 namespace {
 
 // ---------------------------------------------------------------- cuBLAS
-
-template <typename T>
-constexpr cudaDataType_t cuda_data_type() {
-  if constexpr (std::is_same_v<T, float>) return CUDA_R_32F;
-  if constexpr (std::is_same_v<T, __half>) return CUDA_R_16F;
-  return CUDA_R_16BF;
-}
 
 struct Operand {
   const void* data;
@@ -180,19 +178,6 @@ __global__ void attention_softmax_backward_kernel(const float* grad_p, const T* 
     const float p = to_float(probs[r * kv_len + j]);
     grad_scores[r * kv_len + j] = from_float<T>(p * (dp(j) - dot));
   }
-}
-
-struct RowLaunch {
-  dim3 grid, block;
-};
-
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  if (cols <= 1024) return {dim3(static_cast<unsigned>((rows + 3) / 4)), dim3(32, 4)};
-  return {dim3(static_cast<unsigned>(rows)), dim3(512, 1)};
-}
-
-unsigned grid_stride_blocks(int64_t n, int threads) {
-  return static_cast<unsigned>(std::clamp<int64_t>((n + threads - 1) / threads, 1, 132 * 32));
 }
 
 // ---------------------------------------------------------------- window attention
@@ -372,9 +357,7 @@ __global__ void window_bias_grad_kernel(const float* partial, int64_t chunks, in
                                         T* grad_bias) {
   const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= count) return;
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * count + idx];
-  grad_bias[idx] = from_float<T>(total);
+  grad_bias[idx] = from_float<T>(column_total(partial, chunks, count, idx));
 }
 
 struct WindowChunks {
@@ -504,8 +487,8 @@ void window_attention_backward(const WindowAttentionShape& shape, const T* q, co
                          grad_bias ? workspace : nullptr);
   ::fovea::check_launch("window_attention_backward_kernel");
   if (!grad_bias) return;
-  window_bias_grad_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
-      workspace, c.chunks, count, grad_bias);
+  window_bias_grad_kernel<T>
+      <<<blocks_for(count, 256), 256, 0, stream>>>(workspace, c.chunks, count, grad_bias);
   ::fovea::check_launch("window_bias_grad_kernel");
 }
 

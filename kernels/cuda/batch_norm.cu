@@ -21,12 +21,10 @@
 
 namespace fovea::kernels::cuda {
 
-using detail::aligned16;
 using detail::all_aligned16;
 using detail::blocks_for;
 using detail::column_chunks;
 using detail::column_total;
-using detail::column_totals_kernel;
 using detail::ColumnTerm;
 using detail::from_float;
 using detail::grid_stride_blocks;
@@ -34,7 +32,6 @@ using detail::kVec16;
 using detail::launch_column_partial_sums;
 using detail::Pack;
 using detail::param_or;
-using detail::row_group_sum;
 using detail::StatIndex;
 using detail::to_float;
 

@@ -6,24 +6,16 @@
 // -> 69 us at 3.0 TB/s. A grid-stride loop over elements, the bias read through L1.
 #include "kernels/cuda/conv.h"
 
-#include <algorithm>
-
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
+using detail::from_float;
+using detail::grid_stride_blocks;
+using detail::to_float;
+
 namespace {
-
-__device__ inline float as_float(float v) { return v; }
-__device__ inline float as_float(__half v) { return __half2float(v); }
-__device__ inline float as_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <typename T>
-__device__ inline T narrow(float v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
-}
 
 template <typename T>
 __global__ void add_channel_bias_kernel(int64_t total, int64_t channels, const T* __restrict__ bias,
@@ -31,7 +23,7 @@ __global__ void add_channel_bias_kernel(int64_t total, int64_t channels, const T
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += step) {
-    y[i] = narrow<T>(as_float(y[i]) + as_float(bias[i % channels]));
+    y[i] = from_float<T>(to_float(y[i]) + to_float(bias[i % channels]));
   }
 }
 
@@ -51,9 +43,8 @@ void add_channel_bias(int64_t rows, int64_t channels, const T* bias, T* y, cudaS
   const int64_t total = rows * channels;
   if (total == 0) return;
   constexpr int threads = 256;
-  const int64_t blocks = std::min<int64_t>((total + threads - 1) / threads, 132 * 32);
-  add_channel_bias_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(total, channels,
-                                                                                  bias, y);
+  add_channel_bias_kernel<T>
+      <<<grid_stride_blocks(total, threads), threads, 0, stream>>>(total, channels, bias, y);
   check_launch("add_channel_bias_kernel");
 }
 

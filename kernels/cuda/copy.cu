@@ -21,9 +21,10 @@
 #include <limits>
 #include <type_traits>
 
-#include "kernels/cuda/storage_types.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 #include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/storage_types.h"
 
 namespace fovea::kernels::cuda {
 
@@ -117,10 +118,12 @@ void copy(const Loop<2>& loop, DType dst_dtype, void* dst, DType src_dtype, cons
       D* d = static_cast<D*>(dst);
       const S* s = static_cast<const S*>(src);
       if (contiguous) {
-        convert_contiguous_kernel<D, S><<<detail::grid_for(n), kThreads, 0, stream>>>(n, d, s);
+        convert_contiguous_kernel<D, S>
+            <<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(n, d, s);
         ::fovea::check_launch("convert_contiguous_kernel");
       } else {
-        copy_strided_kernel<D, S><<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, d, s);
+        copy_strided_kernel<D, S>
+            <<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(loop, n, d, s);
         ::fovea::check_launch("copy_strided_kernel");
       }
     });
@@ -132,8 +135,8 @@ void fill(const Loop<1>& loop, DType dtype, void* dst, double value, cudaStream_
   if (n == 0) return;
   visit_cuda_storage(dtype, [&](auto tag) {
     using T = decltype(tag);
-    fill_kernel<T>
-        <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, static_cast<T*>(dst), value);
+    fill_kernel<T><<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(
+        loop, n, static_cast<T*>(dst), value);
     ::fovea::check_launch("fill_kernel");
   });
 }

@@ -46,35 +46,26 @@
 #include <string>
 #include <type_traits>
 
-#include "kernels/cuda/conv.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/conv.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
+using detail::all_aligned16;
+using detail::blocks_for;
+using detail::from_float;
+using detail::kVec16;
+using detail::Pack;
+using detail::to_float;
+
 namespace {
-
-__device__ inline float as_float(float v) { return v; }
-__device__ inline float as_float(__half v) { return __half2float(v); }
-__device__ inline float as_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-
-template <typename T>
-__device__ inline T narrow(float v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
-}
-
-// V channels moved as one access (16 bytes when V * sizeof(T) == 16).
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
 
 template <typename T, int V>
 __device__ inline Pack<T, V> zero_pack() {
   Pack<T, V> p;
 #pragma unroll
-  for (int i = 0; i < V; ++i) p.v[i] = narrow<T>(0.0f);
+  for (int i = 0; i < V; ++i) p.v[i] = from_float<T>(0.0f);
   return p;
 }
 
@@ -133,7 +124,7 @@ __global__ void depthwise_slide_kernel(SlideParams p, const T* __restrict__ src,
   for (int i = tid; i < KK * CS; i += kThreads) {
     const int local = i / KK, tap = i % KK, c = c0 + local;
     weights[tap * CS + local] =
-        c < p.channels ? as_float(w[static_cast<int64_t>(c) * KK + (kFlip ? KK - 1 - tap : tap)])
+        c < p.channels ? to_float(w[static_cast<int64_t>(c) * KK + (kFlip ? KK - 1 - tap : tap)])
                        : 0.0f;
   }
   for (int i = tid; i < IH * IW * CV; i += kThreads) {
@@ -153,7 +144,7 @@ __global__ void depthwise_slide_kernel(SlideParams p, const T* __restrict__ src,
   float acc[TW][V];
 #pragma unroll
   for (int v = 0; v < V; ++v) {
-    const float b = bias != nullptr ? as_float(bias[c + v]) : 0.0f;
+    const float b = bias != nullptr ? to_float(bias[c + v]) : 0.0f;
 #pragma unroll
     for (int t = 0; t < TW; ++t) acc[t][v] = b;
   }
@@ -171,7 +162,7 @@ __global__ void depthwise_slide_kernel(SlideParams p, const T* __restrict__ src,
       const Pack<T, V> packed = row[j * CV];
       float xv[V];
 #pragma unroll
-      for (int v = 0; v < V; ++v) xv[v] = as_float(packed.v[v]);
+      for (int v = 0; v < V; ++v) xv[v] = to_float(packed.v[v]);
 #pragma unroll
       for (int t = 0; t < TW; ++t) {
         const int kw = j - t * S;
@@ -189,7 +180,7 @@ __global__ void depthwise_slide_kernel(SlideParams p, const T* __restrict__ src,
     if (ow >= p.dst_w) continue;
     Pack<T, V> out;
 #pragma unroll
-    for (int v = 0; v < V; ++v) out.v[v] = narrow<T>(acc[t][v]);
+    for (int v = 0; v < V; ++v) out.v[v] = from_float<T>(acc[t][v]);
     *reinterpret_cast<Pack<T, V>*>(dst + (row_offset + ow) * p.channels + c) = out;
   }
 }
@@ -231,14 +222,14 @@ __global__ void depthwise_backward_data_gather_kernel(ConvParams p, const T* __r
             grad_y + ((static_cast<int64_t>(n) * p.out_h + oh) * p.out_w + ow) * p.channels + c);
 #pragma unroll
         for (int v = 0; v < V; ++v) {
-          acc[v] = fmaf(as_float(g.v[v]),
-                        as_float(w[static_cast<int64_t>(c + v) * K * K + kh * K + kw]), acc[v]);
+          acc[v] = fmaf(to_float(g.v[v]),
+                        to_float(w[static_cast<int64_t>(c + v) * K * K + kh * K + kw]), acc[v]);
         }
       }
     }
     Pack<T, V> out;
 #pragma unroll
-    for (int v = 0; v < V; ++v) out.v[v] = narrow<T>(acc[v]);
+    for (int v = 0; v < V; ++v) out.v[v] = from_float<T>(acc[v]);
     *reinterpret_cast<Pack<T, V>*>(grad_x + i * V) = out;
   }
 }
@@ -275,7 +266,7 @@ __global__ void depthwise_backward_weight_partial_kernel(ConvParams p, int rows_
       const Pack<T, V> packed = load_or_zero<T, V>(x_row, static_cast<int64_t>(iw) * p.channels,
                                                    iw >= 0 && iw < p.in_w);
 #pragma unroll
-      for (int v = 0; v < V; ++v) window[kw][v] = as_float(packed.v[v]);
+      for (int v = 0; v < V; ++v) window[kw][v] = to_float(packed.v[v]);
     }
     for (int ow = 0; ow < p.out_w; ++ow) {
       const Pack<T, V> g = *reinterpret_cast<const Pack<T, V>*>(
@@ -283,7 +274,7 @@ __global__ void depthwise_backward_weight_partial_kernel(ConvParams p, int rows_
 #pragma unroll
       for (int kw = 0; kw < K; ++kw) {
 #pragma unroll
-        for (int v = 0; v < V; ++v) acc[kw][v] = fmaf(as_float(g.v[v]), window[kw][v], acc[kw][v]);
+        for (int v = 0; v < V; ++v) acc[kw][v] = fmaf(to_float(g.v[v]), window[kw][v], acc[kw][v]);
       }
       // Slide by S: keep the overlap, load the S new columns of the next position.
 #pragma unroll
@@ -297,7 +288,7 @@ __global__ void depthwise_backward_weight_partial_kernel(ConvParams p, int rows_
         const Pack<T, V> packed = load_or_zero<T, V>(
             x_row, static_cast<int64_t>(iw) * p.channels, iw >= 0 && iw < p.in_w);
 #pragma unroll
-        for (int v = 0; v < V; ++v) window[K - S + j][v] = as_float(packed.v[v]);
+        for (int v = 0; v < V; ++v) window[K - S + j][v] = to_float(packed.v[v]);
       }
     }
   }
@@ -326,7 +317,8 @@ __global__ void depthwise_backward_weight_reduce_kernel(int chunks, int taps, in
     for (int j = 0; j < 4; ++j) sums[j] += partials[(chunk + j) * chunk_stride + index];
   }
   for (; chunk < chunks; ++chunk) sums[0] += partials[chunk * chunk_stride + index];
-  grad_w[static_cast<int64_t>(c) * taps + tap] = narrow<T>((sums[0] + sums[1]) + (sums[2] + sums[3]));
+  grad_w[static_cast<int64_t>(c) * taps + tap] =
+      from_float<T>((sums[0] + sums[1]) + (sums[2] + sums[3]));
 }
 
 // ------------------------------------------------------------------ launchers
@@ -335,10 +327,6 @@ ConvParams conv_params(const Conv2dShape& s) {
   return {static_cast<int>(s.batch),  static_cast<int>(s.in_channels), static_cast<int>(s.in_h),
           static_cast<int>(s.in_w),   static_cast<int>(s.out_h),       static_cast<int>(s.out_w),
           static_cast<int>(s.pad_h),  static_cast<int>(s.pad_w)};
-}
-
-bool aligned16(const void* pointer) {
-  return pointer == nullptr || reinterpret_cast<uintptr_t>(pointer) % 16 == 0;
 }
 
 // Calls visit(std::integral_constant K, S) for the shape's kernel size and stride.
@@ -443,18 +431,15 @@ void launch_weight(const Conv2dShape& s, const T* grad_y, const T* x, float* par
     plan.chunks = 0;  // nothing to sum: grad_w is zero
   }
   constexpr int threads = 256;
-  depthwise_backward_weight_reduce_kernel<T>
-      <<<static_cast<unsigned>((outputs + threads - 1) / threads), threads, 0, stream>>>(
-          plan.chunks, static_cast<int>(taps), static_cast<int>(s.in_channels), partials, grad_w);
+  depthwise_backward_weight_reduce_kernel<T><<<blocks_for(outputs, threads), threads, 0, stream>>>(
+      plan.chunks, static_cast<int>(taps), static_cast<int>(s.in_channels), partials, grad_w);
   check_launch("depthwise_backward_weight_reduce_kernel");
 }
 
 // True when the 16-byte path applies: C a multiple of the vector and aligned pointers.
 template <typename T>
 bool vectorizable(int64_t channels, std::initializer_list<const void*> pointers) {
-  constexpr int64_t width = 16 / sizeof(T);
-  if (channels % width != 0) return false;
-  return std::all_of(pointers.begin(), pointers.end(), aligned16);
+  return channels % kVec16<T> == 0 && all_aligned16(pointers);
 }
 
 }  // namespace
@@ -468,7 +453,7 @@ size_t depthwise_conv2d_backward_weight_workspace(const Conv2dShape& s) {
 template <typename T>
 void depthwise_conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y,
                               cudaStream_t stream) {
-  constexpr int V = 16 / sizeof(T);
+  constexpr int V = kVec16<T>;
   const bool vector = vectorizable<T>(s.in_channels, {x, y});
   visit_kernel_shape(s, [&](auto k, auto stride) {
     constexpr int K = decltype(k)::value, S = decltype(stride)::value;
@@ -482,7 +467,7 @@ void depthwise_conv2d_forward(const Conv2dShape& s, const T* x, const T* w, cons
 template <typename T>
 void depthwise_conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const T* w, T* grad_x,
                                     cudaStream_t stream) {
-  constexpr int V = 16 / sizeof(T);
+  constexpr int V = kVec16<T>;
   const bool vector = vectorizable<T>(s.in_channels, {grad_y, grad_x});
   visit_kernel_shape(s, [&](auto k, auto stride) {
     constexpr int K = decltype(k)::value, S = decltype(stride)::value;
@@ -503,7 +488,7 @@ void depthwise_conv2d_backward_data(const Conv2dShape& s, const T* grad_y, const
 template <typename T>
 void depthwise_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x,
                                       float* partials, T* grad_w, cudaStream_t stream) {
-  constexpr int V = 16 / sizeof(T);
+  constexpr int V = kVec16<T>;
   const bool vector = vectorizable<T>(s.in_channels, {grad_y, x});
   visit_kernel_shape(s, [&](auto k, auto stride) {
     constexpr int K = decltype(k)::value, S = decltype(stride)::value;

@@ -28,6 +28,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 #include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
@@ -315,14 +316,14 @@ void launch_map2(const Loop<3>& loop, Out* out, const A* a, const A* b, F f, cud
                  const char* name) {
   const int64_t n = detail::loop_numel(loop);
   if (n == 0) return;
-  constexpr int K = detail::kVecOf<A, Out>;
+  constexpr int K = detail::kVec16<A, Out>;
   if (detail::loop_is_contiguous(loop) && detail::aligned_to(out, sizeof(Pack<Out, K>)) &&
       detail::aligned_to(a, sizeof(Pack<A, K>)) && detail::aligned_to(b, sizeof(Pack<A, K>))) {
     map2_contiguous_kernel<Out, A, K, F>
-        <<<detail::grid_for((n + K - 1) / K), kThreads, 0, stream>>>(n, out, a, b, f);
+        <<<detail::grid_stride_blocks((n + K - 1) / K), kThreads, 0, stream>>>(n, out, a, b, f);
   } else {
     map2_strided_kernel<Out, A, F>
-        <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, a, b, f);
+        <<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(loop, n, out, a, b, f);
   }
   ::fovea::check_launch(name);
 }
@@ -354,14 +355,14 @@ void unary(UnaryOp op, UnaryParams params, const Loop<2>& loop, T* out, const T*
   const int64_t n = detail::loop_numel(loop);
   if (n == 0) return;
   const UnaryFn f{op, static_cast<float>(params.a), static_cast<float>(params.b)};
-  constexpr int K = detail::kVecOf<T, T>;
+  constexpr int K = detail::kVec16<T>;
   if (detail::loop_is_contiguous(loop) && detail::aligned_to(out, 16) &&
       detail::aligned_to(x, 16)) {
     map1_contiguous_kernel<T, K, UnaryFn>
-        <<<detail::grid_for((n + K - 1) / K), kThreads, 0, stream>>>(n, out, x, f);
+        <<<detail::grid_stride_blocks((n + K - 1) / K), kThreads, 0, stream>>>(n, out, x, f);
   } else {
     map1_strided_kernel<T, UnaryFn>
-        <<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, x, f);
+        <<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(loop, n, out, x, f);
   }
   ::fovea::check_launch("unary_kernel");
 }
@@ -378,7 +379,7 @@ void where(const Loop<4>& loop, T* out, const bool* cond, const T* a, const T* b
            cudaStream_t stream) {
   const int64_t n = detail::loop_numel(loop);
   if (n == 0) return;
-  where_kernel<T><<<detail::grid_for(n), kThreads, 0, stream>>>(loop, n, out, cond, a, b);
+  where_kernel<T><<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(loop, n, out, cond, a, b);
   ::fovea::check_launch("where_kernel");
 }
 

@@ -27,17 +27,13 @@
 #include <tuple>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
-namespace {
+using detail::cuda_data_type;
 
-template <typename T>
-constexpr cudaDataType_t data_type() {
-  if constexpr (std::is_same_v<T, float>) return CUDA_R_32F;
-  if constexpr (std::is_same_v<T, __half>) return CUDA_R_16F;
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return CUDA_R_16BF;
-}
+namespace {
 
 // The largest power of two (at most 256, cuBLASLt's default assumption) dividing every
 // byte offset a matrix of the batch can start at: the pointer and the batch stride. The
@@ -161,7 +157,7 @@ LtProblem transposed_problem(const GemmShape& shape, int64_t batch, const T* a,
                              int64_t stride_c) {
   constexpr int64_t size = sizeof(T);
   LtProblem p;
-  p.type = data_type<T>();
+  p.type = cuda_data_type<T>();
   p.trans_first = shape.trans_b;
   p.trans_second = shape.trans_a;
   p.m = shape.n;

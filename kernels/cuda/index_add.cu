@@ -38,7 +38,7 @@
 #include <limits>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -126,7 +126,8 @@ __device__ __forceinline__ int64_t lower_bound(const uint32_t* __restrict__ keys
 }
 
 template <typename T>
-__global__ void segment_sum_kernel(const T* __restrict__ grad_out, const uint32_t* __restrict__ keys,
+__global__ void segment_sum_kernel(const T* __restrict__ grad_out,
+                                   const uint32_t* __restrict__ keys,
                                    const uint32_t* __restrict__ positions, float* grad_src,
                                    IndexSelectShape s) {
   const int64_t total = s.outer * s.src_size * s.inner;
@@ -137,9 +138,9 @@ __global__ void segment_sum_kernel(const T* __restrict__ grad_out, const uint32_
     const int64_t r = (k / s.inner) % s.src_size;
     const int64_t o = k / (s.inner * s.src_size);
     const int64_t begin = lower_bound(keys, s.index_len, static_cast<uint32_t>(r));
-    const int64_t end =
-        r + 1 < s.src_size ? lower_bound(keys, s.index_len, static_cast<uint32_t>(r + 1))
-                           : s.index_len;
+    const int64_t end = r + 1 < s.src_size
+                            ? lower_bound(keys, s.index_len, static_cast<uint32_t>(r + 1))
+                            : s.index_len;
     const T* column = grad_out + o * s.index_len * s.inner + i;
     float sum = 0.0f;
     for (int64_t p = begin; p < end; ++p) {
@@ -170,7 +171,7 @@ void index_add(const T* grad_out, const int64_t* index, float* grad_src,
     if (workspace == nullptr || workspace_bytes < w.total) {
       ::fovea::cuda_kernel_error("index_add: workspace smaller than index_add_workspace_bytes");
     }
-    prepare_keys_kernel<<<detail::grid_for(shape.index_len), kThreads, 0, stream>>>(
+    prepare_keys_kernel<<<detail::grid_stride_blocks(shape.index_len), kThreads, 0, stream>>>(
         index, shape.index_len, w.keys_in, w.positions_in);
     ::fovea::check_launch("prepare_keys_kernel");
     size_t sort_bytes = w.sort_bytes;
@@ -179,14 +180,13 @@ void index_add(const T* grad_out, const int64_t* index, float* grad_src,
         static_cast<int64_t>(shape.index_len), 0, key_bits(shape.src_size), stream);
     if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
   }
-  segment_sum_kernel<T><<<detail::grid_for(total), kThreads, 0, stream>>>(grad_out, w.keys,
-                                                                          w.positions, grad_src,
-                                                                          shape);
+  segment_sum_kernel<T><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
+      grad_out, w.keys, w.positions, grad_src, shape);
   ::fovea::check_launch("segment_sum_kernel");
 }
 
-template void index_add<float>(const float*, const int64_t*, float*, const IndexSelectShape&,
-                               void*, size_t, cudaStream_t);
+template void index_add<float>(const float*, const int64_t*, float*, const IndexSelectShape&, void*,
+                               size_t, cudaStream_t);
 template void index_add<__half>(const __half*, const int64_t*, float*, const IndexSelectShape&,
                                 void*, size_t, cudaStream_t);
 template void index_add<__nv_bfloat16>(const __nv_bfloat16*, const int64_t*, float*,

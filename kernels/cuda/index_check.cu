@@ -15,7 +15,7 @@
 #include <cstdio>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -43,8 +43,8 @@ __global__ void check_index_range_kernel(const int64_t* __restrict__ index, int6
 void check_index_range(const int64_t* index, int64_t count, int64_t size,
                        const IndexCheckLabel& label, cudaStream_t stream) {
   if (count == 0) return;
-  check_index_range_kernel<<<detail::grid_for(count), kThreads, 0, stream>>>(index, count, size,
-                                                                             label);
+  check_index_range_kernel<<<detail::grid_stride_blocks(count), kThreads, 0, stream>>>(index, count,
+                                                                                       size, label);
   ::fovea::check_launch("check_index_range_kernel");
 }
 

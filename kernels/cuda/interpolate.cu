@@ -21,7 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -87,7 +87,7 @@ void interpolate(const T* x, T* out, const InterpolateShape& shape, DeviceTaps r
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
   interpolate_kernel<T>
-      <<<detail::grid_for(total), kThreads, 0, stream>>>(x, out, shape, rows, cols);
+      <<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(x, out, shape, rows, cols);
   ::fovea::check_launch("interpolate_kernel");
 }
 
@@ -96,8 +96,8 @@ void interpolate_backward(const T* grad_out, T* grad_x, const InterpolateShape& 
                           DeviceInverseTaps rows, DeviceInverseTaps cols, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
-  interpolate_backward_kernel<T>
-      <<<detail::grid_for(total), kThreads, 0, stream>>>(grad_out, grad_x, shape, rows, cols);
+  interpolate_backward_kernel<T><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
+      grad_out, grad_x, shape, rows, cols);
   ::fovea::check_launch("interpolate_backward_kernel");
 }
 

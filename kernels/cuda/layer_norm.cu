@@ -27,20 +27,19 @@
 
 namespace fovea::kernels::cuda {
 
-using detail::aligned16;
 using detail::all_aligned16;
 using detail::blocks_for;
 using detail::column_chunks;
-using detail::column_total;
 using detail::column_totals_kernel;
 using detail::ColumnTerm;
 using detail::from_float;
-using detail::grid_stride_blocks;
 using detail::kVec16;
 using detail::launch_column_partial_sums;
 using detail::Pack;
 using detail::param_or;
 using detail::row_group_sum;
+using detail::row_launch;
+using detail::RowLaunch;
 using detail::StatIndex;
 using detail::to_float;
 
@@ -132,16 +131,6 @@ __global__ void layer_norm_backward_input_kernel(const T* grad_y, const T* x, co
     }
     dxr[p] = out;
   }
-}
-
-struct RowLaunch {
-  dim3 grid, block;
-};
-
-// Warp per row (4 rows per block) up to 1024 columns, else a 512-thread block per row.
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  if (cols <= 1024) return {dim3(blocks_for(rows, 4)), dim3(32, 4)};
-  return {dim3(static_cast<unsigned>(rows)), dim3(512, 1)};
 }
 
 }  // namespace

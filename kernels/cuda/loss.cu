@@ -19,18 +19,23 @@
 // the seed models' batch sizes; what matters is that they are single fused launches.
 #include "kernels/cuda/loss.h"
 
-#include <algorithm>
 #include <cstdint>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
+#include "kernels/cuda/loop.cuh"
 
 namespace fovea::kernels::cuda {
 
+using detail::blocks_for;
 using detail::from_float;
+using detail::grid_stride_blocks;
+using detail::loop_offsets;
 using detail::nan_max;
 using detail::row_group_max;
 using detail::row_group_sum;
+using detail::row_launch;
+using detail::RowLaunch;
 using detail::to_float;
 
 namespace {
@@ -208,19 +213,6 @@ __global__ void focal_backward_kernel(ClassTargets<T> targets, FocalParams param
   }
 }
 
-// Element offsets of linear index i for each of the loop's N operands (innermost dim last).
-template <int N>
-__device__ __forceinline__ void loop_offsets(const Loop<N>& loop, int64_t i, int64_t* offsets) {
-#pragma unroll
-  for (int op = 0; op < N; ++op) offsets[op] = 0;
-  for (int d = loop.ndim - 1; d >= 0; --d) {
-    const int64_t index = i % loop.sizes[d];
-    i /= loop.sizes[d];
-#pragma unroll
-    for (int op = 0; op < N; ++op) offsets[op] += index * loop.strides[op][d];
-  }
-}
-
 template <typename T>
 __global__ void bce_with_logits_forward_kernel(Loop<5> loop, int64_t count, T* loss, const T* x,
                                                const T* target, const T* weight,
@@ -256,19 +248,6 @@ __global__ void bce_with_logits_backward_kernel(Loop<6> loop, int64_t count, flo
   }
 }
 
-struct RowLaunch {
-  dim3 grid, block;
-};
-
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  if (cols <= 1024) return {dim3(static_cast<unsigned>((rows + 3) / 4)), dim3(32, 4)};
-  return {dim3(static_cast<unsigned>(rows)), dim3(512, 1)};
-}
-
-unsigned grid_stride_blocks(int64_t n, int threads) {
-  return static_cast<unsigned>(std::clamp<int64_t>((n + threads - 1) / threads, 1, 132 * 32));
-}
-
 }  // namespace
 
 template <typename T>
@@ -296,8 +275,8 @@ void cross_entropy_backward(const ClassTargets<T>& targets, double label_smoothi
 template <typename T>
 void nll_forward(const ClassTargets<T>& targets, const T* log_probs, T* loss, cudaStream_t stream) {
   if (targets.rows == 0) return;
-  nll_forward_kernel<T><<<static_cast<unsigned>((targets.rows + 255) / 256), 256, 0, stream>>>(
-      targets, log_probs, loss);
+  nll_forward_kernel<T>
+      <<<blocks_for(targets.rows, 256), 256, 0, stream>>>(targets, log_probs, loss);
   ::fovea::check_launch("nll_forward_kernel");
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// The pieces the normalisation kernels share (kernels/cuda/{layer_norm,batch_norm,
-// group_norm}.cu): deterministic column sums over a [rows, cols] channels-last tensor, and
-// small launch helpers. Only included by .cu files.
+// Deterministic column sums over a [rows, cols] channels-last tensor, shared by the
+// normalisation kernels (kernels/cuda/{layer_norm,batch_norm,group_norm}.cu), and the
+// StatIndex that maps an element to its statistic. Only included by .cu files.
 //
 // Column sums (layer-norm dweight/dbias, all batch-norm statistics and gradients,
 // group-norm dweight/dbias): column_partial_sums_kernel gives each 32 x 8 block a tile of
@@ -10,17 +10,11 @@
 // adds the partials of a column in chunk order. No atomics: results are deterministic run
 // to run.
 #include <algorithm>
-#include <initializer_list>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda::detail {
-
-template <typename T>
-__device__ __forceinline__ float param_or(const T* p, int64_t i, float fallback) {
-  return p ? to_float(p[i]) : fallback;
-}
 
 // Which statistic element (row, col) uses: (row / rows_per_sample) * groups + col /
 // group_size. Layer norm: {1, 1, cols} (per row); batch norm: {rows, channels, 1} (per
@@ -104,14 +98,6 @@ __global__ void column_partial_sums_kernel(const T* x, const T* grad_y, const fl
   }
 }
 
-// The sum over chunks of partial[chunk][col], in chunk order.
-__device__ __forceinline__ float column_total(const float* partial, int64_t chunks, int64_t cols,
-                                              int64_t col) {
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * cols + col];
-  return total;
-}
-
 template <typename T>
 __global__ void column_totals_kernel(const float* partial0, const float* partial1, int64_t chunks,
                                      int64_t cols, T* total0, T* total1) {
@@ -134,23 +120,6 @@ int64_t launch_column_partial_sums(const T* x, const T* grad_y, const float* mea
       x, grad_y, mean, rstd, index, rows, cols, c.rows_per_chunk, partial0, partial1);
   ::fovea::check_launch("column_partial_sums_kernel");
   return c.chunks;
-}
-
-inline unsigned blocks_for(int64_t n, int threads) {
-  return static_cast<unsigned>((n + threads - 1) / threads);
-}
-
-// Grid-stride kernels: enough blocks to fill an H100 several times over, no more.
-inline unsigned grid_stride_blocks(int64_t n, int threads) {
-  return static_cast<unsigned>(std::clamp<int64_t>((n + threads - 1) / threads, 1, 132 * 32));
-}
-
-// Whether every non-null pointer is 16-byte aligned.
-inline bool all_aligned16(std::initializer_list<const void*> pointers) {
-  for (const void* p : pointers) {
-    if (p && !aligned16(p)) return false;
-  }
-  return true;
 }
 
 }  // namespace fovea::kernels::cuda::detail

@@ -38,11 +38,12 @@
 #include <cstdint>
 #include <string>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
+using detail::aligned_to;
 using detail::from_float;
 using detail::Pack;
 using detail::to_float;
@@ -96,10 +97,6 @@ void for_each_batch(const Item* tensors, int64_t count, Launch&& launch) {
     }
   }
   if (num_blocks > 0) flush();
-}
-
-__device__ __forceinline__ bool aligned_to(const void* p, size_t bytes) {
-  return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 
 template <typename T>

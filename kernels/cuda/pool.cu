@@ -22,7 +22,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -125,8 +125,8 @@ void max_pool2d_forward(const PoolShape& shape, DeviceWindows rows, DeviceWindow
                         T* y, int64_t* indices, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
-  max_pool2d_forward_kernel<T>
-      <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, x, y, indices);
+  max_pool2d_forward_kernel<T><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
+      shape, rows, cols, x, y, indices);
   ::fovea::check_launch("max_pool2d_forward_kernel");
 }
 
@@ -135,7 +135,7 @@ void max_pool2d_backward(const PoolShape& shape, DeviceWindows rows, DeviceWindo
                          const T* grad_y, const int64_t* indices, T* grad_x, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
-  max_pool2d_backward_kernel<T><<<detail::grid_for(total), kThreads, 0, stream>>>(
+  max_pool2d_backward_kernel<T><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
       shape, rows, cols, grad_y, indices, grad_x);
   ::fovea::check_launch("max_pool2d_backward_kernel");
 }
@@ -146,7 +146,7 @@ void avg_pool2d_forward(const PoolShape& shape, DeviceWindows rows, DeviceWindow
   const int64_t total = shape.batch * shape.out_h * shape.out_w * shape.channels;
   if (total == 0) return;
   avg_pool2d_forward_kernel<T>
-      <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, x, y);
+      <<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(shape, rows, cols, x, y);
   ::fovea::check_launch("avg_pool2d_forward_kernel");
 }
 
@@ -155,8 +155,8 @@ void avg_pool2d_backward(const PoolShape& shape, DeviceWindows rows, DeviceWindo
                          const T* grad_y, T* grad_x, cudaStream_t stream) {
   const int64_t total = shape.batch * shape.in_h * shape.in_w * shape.channels;
   if (total == 0) return;
-  avg_pool2d_backward_kernel<T>
-      <<<detail::grid_for(total), kThreads, 0, stream>>>(shape, rows, cols, grad_y, grad_x);
+  avg_pool2d_backward_kernel<T><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
+      shape, rows, cols, grad_y, grad_x);
   ::fovea::check_launch("avg_pool2d_backward_kernel");
 }
 

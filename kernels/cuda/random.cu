@@ -22,7 +22,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -108,19 +108,21 @@ __global__ void row_mask_kernel(const T* x, T* out, int64_t rows, int64_t row_le
 
 void fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, cudaStream_t stream) {
   if (n == 0) return;
-  fill_uniform_kernel<<<detail::grid_for((n + 3) / 4), kThreads, 0, stream>>>(out, n, seed, offset);
+  fill_uniform_kernel<<<detail::grid_stride_blocks((n + 3) / 4), kThreads, 0, stream>>>(
+      out, n, seed, offset);
   ::fovea::check_launch("fill_uniform_kernel");
 }
 
 void fill_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, cudaStream_t stream) {
   if (n == 0) return;
-  fill_normal_kernel<<<detail::grid_for((n + 3) / 4), kThreads, 0, stream>>>(out, n, seed, offset);
+  fill_normal_kernel<<<detail::grid_stride_blocks((n + 3) / 4), kThreads, 0, stream>>>(out, n, seed,
+                                                                                       offset);
   ::fovea::check_launch("fill_normal_kernel");
 }
 
 void fill_arange(double* out, int64_t n, double start, double step, cudaStream_t stream) {
   if (n == 0) return;
-  fill_arange_kernel<<<detail::grid_for(n), kThreads, 0, stream>>>(out, n, start, step);
+  fill_arange_kernel<<<detail::grid_stride_blocks(n), kThreads, 0, stream>>>(out, n, start, step);
   ::fovea::check_launch("fill_arange_kernel");
 }
 
@@ -130,13 +132,13 @@ void apply_row_mask(const T* x, T* out, int64_t rows, int64_t row_len, const Row
   if (rows == 0 || row_len == 0) return;
   if (row_len == 1) {
     dropout_kernel<T>
-        <<<detail::grid_for((rows + 3) / 4), kThreads, 0, stream>>>(x, out, rows, mask);
+        <<<detail::grid_stride_blocks((rows + 3) / 4), kThreads, 0, stream>>>(x, out, rows, mask);
     ::fovea::check_launch("dropout_kernel");
     return;
   }
   int64_t per_row = (row_len + kThreads - 1) / kThreads;
   int64_t y = rows < 65535 ? rows : 65535;
-  const int64_t most_x = (132 * 32 + y - 1) / y;  // keep the grid to a few waves
+  const int64_t most_x = (detail::kMaxGridStrideBlocks + y - 1) / y;  // a few waves in all
   if (per_row > most_x) per_row = most_x;
   const dim3 grid(static_cast<unsigned int>(per_row < 1 ? 1 : per_row),
                   static_cast<unsigned int>(y));

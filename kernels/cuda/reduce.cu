@@ -32,7 +32,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -40,6 +40,7 @@ namespace {
 
 using detail::load_compute;
 using detail::store_as;
+using detail::warp_sum;
 
 template <typename T>
 using accum_t = std::conditional_t<std::is_same_v<T, int64_t>, int64_t, double>;
@@ -95,18 +96,6 @@ __device__ __forceinline__ Out finish(A total, double denominator) {
         denominator > 0.0 ? total / denominator : __longlong_as_double(0x7ff8000000000000LL);
     return store_as<Out>(value);
   }
-}
-
-template <typename A>
-__device__ __forceinline__ A warp_sum(A v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
-    if constexpr (std::is_same_v<A, int64_t>) {
-      v += static_cast<int64_t>(__shfl_xor_sync(0xffffffffu, static_cast<long long>(v), offset));
-    } else {
-      v += __shfl_xor_sync(0xffffffffu, v, offset);
-    }
-  }
-  return v;
 }
 
 // Stores one output's sum: finished into `out` when there is one segment, else as a
@@ -214,8 +203,9 @@ void launch_sum(const T* in, Out* out, int64_t outer, int64_t reduce_len, int64_
     ::fovea::check_launch("reduce_columns_kernel");
   }
   if (split.segments > 1) {
-    finish_segments_kernel<Out, A><<<detail::grid_for(count), detail::kThreads, 0, stream>>>(
-        partials, out, count, split.segments, denominator);
+    finish_segments_kernel<Out, A>
+        <<<detail::grid_stride_blocks(count), detail::kThreads, 0, stream>>>(
+            partials, out, count, split.segments, denominator);
     ::fovea::check_launch("finish_segments_kernel");
   }
 }
@@ -353,8 +343,9 @@ void max_along(const T* in, T* values, int64_t* indices, int64_t outer, int64_t 
         in, values, indices, outer, reduce_len);
     ::fovea::check_launch("max_rows_kernel");
   } else {
-    max_columns_kernel<T><<<detail::grid_for(outer * inner), detail::kThreads, 0, stream>>>(
-        in, values, indices, outer, reduce_len, inner);
+    max_columns_kernel<T>
+        <<<detail::grid_stride_blocks(outer * inner), detail::kThreads, 0, stream>>>(
+            in, values, indices, outer, reduce_len, inner);
     ::fovea::check_launch("max_columns_kernel");
   }
 }
@@ -367,8 +358,9 @@ void scatter_along(const T* values, const int64_t* indices, T* out, int64_t oute
   const cudaError_t status =
       cudaMemsetAsync(out, 0, static_cast<size_t>(total) * sizeof(T), stream);
   if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
-  scatter_along_kernel<T><<<detail::grid_for(outer * inner), detail::kThreads, 0, stream>>>(
-      values, indices, out, outer, reduce_len, inner);
+  scatter_along_kernel<T>
+      <<<detail::grid_stride_blocks(outer * inner), detail::kThreads, 0, stream>>>(
+          values, indices, out, outer, reduce_len, inner);
   ::fovea::check_launch("scatter_along_kernel");
 }
 

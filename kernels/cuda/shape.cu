@@ -21,7 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/loop.cuh"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
@@ -153,7 +153,7 @@ void index_select(const void* src, const int64_t* index, void* out,
   if (total == 0) return;
   visit_word(elem_size, [&](auto word) {
     using W = decltype(word);
-    index_select_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
+    index_select_kernel<W><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), shape);
     ::fovea::check_launch("index_select_kernel");
   });
@@ -166,7 +166,7 @@ void gather(const void* src, const int64_t* index, void* out, const GatherShape&
   if (total == 0) return;
   visit_word(elem_size, [&](auto word) {
     using W = decltype(word);
-    gather_kernel<W><<<detail::grid_for(total), kThreads, 0, stream>>>(
+    gather_kernel<W><<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(
         static_cast<const W*>(src), index, static_cast<W*>(out), lines);
     ::fovea::check_launch("gather_kernel");
   });
@@ -183,8 +183,8 @@ void scatter_add(const T* grad_out, const int64_t* index, float* grad_src,
   if (status != cudaSuccess) ::fovea::cuda_kernel_error(cudaGetErrorString(status));
   const Lines lines = lines_of(shape);
   if (lines.count == 0) return;
-  scatter_add_kernel<T>
-      <<<detail::grid_for(lines.count), kThreads, 0, stream>>>(grad_out, index, grad_src, lines);
+  scatter_add_kernel<T><<<detail::grid_stride_blocks(lines.count), kThreads, 0, stream>>>(
+      grad_out, index, grad_src, lines);
   ::fovea::check_launch("scatter_add_kernel");
 }
 
@@ -192,8 +192,8 @@ void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t
              cudaStream_t stream) {
   const int64_t total = count * num_classes;
   if (total == 0) return;
-  one_hot_kernel<<<detail::grid_for(total), kThreads, 0, stream>>>(indices, count, num_classes,
-                                                                    out);
+  one_hot_kernel<<<detail::grid_stride_blocks(total), kThreads, 0, stream>>>(indices, count,
+                                                                             num_classes, out);
   ::fovea::check_launch("one_hot_kernel");
 }
 

@@ -17,21 +17,23 @@
 // backward reads y and dy and writes dx: 60 us.
 #include "kernels/cuda/softmax.h"
 
-#include <algorithm>
 #include <cstdint>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
 using detail::aligned16;
 using detail::from_float;
+using detail::grid_stride_blocks;
 using detail::kVec16;
 using detail::nan_max;
 using detail::Pack;
 using detail::row_group_max;
 using detail::row_group_sum;
+using detail::row_launch;
+using detail::RowLaunch;
 using detail::to_float;
 
 namespace {
@@ -146,19 +148,6 @@ __global__ void softmax_strided_backward_kernel(const T* y, const T* dy, T* dx,
       dx[e] = from_float<T>(log ? g - expf(yk) * dot : yk * (g - dot));
     }
   }
-}
-
-struct RowLaunch {
-  dim3 grid, block;
-};
-
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  if (cols <= 1024) return {dim3(static_cast<unsigned>((rows + 3) / 4)), dim3(32, 4)};
-  return {dim3(static_cast<unsigned>(rows)), dim3(512, 1)};
-}
-
-unsigned grid_stride_blocks(int64_t n, int threads) {
-  return static_cast<unsigned>(std::clamp<int64_t>((n + threads - 1) / threads, 1, 132 * 32));
 }
 
 }  // namespace

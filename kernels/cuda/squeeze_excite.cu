@@ -26,13 +26,16 @@
 
 #include <algorithm>
 
-#include "kernels/cuda/norm_common.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
 using detail::aligned16;
+using detail::blocks_for;
+using detail::column_total;
 using detail::from_float;
+using detail::grid_stride_blocks;
 using detail::kVec16;
 using detail::Pack;
 using detail::to_float;
@@ -104,9 +107,7 @@ __global__ void spatial_sum_finalize_kernel(const float* partial, int64_t chunks
                                             float scale, T* out) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  float total = 0.0f;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) total += partial[chunk * count + i];
-  out[i] = from_float<T>(total * scale);
+  out[i] = from_float<T>(column_total(partial, chunks, count, i) * scale);
 }
 
 // Packs of V never straddle a spatial row: V divides channels (checked by the launcher).
@@ -159,7 +160,7 @@ void spatial_sum(const T* a, const T* b, double scale, T* out, float* workspace,
         <<<grid, dim3(kPackLanes, kRowLanes), 0, stream>>>(a, b, shape, c.per_chunk, workspace);
   }
   ::fovea::check_launch("spatial_sum_partial_kernel");
-  spatial_sum_finalize_kernel<T><<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(
+  spatial_sum_finalize_kernel<T><<<blocks_for(count, 256), 256, 0, stream>>>(
       workspace, c.chunks, count, static_cast<float>(scale), out);
   ::fovea::check_launch("spatial_sum_finalize_kernel");
 }
@@ -170,15 +171,13 @@ void channel_broadcast(const T* x, const T* s_vec, double scale, T* out, Spatial
   const int64_t n = shape.batch * shape.spatial * shape.channels;
   if (n == 0) return;
   constexpr int V = kVec16<T>;
-  auto blocks = [](int64_t packs) {
-    return static_cast<unsigned>(std::clamp<int64_t>((packs + 255) / 256, 1, 132 * 32));
-  };
   const float factor = static_cast<float>(scale);
   if (shape.channels % V == 0 && (x == nullptr || aligned16(x)) && aligned16(out)) {
     channel_broadcast_kernel<T, V>
-        <<<blocks(n / V), 256, 0, stream>>>(x, s_vec, factor, out, shape, n / V);
+        <<<grid_stride_blocks(n / V, 256), 256, 0, stream>>>(x, s_vec, factor, out, shape, n / V);
   } else {
-    channel_broadcast_kernel<T, 1><<<blocks(n), 256, 0, stream>>>(x, s_vec, factor, out, shape, n);
+    channel_broadcast_kernel<T, 1>
+        <<<grid_stride_blocks(n, 256), 256, 0, stream>>>(x, s_vec, factor, out, shape, n);
   }
   ::fovea::check_launch("channel_broadcast_kernel");
 }

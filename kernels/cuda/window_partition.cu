@@ -30,8 +30,8 @@
 #include <cstdint>
 #include <string>
 
-#include "kernels/cuda/loop.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_helpers.cuh"
 
 namespace fovea::kernels::cuda {
 
