@@ -6,9 +6,14 @@
 // Each engine/ops/cuda/<family>.h gets a section here with the same declarations.
 #include "engine/cuda_backend.h"
 #include "engine/ops/cuda/attention.h"
+#include "engine/ops/cuda/elementwise.h"
+#include "engine/ops/cuda/factory.h"
 #include "engine/ops/cuda/interpolate.h"
 #include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/cuda/pool.h"
+#include "engine/ops/cuda/random.h"
+#include "engine/ops/cuda/reduction.h"
+#include "engine/ops/cuda/shape.h"
 #include "engine/ops/cuda/squeeze_excite.h"
 #include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/cuda/window_partition.h"
@@ -150,6 +155,89 @@ namespace cuda {
 Tensor spatial_sum(const Tensor&, const Tensor&, double) { no_cuda("channel_mean"); }
 Tensor channel_broadcast(const Tensor&, const Tensor&, double, const Shape&) {
   no_cuda("channel_scale");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/elementwise.h
+namespace cuda {
+void binary(kernels::BinaryOp, Tensor&, const Tensor&, const Tensor&, const char* name) {
+  no_cuda(name);
+}
+Tensor unary(kernels::UnaryOp op, kernels::UnaryParams, const Tensor&) {
+  no_cuda(kernels::unary_op_name(op));
+}
+Tensor unary_backward(kernels::UnaryOp op, kernels::UnaryParams, const Tensor&, const Tensor&) {
+  no_cuda(kernels::unary_op_name(op));
+}
+Tensor compare(kernels::CompareOp, const Tensor&, const Tensor&, const char* name) {
+  no_cuda(name);
+}
+void where(Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("where");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/reduction.h
+namespace cuda {
+void reduce(kernels::ReduceOp, const Tensor&, Tensor&, int64_t, int64_t, int64_t,
+            const char* name) {
+  no_cuda(name);
+}
+void variance(const Tensor&, Tensor&, int64_t, int64_t, int64_t, int64_t) {
+  no_cuda("var");
+}
+void max_along(const Tensor&, Tensor&, Tensor&, int64_t, int64_t, int64_t) {
+  no_cuda("max");
+}
+Tensor scatter_along(const Tensor&, const Tensor&, const Shape&, int64_t, int64_t, int64_t) {
+  no_cuda("max backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/shape.h
+namespace cuda {
+void cat_rows(const Tensor&, int64_t, const std::vector<kernels::CatInput>&) {
+  no_cuda("cat");
+}
+void check_index_range(const Tensor&, int64_t, const char* op, int64_t, const char*,
+                       const Shape&) {
+  no_cuda(op);
+}
+void index_select(const Tensor&, const Tensor&, Tensor&, const kernels::IndexSelectShape&) {
+  no_cuda("index_select");
+}
+Tensor index_add(const Tensor&, const Tensor&, const Shape&, DType,
+                 const kernels::IndexSelectShape&) {
+  no_cuda("index_select backward");
+}
+void gather(const Tensor&, const Tensor&, Tensor&, const kernels::GatherShape&) {
+  no_cuda("gather");
+}
+Tensor scatter_add(const Tensor&, const Tensor&, const Shape&, DType, const kernels::GatherShape&) {
+  no_cuda("gather backward");
+}
+void one_hot(const Tensor&, int64_t, Tensor&) {
+  no_cuda("one_hot");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/factory.h
+namespace cuda {
+Tensor uniform(const Shape&, RngState, Device device) {
+  no_cuda(fmt::format("rand on {}", device.str()).c_str());
+}
+Tensor normal(const Shape&, RngState, Device device) {
+  no_cuda(fmt::format("randn on {}", device.str()).c_str());
+}
+Tensor arange(int64_t, double, double, Device device) {
+  no_cuda(fmt::format("arange on {}", device.str()).c_str());
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/random.h
+namespace cuda {
+Tensor apply_row_mask(const Tensor&, int64_t, const kernels::RowMask&, const char* op) {
+  no_cuda(op);
 }
 }  // namespace cuda
 

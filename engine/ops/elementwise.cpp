@@ -1,19 +1,17 @@
-// Elementwise ops: forward through kernels/cpu/elementwise.cpp, backward written with the
-// same ops. Broadcasting is undone in backward by sum_to().
+// Elementwise ops: promotion, broadcasting and the backward record here, then one device
+// switch into engine/ops/cpu/elementwise.cpp or engine/ops/cuda/elementwise.cpp. The
+// backward is written with the same ops; broadcasting is undone in backward by sum_to().
 #include "engine/ops/elementwise.h"
 
 #include <limits>
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/elementwise.h"
+#include "engine/ops/cuda/elementwise.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/factory.h"
-#include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/elementwise.h"
-#endif
 
 namespace fovea {
 
@@ -24,27 +22,16 @@ using kernels::UnaryParams;
 
 namespace {
 
-// ---------------------------------------------------------------- raw kernels (no graph)
+// ---------------------------------------------------------------- raw compute (no graph)
 
 // out = a op b, where out already has the broadcast shape and a, b have out's dtype.
 void binary_into(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b, const char* name) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(name, {&out, &a, &b})) return binary_cuda(op, out, a, b, name);
-#endif
-  check_cpu(name, {&out, &a, &b});
-  const DType compute = cpu_compute_dtype(out.dtype());
-  if (compute != out.dtype()) {
-    NoGradGuard no_grad;
-    Tensor wide = make_tensor(out.shape(), compute, out.device());
-    binary_into(op, wide, a.to(compute), b.to(compute), name);
-    out.copy_(wide);
-    return;
+  switch (common_device(name, {&out, &a, &b}).type) {
+    case DeviceType::CPU:
+      return cpu::binary(op, out, a, b, name);
+    case DeviceType::CUDA:
+      return cuda::binary(op, out, a, b, name);
   }
-  visit_arithmetic(compute, name, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::binary<T>(op, loop_over<3>(out.shape(), {&out, &a, &b}), out.data<T>(),
-                            a.data<T>(), b.data<T>());
-  });
 }
 
 Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
@@ -54,68 +41,41 @@ Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b, const char* nam
 }
 
 Tensor unary_raw(UnaryOp op, UnaryParams params, const Tensor& x) {
-  const char* name = kernels::unary_op_name(op);
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(name, {&x})) return unary_cuda(op, params, x);
-#endif
-  check_cpu(name, {&x});
-  const DType compute = cpu_compute_dtype(x.dtype());
-  if (compute != x.dtype()) return unary_raw(op, params, x.to(compute)).to(x.dtype());
-  Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
-  visit_floating(compute, name, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::unary<T>(op, params, loop_over<2>(x.shape(), {&out, &x}), out.data<T>(),
-                           x.data<T>());
-  });
-  return out;
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      return cpu::unary(op, params, x);
+    case DeviceType::CUDA:
+      return cuda::unary(op, params, x);
+  }
+  fail("{}: unknown device {}", kernels::unary_op_name(op), x.device().str());
 }
 
 }  // namespace
 
 Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, const Tensor& x) {
-  const char* name = kernels::unary_op_name(op);
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(name, {&grad_y, &x})) return unary_backward_cuda(op, params, grad_y, x);
-#endif
-  const DType compute = cpu_compute_dtype(x.dtype());
-  if (compute != x.dtype()) {
-    return unary_backward_raw(op, params, grad_y.to(compute), x.to(compute)).to(x.dtype());
+  switch (common_device(kernels::unary_op_name(op), {&grad_y, &x}).type) {
+    case DeviceType::CPU:
+      return cpu::unary_backward(op, params, grad_y, x);
+    case DeviceType::CUDA:
+      return cuda::unary_backward(op, params, grad_y, x);
   }
-  const Tensor gy = grad_y.to(x.dtype());
-  Tensor grad_x = make_tensor(x.shape(), x.dtype(), x.device());
-  visit_floating(compute, name, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::unary_backward<T>(op, params, loop_over<3>(x.shape(), {&grad_x, &gy, &x}),
-                                    grad_x.data<T>(), gy.data<T>(), x.data<T>());
-  });
-  return grad_x;
+  fail("{}: unknown device {}", kernels::unary_op_name(op), x.device().str());
 }
 
 namespace {
 
 Tensor compare_raw(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(name, {&a_in, &b_in})) {
-    NoGradGuard no_grad;
-    const DType common = promote_types(a_in.dtype(), b_in.dtype());
-    return compare_cuda(op, a_in.to(common), b_in.to(common), name);
-  }
-#endif
-  check_cpu(name, {&a_in, &b_in});
-  const DType dtype = cpu_compute_dtype(promote_types(a_in.dtype(), b_in.dtype()));
+  const Device device = common_device(name, {&a_in, &b_in});
   NoGradGuard no_grad;
-  const Tensor a = a_in.to(dtype), b = b_in.to(dtype);
-  Tensor out = make_tensor(broadcast_shapes(a.shape(), b.shape(), name), DType::boolean, a.device());
-  const kernels::Loop<3> loop = loop_over<3>(out.shape(), {&out, &a, &b});
-  visit_dtype(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, f16> || std::is_same_v<T, bf16>) {
-      fail("{}: internal error, 16-bit floats should have been widened", name);
-    } else {
-      kernels::cpu::compare<T>(op, loop, out.data<bool>(), a.data<T>(), b.data<T>());
-    }
-  });
-  return out;
+  const DType common = promote_types(a_in.dtype(), b_in.dtype());
+  const Tensor a = a_in.to(common), b = b_in.to(common);
+  switch (device.type) {
+    case DeviceType::CPU:
+      return cpu::compare(op, a, b, name);
+    case DeviceType::CUDA:
+      return cuda::compare(op, a, b, name);
+  }
+  fail("{}: unknown device {}", name, device.str());
 }
 
 // The dtype a scalar operand takes next to `tensor`, following PyTorch's rules for
@@ -155,7 +115,8 @@ Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char
   const Shape sa = a.shape(), sb = b.shape();
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   // Save only what the wanted gradients read.
-  const Tensor saved_a = need_b || op == BinaryOp::div || op == BinaryOp::pow ? a.detach() : Tensor();
+  const Tensor saved_a =
+      need_b || op == BinaryOp::div || op == BinaryOp::pow ? a.detach() : Tensor();
   const Tensor saved_b = need_a || op == BinaryOp::div ? b.detach() : Tensor();
   const Tensor saved_out = op == BinaryOp::pow ? out.detach() : Tensor();
   switch (op) {
@@ -186,15 +147,14 @@ Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char
                 [sa, sb, saved_a, saved_b](const BackwardContext& ctx) -> TensorList {
                   const Tensor grad_a = div(ctx.grad(), saved_b);
                   return {ctx.needs_grad(0) ? sum_to(grad_a, sa) : Tensor(),
-                          ctx.needs_grad(1)
-                              ? sum_to(neg(div(mul(grad_a, saved_a), saved_b)), sb)
-                              : Tensor()};
+                          ctx.needs_grad(1) ? sum_to(neg(div(mul(grad_a, saved_a), saved_b)), sb)
+                                            : Tensor()};
                 });
       break;
     case BinaryOp::pow:
       record_op(name, {a, b}, {out},
-                [sa, sb, saved_a, exponent = b.detach(), saved_out](const BackwardContext& ctx)
-                    -> TensorList {
+                [sa, sb, saved_a, exponent = b.detach(),
+                 saved_out](const BackwardContext& ctx) -> TensorList {
                   const Tensor& g = ctx.grad();
                   Tensor grad_a, grad_b;
                   if (ctx.needs_grad(0)) {
@@ -213,15 +173,15 @@ Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char
     case BinaryOp::maximum:
     case BinaryOp::minimum: {
       const bool is_max = op == BinaryOp::maximum;
-      record_op(name, {a, b}, {out},
-                [sa, sb, a_ = a.detach(), b_ = b.detach(), is_max](const BackwardContext& ctx)
-                    -> TensorList {
-                  const Tensor& g = ctx.grad();
-                  return {ctx.needs_grad(0) ? sum_to(mul(g, winner_share(a_, b_, is_max)), sa)
-                                            : Tensor(),
-                          ctx.needs_grad(1) ? sum_to(mul(g, winner_share(b_, a_, is_max)), sb)
-                                            : Tensor()};
-                });
+      record_op(
+          name, {a, b}, {out},
+          [sa, sb, a_ = a.detach(), b_ = b.detach(),
+           is_max](const BackwardContext& ctx) -> TensorList {
+            const Tensor& g = ctx.grad();
+            return {
+                ctx.needs_grad(0) ? sum_to(mul(g, winner_share(a_, b_, is_max)), sa) : Tensor(),
+                ctx.needs_grad(1) ? sum_to(mul(g, winner_share(b_, a_, is_max)), sb) : Tensor()};
+          });
       break;
     }
   }
@@ -251,11 +211,21 @@ Tensor scalar_tensor(double value, DType dtype, Device device) {
   return full({}, value, {.dtype = dtype, .device = device});
 }
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::add, a, b, "add"); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::sub, a, b, "sub"); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::mul, a, b, "mul"); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::div, a, b, "div"); }
-Tensor pow(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::pow, a, b, "pow"); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::add, a, b, "add");
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::sub, a, b, "sub");
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::mul, a, b, "mul");
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::div, a, b, "div");
+}
+Tensor pow(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::pow, a, b, "pow");
+}
 Tensor maximum(const Tensor& a, const Tensor& b) {
   return binary_op(BinaryOp::maximum, a, b, "maximum");
 }
@@ -263,10 +233,18 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary_op(BinaryOp::minimum, a, b, "minimum");
 }
 
-Tensor add(const Tensor& a, double b) { return add(a, as_scalar_like(a, b)); }
-Tensor sub(const Tensor& a, double b) { return sub(a, as_scalar_like(a, b)); }
-Tensor mul(const Tensor& a, double b) { return mul(a, as_scalar_like(a, b)); }
-Tensor div(const Tensor& a, double b) { return div(a, as_scalar_like(a, b)); }
+Tensor add(const Tensor& a, double b) {
+  return add(a, as_scalar_like(a, b));
+}
+Tensor sub(const Tensor& a, double b) {
+  return sub(a, as_scalar_like(a, b));
+}
+Tensor mul(const Tensor& a, double b) {
+  return mul(a, as_scalar_like(a, b));
+}
+Tensor div(const Tensor& a, double b) {
+  return div(a, as_scalar_like(a, b));
+}
 Tensor pow(const Tensor& base, double exponent) {
   return unary(UnaryOp::pow_scalar, base.to(is_floating(base.dtype()) ? base.dtype() : DType::f32),
                {exponent, 0.0});
@@ -275,7 +253,8 @@ Tensor pow(const Tensor& base, double exponent) {
 Tensor unary(UnaryOp op, const Tensor& x_in, UnaryParams params) {
   const char* name = kernels::unary_op_name(op);
   check_floating(x_in, name, "input");
-  const Tensor x = computes_in_fp32_under_autocast(op) ? autocast(x_in, AutocastPolicy::fp32) : x_in;
+  const Tensor x =
+      computes_in_fp32_under_autocast(op) ? autocast(x_in, AutocastPolicy::fp32) : x_in;
   Tensor out = unary_raw(op, params, x);
   record_op(name, {x}, {out}, [op, params, saved = x.detach()](const BackwardContext& ctx) {
     return TensorList{unary_backward_raw(op, params, ctx.grad(), saved)};
@@ -287,14 +266,30 @@ Tensor neg(const Tensor& x) {
   if (!is_floating(x.dtype())) return mul(x, -1.0);
   return unary(UnaryOp::neg, x);
 }
-Tensor exp(const Tensor& x) { return unary(UnaryOp::exp, x); }
-Tensor log(const Tensor& x) { return unary(UnaryOp::log, x); }
-Tensor sqrt(const Tensor& x) { return unary(UnaryOp::sqrt, x); }
-Tensor rsqrt(const Tensor& x) { return unary(UnaryOp::rsqrt, x); }
-Tensor abs(const Tensor& x) { return unary(UnaryOp::abs, x); }
-Tensor sign(const Tensor& x) { return unary(UnaryOp::sign, x); }
-Tensor reciprocal(const Tensor& x) { return unary(UnaryOp::reciprocal, x); }
-Tensor square(const Tensor& x) { return mul(x, x); }
+Tensor exp(const Tensor& x) {
+  return unary(UnaryOp::exp, x);
+}
+Tensor log(const Tensor& x) {
+  return unary(UnaryOp::log, x);
+}
+Tensor sqrt(const Tensor& x) {
+  return unary(UnaryOp::sqrt, x);
+}
+Tensor rsqrt(const Tensor& x) {
+  return unary(UnaryOp::rsqrt, x);
+}
+Tensor abs(const Tensor& x) {
+  return unary(UnaryOp::abs, x);
+}
+Tensor sign(const Tensor& x) {
+  return unary(UnaryOp::sign, x);
+}
+Tensor reciprocal(const Tensor& x) {
+  return unary(UnaryOp::reciprocal, x);
+}
+Tensor square(const Tensor& x) {
+  return mul(x, x);
+}
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -304,35 +299,19 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
   FOVEA_CHECK(cond.dtype() == DType::boolean, "where: condition must be bool, got {} of shape {}",
               dtype_name(cond.dtype()), shape_str(cond.shape()));
-#ifdef FOVEA_HAS_CUDA
-  const bool cuda = on_cuda("where", {&cond, &a_in, &b_in});
-#else
-  const bool cuda = false;
-#endif
-  if (!cuda) check_cpu("where", {&cond, &a_in, &b_in});
+  const Device device = common_device("where", {&cond, &a_in, &b_in});
   const DType dtype = promote_types(a_in.dtype(), b_in.dtype());
   const Tensor a = a_in.to(dtype), b = b_in.to(dtype);
   const Shape shape =
       broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
-  Tensor out = make_tensor(shape, dtype, a.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) where_cuda(out, cond, a, b);
-#endif
-  if (!cuda) {
-    NoGradGuard no_grad;
-    const DType compute = cpu_compute_dtype(dtype);
-    const Tensor ac = a.to(compute), bc = b.to(compute);
-    Tensor wide = compute == dtype ? out : make_tensor(shape, compute, a.device());
-    const kernels::Loop<4> loop = loop_over<4>(shape, {&wide, &cond, &ac, &bc});
-    visit_dtype(compute, [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (std::is_same_v<T, f16> || std::is_same_v<T, bf16>) {
-        fail("where: internal error, 16-bit floats should have been widened");
-      } else {
-        kernels::cpu::where<T>(loop, wide.data<T>(), cond.data<bool>(), ac.data<T>(), bc.data<T>());
-      }
-    });
-    if (!wide.is_same(out)) out.copy_(wide);
+  Tensor out = make_tensor(shape, dtype, device);
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::where(out, cond, a, b);
+      break;
+    case DeviceType::CUDA:
+      cuda::where(out, cond, a, b);
+      break;
   }
   if (is_floating(dtype)) {
     record_op("where", {a, b}, {out},
@@ -349,18 +328,42 @@ Tensor where(const Tensor& cond, const Tensor& a, double b) {
   return where(cond, a, as_scalar_like(a, b));
 }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::eq, a, b, "eq"); }
-Tensor ne(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::ne, a, b, "ne"); }
-Tensor lt(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::lt, a, b, "lt"); }
-Tensor le(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::le, a, b, "le"); }
-Tensor gt(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::gt, a, b, "gt"); }
-Tensor ge(const Tensor& a, const Tensor& b) { return compare_raw(CompareOp::ge, a, b, "ge"); }
-Tensor eq(const Tensor& a, double b) { return eq(a, as_scalar_like(a, b)); }
-Tensor ne(const Tensor& a, double b) { return ne(a, as_scalar_like(a, b)); }
-Tensor lt(const Tensor& a, double b) { return lt(a, as_scalar_like(a, b)); }
-Tensor le(const Tensor& a, double b) { return le(a, as_scalar_like(a, b)); }
-Tensor gt(const Tensor& a, double b) { return gt(a, as_scalar_like(a, b)); }
-Tensor ge(const Tensor& a, double b) { return ge(a, as_scalar_like(a, b)); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::eq, a, b, "eq");
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::ne, a, b, "ne");
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::lt, a, b, "lt");
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::le, a, b, "le");
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::gt, a, b, "gt");
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return compare_raw(CompareOp::ge, a, b, "ge");
+}
+Tensor eq(const Tensor& a, double b) {
+  return eq(a, as_scalar_like(a, b));
+}
+Tensor ne(const Tensor& a, double b) {
+  return ne(a, as_scalar_like(a, b));
+}
+Tensor lt(const Tensor& a, double b) {
+  return lt(a, as_scalar_like(a, b));
+}
+Tensor le(const Tensor& a, double b) {
+  return le(a, as_scalar_like(a, b));
+}
+Tensor gt(const Tensor& a, double b) {
+  return gt(a, as_scalar_like(a, b));
+}
+Tensor ge(const Tensor& a, double b) {
+  return ge(a, as_scalar_like(a, b));
+}
 Tensor logical_not(const Tensor& x) {
   return eq(x.to(DType::boolean), scalar_tensor(0, DType::boolean, x.device()));
 }
@@ -378,8 +381,12 @@ Tensor& sub_(Tensor& self, const Tensor& other) {
 Tensor& mul_(Tensor& self, const Tensor& other) {
   return binary_inplace(BinaryOp::mul, self, other, "mul_");
 }
-Tensor& add_(Tensor& self, double other) { return add_(self, as_scalar_like(self, other)); }
-Tensor& mul_(Tensor& self, double other) { return mul_(self, as_scalar_like(self, other)); }
+Tensor& add_(Tensor& self, double other) {
+  return add_(self, as_scalar_like(self, other));
+}
+Tensor& mul_(Tensor& self, double other) {
+  return mul_(self, as_scalar_like(self, other));
+}
 Tensor& add_scaled_(Tensor& self, const Tensor& other, double alpha) {
   NoGradGuard no_grad;
   return add_(self, mul(other, alpha));

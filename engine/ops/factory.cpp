@@ -3,11 +3,9 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/ops/cpu/factory.h"
+#include "engine/ops/cuda/factory.h"
 #include "kernels/random.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/random.h"
-#endif
 
 namespace fovea {
 
@@ -16,6 +14,12 @@ namespace {
 Tensor finish(Tensor t, const TensorOptions& options) {
   if (options.requires_grad) t.requires_grad_(true);
   return t;
+}
+
+// The computed values (f32 draws, f64 ranges) in the requested dtype.
+Tensor typed(const Tensor& values, const TensorOptions& options) {
+  NoGradGuard no_grad;
+  return finish(values.to(options.dtype), options);
 }
 
 // Builds on the host, then moves: the numbers depend only on the generator state.
@@ -63,17 +67,14 @@ Tensor arange(double start, double end, double step, TensorOptions options) {
   FOVEA_CHECK(step != 0.0, "arange: step must be non-zero");
   const double span = (end - start) / step;
   const int64_t n = span > 0 ? static_cast<int64_t>(std::ceil(span)) : 0;
-#ifdef FOVEA_HAS_CUDA
-  if (options.device.is_cuda()) {  // the same f64 values, cast on the device
-    NoGradGuard no_grad;
-    return finish(arange_cuda(n, start, step, options.device).to(options.dtype), options);
+  // The same f64 values on every device, then cast.
+  switch (options.device.type) {
+    case DeviceType::CPU:
+      return typed(cpu::arange(n, start, step, options.device), options);
+    case DeviceType::CUDA:
+      return typed(cuda::arange(n, start, step, options.device), options);
   }
-#endif
-  std::vector<double> values(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) values[i] = start + static_cast<double>(i) * step;
-  Tensor host = make_tensor({n}, DType::f64, Device::cpu());
-  std::copy(values.begin(), values.end(), host.data<double>());
-  return host_then_device(host.to(options.dtype), options);
+  fail("arange: unknown device {}", options.device.str());
 }
 
 Tensor arange(int64_t end, TensorOptions options) {
@@ -84,15 +85,13 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
   Generator& gen = generator ? *generator : default_generator();
   const int64_t n = shape_numel(shape);
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
-#ifdef FOVEA_HAS_CUDA
-  if (options.device.is_cuda()) {
-    NoGradGuard no_grad;
-    return finish(uniform_cuda(shape, state, options.device).to(options.dtype), options);
+  switch (options.device.type) {
+    case DeviceType::CPU:
+      return typed(cpu::uniform(shape, state, options.device), options);
+    case DeviceType::CUDA:
+      return typed(cuda::uniform(shape, state, options.device), options);
   }
-#endif
-  Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  kernels::cpu::fill_uniform(host.data<float>(), n, state.seed, state.offset);
-  return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
+  fail("rand: unknown device {}", options.device.str());
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
@@ -100,15 +99,13 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
   const int64_t n = shape_numel(shape);
   const int64_t pairs = (n + 1) / 2;
   const RngState state = gen.reserve(static_cast<uint64_t>(2 * pairs));
-#ifdef FOVEA_HAS_CUDA
-  if (options.device.is_cuda()) {
-    NoGradGuard no_grad;
-    return finish(normal_cuda(shape, state, options.device).to(options.dtype), options);
+  switch (options.device.type) {
+    case DeviceType::CPU:
+      return typed(cpu::normal(shape, state, options.device), options);
+    case DeviceType::CUDA:
+      return typed(cuda::normal(shape, state, options.device), options);
   }
-#endif
-  Tensor host = make_tensor(shape, DType::f32, Device::cpu());
-  kernels::cpu::fill_normal(host.data<float>(), n, state.seed, state.offset);
-  return host_then_device(options.dtype == DType::f32 ? host : host.to(options.dtype), options);
+  fail("randn: unknown device {}", options.device.str());
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options,

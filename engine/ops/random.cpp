@@ -1,4 +1,5 @@
-// dropout and drop_path: forward and backward through kernels/cpu/random.cpp.
+// dropout and drop_path: the RNG reservation and the backward record here, then one device
+// switch into engine/ops/cpu/random.cpp or engine/ops/cuda/random.cpp.
 //
 // The backward multiplies the gradient by the forward's mask. fovea saves the mask's RNG
 // state (seed, offset, p: a few bytes) rather than the mask, and regenerates it: every
@@ -10,12 +11,10 @@
 #include <cmath>
 
 #include "engine/autograd.h"
+#include "engine/ops/cpu/random.h"
+#include "engine/ops/cuda/random.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/random.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/random.h"
-#endif
 
 namespace fovea {
 
@@ -24,21 +23,15 @@ namespace {
 using kernels::RowMask;
 
 // x * mask, with x seen as [rows, numel / rows], in x's dtype. Records nothing.
-Tensor apply_mask(const Tensor& x_in, int64_t rows, const RowMask& mask, const char* op) {
+Tensor apply_mask(const Tensor& x, int64_t rows, const RowMask& mask, const char* op) {
   NoGradGuard no_grad;
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(op, {&x_in})) return apply_row_mask_cuda(x_in.contiguous(), rows, mask, op);
-#endif
-  check_cpu(op, {&x_in});
-  const DType compute = cpu_compute_dtype(x_in.dtype());
-  const Tensor x = x_in.to(compute).contiguous();
-  Tensor out = make_tensor(x.shape(), compute, x.device());
-  const int64_t row_len = rows == 0 ? 0 : x.numel() / rows;
-  visit_floating(compute, op, [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::apply_row_mask<T>(x.data<T>(), out.data<T>(), rows, row_len, mask);
-  });
-  return out.to(x_in.dtype());
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      return cpu::apply_row_mask(x, rows, mask, op);
+    case DeviceType::CUDA:
+      return cuda::apply_row_mask(x, rows, mask, op);
+  }
+  fail("{}: unknown device {}", op, x.device().str());
 }
 
 void check_probability(double p, const Tensor& x, const char* op) {
@@ -50,10 +43,6 @@ void check_probability(double p, const Tensor& x, const char* op) {
 // Draws one decision per row of x seen as [rows, numel / rows] and records the backward.
 Tensor row_dropout(const char* op, const Tensor& x, int64_t rows, double p, double scale,
                    Generator* generator) {
-#ifdef FOVEA_HAS_CUDA
-  if (!on_cuda(op, {&x}))
-#endif
-    check_cpu(op, {&x});
   Generator& source = generator ? *generator : default_generator();
   const RngState state = source.reserve(static_cast<uint64_t>(rows));
   const RowMask mask{.seed = state.seed, .offset = state.offset, .p = p, .scale = scale};

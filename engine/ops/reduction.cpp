@@ -4,13 +4,11 @@
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/reduction.h"
+#include "engine/ops/cuda/reduction.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "kernels/reduce.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/reduction.h"
-#endif
 
 namespace fovea {
 
@@ -41,7 +39,8 @@ ReductionPlan plan_reduction(const Tensor& x, const Dims& dims_in, const char* o
     return plan;
   }
   const int64_t a = first - reduced.begin(), b = n - 1 - (last - reduced.rbegin());
-  const bool one_block = std::all_of(reduced.begin() + a, reduced.begin() + b + 1, [](bool r) { return r; });
+  const bool one_block =
+      std::all_of(reduced.begin() + a, reduced.begin() + b + 1, [](bool r) { return r; });
   if (one_block) {
     plan.input = x.contiguous();
     for (int64_t d = 0; d < n; ++d) {
@@ -63,46 +62,30 @@ ReductionPlan plan_reduction(const Tensor& x, const Dims& dims_in, const char* o
   return plan;
 }
 
-// The dtype a reduction computes in: integers and bool sum as i64, 16-bit floats as f32.
-DType reduction_compute_dtype(DType dtype) {
-  if (is_integral(dtype)) return DType::i64;
-  return cpu_compute_dtype(dtype);
+// The dtype a reduction works in: integers and bool as i64, floats as themselves (the CPU
+// half widens 16-bit floats to f32 inside and rounds once; CUDA reduces them natively).
+DType reduction_dtype(DType dtype) {
+  return is_integral(dtype) ? DType::i64 : dtype;
+}
+
+ReductionPlan plan_in(const Tensor& x, DType dtype, const Dims& dims, const char* name) {
+  NoGradGuard no_grad;
+  return plan_reduction(x.to(dtype), dims, name);
 }
 
 Tensor reduce_raw(kernels::ReduceOp op, const Tensor& x, const Dims& dims, bool keepdim,
                   const char* name, ReductionPlan* plan_out = nullptr) {
-#ifdef FOVEA_HAS_CUDA
-  // CUDA reduces the 16-bit floats natively (accumulating in double): no widening copy.
-  if (on_cuda(name, {&x})) {
-    const DType compute = is_integral(x.dtype()) ? DType::i64 : x.dtype();
-    ReductionPlan plan;
-    {
-      NoGradGuard no_grad;
-      plan = plan_reduction(x.to(compute), dims, name);
-    }
-    Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, compute, x.device());
-    reduce_cuda(op, plan.input, out, plan.outer, plan.reduce, plan.inner, name);
-    if (plan_out) *plan_out = std::move(plan);
-    return out;
+  ReductionPlan plan = plan_in(x, reduction_dtype(x.dtype()), dims, name);
+  const Tensor& in = plan.input;
+  Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, in.dtype(), x.device());
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      cpu::reduce(op, in, out, plan.outer, plan.reduce, plan.inner, name);
+      break;
+    case DeviceType::CUDA:
+      cuda::reduce(op, in, out, plan.outer, plan.reduce, plan.inner, name);
+      break;
   }
-#endif
-  check_cpu(name, {&x});
-  const DType compute = reduction_compute_dtype(x.dtype());
-  ReductionPlan plan;
-  {
-    NoGradGuard no_grad;
-    plan = plan_reduction(x.to(compute), dims, name);
-  }
-  Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, compute, x.device());
-  visit_dtype(compute, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int64_t>) {
-      kernels::cpu::reduce<T>(op, plan.input.data<T>(), out.data<T>(), plan.outer, plan.reduce,
-                              plan.inner);
-    } else {
-      fail("{}: internal error, unexpected compute dtype {}", name, dtype_name(compute));
-    }
-  });
   if (plan_out) *plan_out = std::move(plan);
   return out;
 }
@@ -124,13 +107,16 @@ Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
   } else {
     return out;  // integer sums are i64 and carry no gradient
   }
-  record_op("sum", {x}, {out}, [kept = plan.kept_shape, in_shape = x.shape()](const BackwardContext& ctx) {
-    return TensorList{spread(ctx.grad(), kept, in_shape)};
-  });
+  record_op("sum", {x}, {out},
+            [kept = plan.kept_shape, in_shape = x.shape()](const BackwardContext& ctx) {
+              return TensorList{spread(ctx.grad(), kept, in_shape)};
+            });
   return out;
 }
 
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x) {
+  return sum(x, {}, false);
+}
 
 Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
@@ -149,80 +135,51 @@ Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
   return out;
 }
 
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x) {
+  return mean(x, {}, false);
+}
 
 Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   check_floating(x, "var", "input");
-#ifdef FOVEA_HAS_CUDA
-  const bool cuda = on_cuda("var", {&x});
-#else
-  const bool cuda = false;
-#endif
-  if (!cuda) check_cpu("var", {&x});
-  const DType compute = cuda ? x.dtype() : cpu_compute_dtype(x.dtype());
-  ReductionPlan plan;
-  {
-    NoGradGuard no_grad;
-    plan = plan_reduction(x.to(compute), dims, "var");
-  }
-  Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, compute, x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) variance_cuda(plan.input, out, plan.outer, plan.reduce, plan.inner, correction);
-#endif
-  if (!cuda) {
-    visit_floating(compute, "var", [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::variance<T>(plan.input.data<T>(), out.data<T>(), plan.outer, plan.reduce,
-                                plan.inner, correction);
-    });
-  }
-  {
-    NoGradGuard no_grad;
-    out = out.to(x.dtype());
+  const ReductionPlan plan = plan_in(x, x.dtype(), dims, "var");
+  Tensor out = make_tensor(keepdim ? plan.kept_shape : plan.out_shape, x.dtype(), x.device());
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      cpu::variance(plan.input, out, plan.outer, plan.reduce, plan.inner, correction);
+      break;
+    case DeviceType::CUDA:
+      cuda::variance(plan.input, out, plan.outer, plan.reduce, plan.inner, correction);
+      break;
   }
   const double denominator = static_cast<double>(plan.reduce - correction);
-  record_op("var", {x}, {out},
-            [kept = plan.kept_shape, saved = x.detach(), dims, denominator](const BackwardContext& ctx) {
-              // d var / dx = 2 (x - mean) / (N - correction)
-              const Tensor centered = sub(saved, mean(saved, dims, true));
-              return TensorList{mul(centered, div(ctx.grad().reshape(kept), denominator / 2.0))};
-            });
+  record_op(
+      "var", {x}, {out},
+      [kept = plan.kept_shape, saved = x.detach(), dims, denominator](const BackwardContext& ctx) {
+        // d var / dx = 2 (x - mean) / (N - correction)
+        const Tensor centered = sub(saved, mean(saved, dims, true));
+        return TensorList{mul(centered, div(ctx.grad().reshape(kept), denominator / 2.0))};
+      });
   return out;
 }
 
 ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
-#ifdef FOVEA_HAS_CUDA
-  const bool cuda = on_cuda("max", {&x});
-#else
-  const bool cuda = false;
-#endif
-  if (!cuda) check_cpu("max", {&x});
-  FOVEA_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor of shape {}", shape_str(x.shape()));
+  FOVEA_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor of shape {}",
+              shape_str(x.shape()));
   const int64_t dim = x.dim() == 0 ? 0 : normalize_dim(dim_in, x.dim(), "max");
-  const DType compute = !is_floating(x.dtype()) ? DType::i64
-                        : cuda                  ? x.dtype()
-                                                : cpu_compute_dtype(x.dtype());
-  ReductionPlan plan;
-  {
-    NoGradGuard no_grad;
-    plan = plan_reduction(x.to(compute), x.dim() == 0 ? Dims{} : Dims{dim}, "max");
-  }
+  const ReductionPlan plan =
+      plan_in(x, reduction_dtype(x.dtype()), x.dim() == 0 ? Dims{} : Dims{dim}, "max");
   const Shape& shape = keepdim ? plan.kept_shape : plan.out_shape;
-  Tensor values = make_tensor(shape, compute, x.device());
+  Tensor values = make_tensor(shape, plan.input.dtype(), x.device());
   Tensor indices = make_tensor(shape, DType::i64, x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) max_along_cuda(plan.input, values, indices, plan.outer, plan.reduce, plan.inner);
-#endif
-  if (!cuda) visit_dtype(compute, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int64_t>) {
-      kernels::cpu::max_along<T>(plan.input.data<T>(), values.data<T>(), indices.data<int64_t>(),
-                                 plan.outer, plan.reduce, plan.inner);
-    } else {
-      fail("max: internal error, unexpected compute dtype {}", dtype_name(compute));
-    }
-  });
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      cpu::max_along(plan.input, values, indices, plan.outer, plan.reduce, plan.inner);
+      break;
+    case DeviceType::CUDA:
+      cuda::max_along(plan.input, values, indices, plan.outer, plan.reduce, plan.inner);
+      break;
+  }
   {
     NoGradGuard no_grad;
     values = values.to(x.dtype());
@@ -230,31 +187,25 @@ ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
   if (is_floating(x.dtype())) {
     record_op("max", {x}, {values},
               [outer = plan.outer, reduce = plan.reduce, inner = plan.inner, indices,
-               in_shape = x.shape()](const BackwardContext& ctx) {
+               in_shape = x.shape()](const BackwardContext& ctx) -> TensorList {
                 // One reduced dim is always a single block, so [outer, reduce, inner] is
                 // the input's own contiguous layout.
-#ifdef FOVEA_HAS_CUDA
-                if (ctx.grad().device().is_cuda()) {
-                  const Tensor g = ctx.grad().contiguous();
-                  Tensor grad_in = make_tensor(in_shape, g.dtype(), g.device());
-                  scatter_along_cuda(g, indices.contiguous(), grad_in, outer, reduce, inner);
-                  return TensorList{grad_in};
+                const Tensor& g = ctx.grad();
+                switch (g.device().type) {
+                  case DeviceType::CPU:
+                    return {cpu::scatter_along(g, indices, in_shape, outer, reduce, inner)};
+                  case DeviceType::CUDA:
+                    return {cuda::scatter_along(g, indices, in_shape, outer, reduce, inner)};
                 }
-#endif
-                const Tensor g = ctx.grad().to(cpu_compute_dtype(ctx.grad().dtype())).contiguous();
-                Tensor grad_in = make_tensor(in_shape, g.dtype(), g.device());
-                visit_floating(g.dtype(), "max backward", [&](auto tag) {
-                  using T = decltype(tag);
-                  kernels::cpu::scatter_along<T>(g.data<T>(), indices.contiguous().data<int64_t>(),
-                                                 grad_in.data<T>(), outer, reduce, inner);
-                });
-                return TensorList{grad_in};
+                fail("max backward: unknown device {}", g.device().str());
               });
   }
   return {values, indices};
 }
 
-Tensor max(const Tensor& x) { return max(x.reshape({-1}), 0, false).values; }
+Tensor max(const Tensor& x) {
+  return max(x.reshape({-1}), 0, false).values;
+}
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   NoGradGuard no_grad;

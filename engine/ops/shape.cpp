@@ -1,6 +1,6 @@
-// Shape ops (engine/ops/shape.h): cat/stack through kernels::cpu::cat_rows, split and
-// chunk as views, pad and roll as block copies with the strided copy kernel, and the
-// index ops through kernels/cpu/shape.cpp.
+// Shape ops (engine/ops/shape.h): split and chunk as views, pad and roll as block copies
+// with the strided copy (either device), and cat/stack and the index ops through one
+// device switch into engine/ops/cpu/shape.cpp or engine/ops/cuda/shape.cpp.
 #include "engine/ops/shape.h"
 
 #include <algorithm>
@@ -8,13 +8,11 @@
 #include <optional>
 
 #include "engine/autocast.h"
+#include "engine/ops/cpu/shape.h"
+#include "engine/ops/cuda/shape.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/factory.h"
 #include "kernels/shape.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/shape.h"
-#endif
 
 namespace fovea {
 
@@ -64,14 +62,7 @@ Tensor cat_impl(const TensorList& tensors_in, int64_t dim_in, const char* op) {
     sizes.push_back(t.size(dim));
     out_shape[dim] += t.size(dim);
   }
-  const bool cuda = on_cuda(op, {&first});
-  for (const Tensor& t : tensors) {
-    if (cuda) {
-      common_device(op, {&first, &t});
-    } else {
-      check_cpu(op, {&first, &t});
-    }
-  }
+  for (const Tensor& t : tensors) common_device(op, {&first, &t});
 
   Tensor out = make_tensor(out_shape, first.dtype(), first.device());
   int64_t rows = 1, inner = 1;
@@ -87,12 +78,13 @@ Tensor cat_impl(const TensorList& tensors_in, int64_t dim_in, const char* op) {
       inputs.push_back({contiguous_inputs.back().raw_data(), sizes[k] * inner * elem_size});
     }
   }
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) cat_rows_cuda(out, rows, inputs);
-#endif
-  if (!cuda) {
-    kernels::cpu::cat_rows(out.raw_data(), rows, inputs.data(),
-                           static_cast<int64_t>(inputs.size()));
+  switch (out.device().type) {
+    case DeviceType::CPU:
+      cpu::cat_rows(out, rows, inputs);
+      break;
+    case DeviceType::CUDA:
+      cuda::cat_rows(out, rows, inputs);
+      break;
   }
 
   if (is_floating(first.dtype())) {
@@ -155,43 +147,30 @@ Tensor roll_raw(const Tensor& x, const std::vector<int64_t>& shifts,
   return out;
 }
 
-// The index as contiguous i64, every entry checked to lie in [0, size).
+// The index as contiguous i64 on its device, every entry checked to lie in [0, size):
+// on the CPU at once, on CUDA by a kernel that reports at the next synchronisation (no
+// download of the index).
 Tensor checked_index(const Tensor& index, int64_t size, int64_t dim, const Tensor& x,
                      const char* op, const char* what) {
   FOVEA_CHECK(index.dtype() == DType::i64 || index.dtype() == DType::i32,
               "{}: index must be an i64 or i32 tensor, got {} of shape {}", op,
               dtype_name(index.dtype()), shape_str(index.shape()));
+  NoGradGuard no_grad;
   Tensor idx = index.to(DType::i64).contiguous();
-  // A CUDA index is checked on a host copy (one synchronising download).
-  const Tensor host = idx.device().is_cpu() ? idx : idx.to(Device::cpu());
-  const int64_t* data = host.data<int64_t>();
-  for (int64_t i = 0; i < idx.numel(); ++i) {
-    FOVEA_CHECK(data[i] >= 0 && data[i] < size,
-                "{}: index {} is out of range for dim {} of size {} ({} of shape {})", op, data[i],
-                dim, size, what, shape_str(x.shape()));
+  switch (idx.device().type) {
+    case DeviceType::CPU:
+      cpu::check_index_range(idx, size, op, dim, what, x.shape());
+      break;
+    case DeviceType::CUDA:
+      cuda::check_index_range(idx, size, op, dim, what, x.shape());
+      break;
   }
   return idx;
 }
 
-// Runs an adding backward kernel in the CPU compute dtype of `dtype` and returns a
-// gradient of `shape` in `dtype`.
-template <typename Kernel>
-Tensor adding_backward(const Tensor& grad, const Shape& shape, DType dtype, const char* op,
-                       Kernel&& kernel) {
-  const DType compute = cpu_compute_dtype(dtype);
-  const Tensor g = grad.to(compute).contiguous();
-  Tensor grad_x = make_tensor(shape, compute, g.device());
-  visit_floating(compute, op, [&](auto tag) {
-    using T = decltype(tag);
-    kernel(g.data<T>(), grad_x.data<T>());
-  });
-  return grad_x.to(dtype);
-}
-
 Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, const char* op,
                          const char* what) {
-  const bool cuda = on_cuda(op, {&x, &index});
-  if (!cuda) check_cpu(op, {&x, &index});
+  const Device device = common_device(op, {&x, &index});
   FOVEA_CHECK(x.dim() >= 1, "{}: {} must have at least one dim, got a 0-dim tensor", op, what);
   FOVEA_CHECK(index.dim() <= 1, "{}: index must be 1-D, got shape {}", op,
               shape_str(index.shape()));
@@ -206,27 +185,27 @@ Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, c
   {
     NoGradGuard no_grad;
     const Tensor src = x.contiguous();
-#ifdef FOVEA_HAS_CUDA
-    if (cuda) index_select_cuda(src, idx, out, geometry);
-#endif
-    if (!cuda) {
-      kernels::cpu::index_select(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
-                                 static_cast<int64_t>(dtype_size(x.dtype())));
+    switch (device.type) {
+      case DeviceType::CPU:
+        cpu::index_select(src, idx, out, geometry);
+        break;
+      case DeviceType::CUDA:
+        cuda::index_select(src, idx, out, geometry);
+        break;
     }
   }
   if (is_floating(x.dtype())) {
-    record_op(
-        op, {x}, {out},
-        [geometry, idx, op, shape = x.shape(), dtype = x.dtype()](const BackwardContext& ctx) {
-#ifdef FOVEA_HAS_CUDA
-          if (idx.device().is_cuda()) {
-            return TensorList{index_add_cuda(ctx.grad(), idx, shape, dtype, geometry)};
-          }
-#endif
-          return TensorList{adding_backward(ctx.grad(), shape, dtype, op, [&](auto g, auto gx) {
-            kernels::cpu::index_add(g, idx.data<int64_t>(), gx, geometry);
-          })};
-        });
+    record_op(op, {x}, {out},
+              [geometry, idx, op, shape = x.shape(),
+               dtype = x.dtype()](const BackwardContext& ctx) -> TensorList {
+                switch (ctx.grad().device().type) {
+                  case DeviceType::CPU:
+                    return {cpu::index_add(ctx.grad(), idx, shape, dtype, geometry)};
+                  case DeviceType::CUDA:
+                    return {cuda::index_add(ctx.grad(), idx, shape, dtype, geometry)};
+                }
+                fail("{} backward: unknown device {}", op, ctx.grad().device().str());
+              });
   }
   return out;
 }
@@ -306,7 +285,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
               "pad: [{}] pads {} dims but the input of shape {} has {}", fmt::join(pads, ", "),
               pads.size() / 2, shape_str(x.shape()), x.dim());
   // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
-  if (!on_cuda("pad", {&x})) check_cpu("pad", {&x});
+  common_device("pad", {&x});
   Shape out_shape = x.shape();
   for (size_t pair = 0; pair < pads.size() / 2; ++pair) {
     const int64_t d = x.dim() - 1 - static_cast<int64_t>(pair);
@@ -339,7 +318,7 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
   FOVEA_CHECK(shifts.size() == dims.size(), "roll: {} shifts [{}] given for {} dims [{}]",
               shifts.size(), fmt::join(shifts, ", "), dims.size(), fmt::join(dims, ", "));
   // On CUDA this is fill_ and strided copy_ (kernels/cuda/copy.cu).
-  if (!on_cuda("roll", {&x})) check_cpu("roll", {&x});
+  common_device("roll", {&x});
   // A dim named twice rolls by the sum of its shifts.
   std::map<int64_t, int64_t> total_shift;
   for (size_t i = 0; i < dims.size(); ++i)
@@ -360,8 +339,7 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
 }
 
 Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
-  const bool cuda = on_cuda("gather", {&x, &index});
-  if (!cuda) check_cpu("gather", {&x, &index});
+  const Device device = common_device("gather", {&x, &index});
   FOVEA_CHECK(index.dim() == x.dim(),
               "gather: index of shape {} and input of shape {} must have the same number of dims",
               shape_str(index.shape()), shape_str(x.shape()));
@@ -372,7 +350,7 @@ Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
   const Shape index_shape = x.dim() == 0 ? Shape{1} : index.shape();
   const int64_t dim = normalize_dim(dim_in, static_cast<int64_t>(x_shape.size()), "gather");
   kernels::GatherShape geometry{.ndim = static_cast<int>(x_shape.size()),
-                                     .dim = static_cast<int>(dim)};
+                                .dim = static_cast<int>(dim)};
   for (size_t d = 0; d < x_shape.size(); ++d) {
     FOVEA_CHECK(static_cast<int64_t>(d) == dim || index_shape[d] <= x_shape[d],
                 "gather: index of shape {} is larger than the input of shape {} in dim {} (only "
@@ -386,26 +364,27 @@ Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
   {
     NoGradGuard no_grad;
     const Tensor src = x.contiguous();
-#ifdef FOVEA_HAS_CUDA
-    if (cuda) gather_cuda(src, idx, out, geometry);
-#endif
-    if (!cuda) {
-      kernels::cpu::gather(src.raw_data(), idx.data<int64_t>(), out.raw_data(), geometry,
-                           static_cast<int64_t>(dtype_size(x.dtype())));
+    switch (device.type) {
+      case DeviceType::CPU:
+        cpu::gather(src, idx, out, geometry);
+        break;
+      case DeviceType::CUDA:
+        cuda::gather(src, idx, out, geometry);
+        break;
     }
   }
   if (is_floating(x.dtype())) {
     record_op("gather", {x}, {out},
-              [geometry, idx, shape = x.shape(), dtype = x.dtype()](const BackwardContext& ctx) {
-#ifdef FOVEA_HAS_CUDA
-                if (idx.device().is_cuda()) {
-                  return TensorList{scatter_add_cuda(ctx.grad(), idx, shape, dtype, geometry)};
+              [geometry, idx, shape = x.shape(),
+               dtype = x.dtype()](const BackwardContext& ctx) -> TensorList {
+                const Tensor& g = ctx.grad();
+                switch (g.device().type) {
+                  case DeviceType::CPU:
+                    return {cpu::scatter_add(g, idx, shape, dtype, geometry)};
+                  case DeviceType::CUDA:
+                    return {cuda::scatter_add(g, idx, shape, dtype, geometry)};
                 }
-#endif
-                return TensorList{
-                    adding_backward(ctx.grad(), shape, dtype, "gather", [&](auto g, auto gx) {
-                      kernels::cpu::scatter_add(g, idx.data<int64_t>(), gx, geometry);
-                    })};
+                fail("gather backward: unknown device {}", g.device().str());
               });
   }
   return out;
@@ -427,8 +406,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
-  const bool cuda = on_cuda("one_hot", {&indices});
-  if (!cuda) check_cpu("one_hot", {&indices});
+  const Device device = common_device("one_hot", {&indices});
   FOVEA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
               "one_hot: indices must be an i64 or i32 tensor, got {} of shape {}",
               dtype_name(indices.dtype()), shape_str(indices.shape()));
@@ -436,7 +414,8 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
               num_classes);
   const Tensor idx = indices.to(DType::i64).contiguous();
   // CUDA indices are checked (and the class count inferred) on a host copy: one small
-  // synchronising download, as checked_index does.
+  // synchronising download. one_hot is not on a training step's path (the losses take
+  // class indices), and num_classes = -1 needs the maximum on the host anyway.
   const Tensor host = idx.device().is_cpu() ? idx : idx.cpu();
   const int64_t* data = host.data<int64_t>();
   if (num_classes == -1) {
@@ -452,14 +431,15 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   }
   Shape out_shape = indices.shape();
   out_shape.push_back(num_classes);
-  Tensor out = make_tensor(out_shape, DType::i64, indices.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
-    one_hot_cuda(idx, num_classes, out);
-    return out;
+  Tensor out = make_tensor(out_shape, DType::i64, device);
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::one_hot(idx, num_classes, out);
+      break;
+    case DeviceType::CUDA:
+      cuda::one_hot(idx, num_classes, out);
+      break;
   }
-#endif
-  kernels::cpu::one_hot(data, idx.numel(), num_classes, out.data<int64_t>());
   return out;
 }
 

@@ -1,18 +1,16 @@
-// CUDA indexing kernels: index_select / embedding and gather, with their backward, and
-// one_hot (kernels/cuda/shape.h).
+// CUDA indexing kernels: index_select / embedding, gather with its backward, and one_hot
+// (kernels/cuda/shape.h). index_select's backward, index_add, is in kernels/cuda/index_add.cu.
 //
-// Math: index_select: out[o, j, i] = src[o, index[j], i]; its backward adds grad_out[o, j, i]
-// into grad_src[o, index[j], i]. gather: out[p] = src[p with coordinate `dim` replaced by
-// index[p]]; its backward adds grad_out[p] into that source element. one_hot:
-// out[k, c] = (indices[k] == c).
+// Math: index_select: out[o, j, i] = src[o, index[j], i]. gather: out[p] = src[p with
+// coordinate `dim` replaced by index[p]]; its backward adds grad_out[p] into that source
+// element. one_hot: out[k, c] = (indices[k] == c).
 //
 // Design: the forward kernels are a thread per output element, copying raw 1/2/4/8-byte
-// words (any dtype). The backward kernels avoid atomics by ownership, as the CPU does: an
-// index_add thread owns one (o, i) column of grad_src and walks j in order; a scatter_add
-// thread owns one line of the gather (every coordinate but `dim`), whose writes no other
-// line touches, and walks it in order. Both accumulate into an f32 gradient that the host
-// narrows once, so the sums are the CPU's, in the CPU's order. one_hot is a thread per
-// output element, so every element is written (no memset first).
+// words (any dtype). The backward kernel avoids atomics by ownership, as the CPU does: a
+// scatter_add thread owns one line of the gather (every coordinate but `dim`), whose
+// writes no other line touches, and walks it in order. It accumulates into an f32
+// gradient that the host narrows once, so the sums are the CPU's, in the CPU's order.
+// one_hot is a thread per output element, so every element is written (no memset first).
 //
 // Roofline (H100, 3.0 TB/s): Swin-T's relative position bias gathers a [169, 3] table
 // with 49 x 49 indices per window and head: 29 KB out, latency-bound (a few us). An
@@ -59,22 +57,6 @@ __global__ void index_select_kernel(const W* __restrict__ src, const int64_t* __
     const int64_t j = (k / s.inner) % s.index_len;
     const int64_t o = k / (s.inner * s.index_len);
     out[k] = src[(o * s.src_size + index[j]) * s.inner + i];
-  }
-}
-
-template <typename T>
-__global__ void index_add_kernel(const T* __restrict__ grad_out, const int64_t* __restrict__ index,
-                                 float* grad_src, IndexSelectShape s) {
-  const int64_t columns = s.outer * s.inner;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < columns;
-       k += stride) {
-    const int64_t i = k % s.inner, o = k / s.inner;
-    float* column = grad_src + o * s.src_size * s.inner + i;
-    for (int64_t r = 0; r < s.src_size; ++r) column[r * s.inner] = 0.0f;
-    for (int64_t j = 0; j < s.index_len; ++j) {
-      column[index[j] * s.inner] += load_compute(grad_out[(o * s.index_len + j) * s.inner + i]);
-    }
   }
 }
 
@@ -177,16 +159,6 @@ void index_select(const void* src, const int64_t* index, void* out,
   });
 }
 
-template <typename T>
-void index_add(const T* grad_out, const int64_t* index, float* grad_src,
-               const IndexSelectShape& shape, cudaStream_t stream) {
-  const int64_t columns = shape.outer * shape.inner;
-  if (columns == 0 || shape.src_size == 0) return;
-  index_add_kernel<T><<<detail::grid_stride_blocks(columns), kThreads, 0, stream>>>(
-      grad_out, index, grad_src, shape);
-  ::fovea::check_launch("index_add_kernel");
-}
-
 void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
             int64_t elem_size, cudaStream_t stream) {
   const Lines lines = lines_of(shape);
@@ -225,12 +197,6 @@ void one_hot(const int64_t* indices, int64_t count, int64_t num_classes, int64_t
   ::fovea::check_launch("one_hot_kernel");
 }
 
-template void index_add<float>(const float*, const int64_t*, float*, const IndexSelectShape&,
-                               cudaStream_t);
-template void index_add<__half>(const __half*, const int64_t*, float*, const IndexSelectShape&,
-                                cudaStream_t);
-template void index_add<__nv_bfloat16>(const __nv_bfloat16*, const int64_t*, float*,
-                                       const IndexSelectShape&, cudaStream_t);
 template void scatter_add<float>(const float*, const int64_t*, float*, const GatherShape&,
                                  cudaStream_t);
 template void scatter_add<__half>(const __half*, const int64_t*, float*, const GatherShape&,

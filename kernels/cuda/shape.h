@@ -1,6 +1,7 @@
 #pragma once
 // CUDA launchers for the indexing shape ops of kernels/shape.h: index_select (and
-// embedding) with its index_add backward, gather with its scatter_add backward, one_hot. The
+// embedding; its index_add backward is in kernels/cuda/index_add.h), gather with its
+// scatter_add backward, one_hot. The
 // forward kernels move raw elements of `elem_size` bytes (any dtype); the backward kernels
 // read T (float, __half, __nv_bfloat16) and accumulate into an f32 gradient, which the host
 // narrows once, as the CPU does. Indices are i64, already checked to be in range. Each
@@ -17,11 +18,6 @@ namespace fovea::kernels::cuda {
 
 void index_select(const void* src, const int64_t* index, void* out,
                   const IndexSelectShape& shape, int64_t elem_size, cudaStream_t stream);
-
-// grad_src (f32, [outer, src_size, inner]) = sum over j with index[j] == r of grad_out.
-template <typename T>
-void index_add(const T* grad_out, const int64_t* index, float* grad_src,
-               const IndexSelectShape& shape, cudaStream_t stream);
 
 void gather(const void* src, const int64_t* index, void* out, const GatherShape& shape,
             int64_t elem_size, cudaStream_t stream);

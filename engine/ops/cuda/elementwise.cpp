@@ -1,5 +1,5 @@
-// Host side of the CUDA elementwise ops: loop geometry from the tensors, dtype dispatch,
-// launch on the tensor's stream.
+// The CUDA half of the elementwise ops: loop geometry from the tensors, dtype dispatch,
+// launch on the tensor's stream, under the tensor's device.
 #include "engine/ops/cuda/elementwise.h"
 
 #include "engine/autograd.h"
@@ -8,10 +8,10 @@
 #include "engine/ops/loops.h"
 #include "kernels/cuda/elementwise.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
-void binary_cuda(kernels::BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b,
-                 const char* name) {
+void binary(kernels::BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b, const char* name) {
+  DeviceGuard guard(out.device().index);
   const kernels::Loop<3> loop = loop_over<3>(out.shape(), {&out, &a, &b});
   visit_cuda_storage(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -25,7 +25,8 @@ void binary_cuda(kernels::BinaryOp op, Tensor& out, const Tensor& a, const Tenso
   });
 }
 
-Tensor unary_cuda(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor& x) {
+Tensor unary(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor& x) {
+  DeviceGuard guard(x.device().index);
   const char* name = kernels::unary_op_name(op);
   Tensor out = make_tensor(x.shape(), x.dtype(), x.device());
   const kernels::Loop<2> loop = loop_over<2>(x.shape(), {&out, &x});
@@ -36,8 +37,9 @@ Tensor unary_cuda(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor
   return out;
 }
 
-Tensor unary_backward_cuda(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor& grad_y,
-                           const Tensor& x) {
+Tensor unary_backward(kernels::UnaryOp op, kernels::UnaryParams params, const Tensor& grad_y,
+                      const Tensor& x) {
+  DeviceGuard guard(x.device().index);
   const char* name = kernels::unary_op_name(op);
   NoGradGuard no_grad;
   const Tensor gy = grad_y.to(x.dtype());
@@ -51,7 +53,8 @@ Tensor unary_backward_cuda(kernels::UnaryOp op, kernels::UnaryParams params, con
   return grad_x;
 }
 
-Tensor compare_cuda(kernels::CompareOp op, const Tensor& a, const Tensor& b, const char* name) {
+Tensor compare(kernels::CompareOp op, const Tensor& a, const Tensor& b, const char* name) {
+  DeviceGuard guard(a.device().index);
   Tensor out =
       make_tensor(broadcast_shapes(a.shape(), b.shape(), name), DType::boolean, a.device());
   const kernels::Loop<3> loop = loop_over<3>(out.shape(), {&out, &a, &b});
@@ -63,7 +66,8 @@ Tensor compare_cuda(kernels::CompareOp op, const Tensor& a, const Tensor& b, con
   return out;
 }
 
-void where_cuda(Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+void where(Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  DeviceGuard guard(out.device().index);
   const kernels::Loop<4> loop = loop_over<4>(out.shape(), {&out, &cond, &a, &b});
   visit_cuda_storage(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -72,4 +76,4 @@ void where_cuda(Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& 
   });
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

@@ -1,11 +1,12 @@
-// Host side of the CUDA reductions: workspace, dtype dispatch, launch on the stream.
+// The CUDA half of the reductions: workspace, dtype dispatch, launch on the input's stream
+// under its device.
 #include "engine/ops/cuda/reduction.h"
 
 #include "engine/ops/cuda/dispatch.h"
 #include "engine/ops/cuda/storage.h"
 #include "kernels/cuda/reduce.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
@@ -21,8 +22,9 @@ void* data_or_null(const Tensor& t) {
 
 }  // namespace
 
-void reduce_cuda(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer,
-                 int64_t reduce_len, int64_t inner, const char* name) {
+void reduce(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len,
+            int64_t inner, const char* name) {
+  DeviceGuard guard(in.device().index);
   const Tensor workspace =
       scratch(kernels::cuda::reduce_workspace_bytes(outer, reduce_len, inner), in.device());
   if (in.dtype() == DType::i64) {
@@ -37,8 +39,9 @@ void reduce_cuda(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t ou
   });
 }
 
-void variance_cuda(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len, int64_t inner,
-                   int64_t correction) {
+void variance(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len, int64_t inner,
+              int64_t correction) {
+  DeviceGuard guard(in.device().index);
   const Tensor workspace =
       scratch(kernels::cuda::variance_workspace_bytes(outer, reduce_len, inner), in.device());
   visit_cuda_floating(in.dtype(), "var", [&](auto tag) {
@@ -48,8 +51,9 @@ void variance_cuda(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_
   });
 }
 
-void max_along_cuda(const Tensor& in, Tensor& values, Tensor& indices, int64_t outer,
-                    int64_t reduce_len, int64_t inner) {
+void max_along(const Tensor& in, Tensor& values, Tensor& indices, int64_t outer, int64_t reduce_len,
+               int64_t inner) {
+  DeviceGuard guard(in.device().index);
   if (in.dtype() == DType::i64) {
     kernels::cuda::max_along<int64_t>(cuda_data<int64_t>(in), cuda_data<int64_t>(values),
                                       cuda_data<int64_t>(indices), outer, reduce_len, inner,
@@ -63,14 +67,18 @@ void max_along_cuda(const Tensor& in, Tensor& values, Tensor& indices, int64_t o
   });
 }
 
-void scatter_along_cuda(const Tensor& values, const Tensor& indices, Tensor& out, int64_t outer,
-                        int64_t reduce_len, int64_t inner) {
+Tensor scatter_along(const Tensor& values_in, const Tensor& indices_in, const Shape& in_shape,
+                     int64_t outer, int64_t reduce_len, int64_t inner) {
+  DeviceGuard guard(values_in.device().index);
+  const Tensor values = values_in.contiguous(), indices = indices_in.contiguous();
+  Tensor out = make_tensor(in_shape, values.dtype(), values.device());
   visit_cuda_floating(values.dtype(), "max backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::scatter_along<T>(cuda_data<T>(values), cuda_data<int64_t>(indices),
                                     cuda_data<T>(out), outer, reduce_len, inner,
                                     stream_for(values));
   });
+  return out;
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda
