@@ -8,11 +8,8 @@
 #include "engine/ops/elementwise.h"
 #include "engine/ops/factory.h"
 #include "engine/ops/matmul.h"
-#include "tests/support/cuda_testing.h"
-
-#ifdef FOVEA_HAS_CUDA
 #include "engine/ops/cuda/matmul.h"
-#endif
+#include "tests/support/cuda_testing.h"
 
 namespace fovea {
 namespace {
@@ -99,7 +96,6 @@ TEST(MatmulCuda, Linear) {
   }
 }
 
-#ifdef FOVEA_HAS_CUDA
 // The fused epilogue launcher (not used by layers: its GELU is the tanh form) against
 // the CPU's linear then gelu(approximate="tanh").
 TEST(MatmulCuda, LinearBiasGeluTanhEpilogue) {
@@ -113,7 +109,7 @@ TEST(MatmulCuda, LinearBiasGeluTanhEpilogue) {
       const Tensor b = random({out}).to(dtype).to(DType::f32);
       const Tensor expected = gelu(linear(x, w, b), "tanh");
       const Tensor actual =
-          linear_bias_gelu_tanh_cuda(x.to(dtype).to(Device::cuda(0)), w.to(dtype).to(Device::cuda(0)),
+          cuda::linear_bias_gelu_tanh(x.to(dtype).to(Device::cuda(0)), w.to(dtype).to(Device::cuda(0)),
                                      b.to(dtype).to(Device::cuda(0)))
               .cpu()
               .to(DType::f32);
@@ -123,7 +119,6 @@ TEST(MatmulCuda, LinearBiasGeluTanhEpilogue) {
     }
   }
 }
-#endif
 
 }  // namespace
 }  // namespace fovea
