@@ -17,6 +17,8 @@ void set_deterministic_algorithms(bool deterministic) {
   deterministic_flag().store(deterministic, std::memory_order_relaxed);
 }
 
-bool deterministic_algorithms() { return deterministic_flag().load(std::memory_order_relaxed); }
+bool deterministic_algorithms() {
+  return deterministic_flag().load(std::memory_order_relaxed);
+}
 
 }  // namespace fovea

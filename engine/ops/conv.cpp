@@ -81,16 +81,20 @@ Conv2dShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
 
 Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& bias) {
   switch (common_device(kOp, {&x, &w, &bias}).type) {
-    case DeviceType::CPU: return cpu::conv2d_forward(s, x, w, bias);
-    case DeviceType::CUDA: return cuda::conv2d_forward(s, x, w, bias);
+    case DeviceType::CPU:
+      return cpu::conv2d_forward(s, x, w, bias);
+    case DeviceType::CUDA:
+      return cuda::conv2d_forward(s, x, w, bias);
   }
   fail("conv2d: unknown device");
 }
 
 Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w, DType dtype) {
   switch (common_device(kOp, {&grad_y, &w}).type) {
-    case DeviceType::CPU: return cpu::conv2d_backward_data(s, grad_y, w, dtype);
-    case DeviceType::CUDA: return cuda::conv2d_backward_data(s, grad_y, w, dtype);
+    case DeviceType::CPU:
+      return cpu::conv2d_backward_data(s, grad_y, w, dtype);
+    case DeviceType::CUDA:
+      return cuda::conv2d_backward_data(s, grad_y, w, dtype);
   }
   fail("conv2d: unknown device");
 }
@@ -98,8 +102,10 @@ Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tenso
 Tensor backward_weight_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
                            DType dtype) {
   switch (common_device(kOp, {&grad_y, &x}).type) {
-    case DeviceType::CPU: return cpu::conv2d_backward_weight(s, grad_y, x, dtype);
-    case DeviceType::CUDA: return cuda::conv2d_backward_weight(s, grad_y, x, dtype);
+    case DeviceType::CPU:
+      return cpu::conv2d_backward_weight(s, grad_y, x, dtype);
+    case DeviceType::CUDA:
+      return cuda::conv2d_backward_weight(s, grad_y, x, dtype);
   }
   fail("conv2d: unknown device");
 }

@@ -1,7 +1,7 @@
 // Losses: argument checks, the fused kernels (through the CPU and CUDA halves,
-// engine/ops/cpu/loss.h and engine/ops/cuda/loss.h), and the reduction. The classification losses share one
-// shape: the kernel writes a loss per sample, the op reduces it, and the recorded backward
-// asks the kernel for the gradient of the scores given the upstream gradient per sample.
+// engine/ops/cpu/loss.h and engine/ops/cuda/loss.h), and the reduction. The classification losses
+// share one shape: the kernel writes a loss per sample, the op reduces it, and the recorded
+// backward asks the kernel for the gradient of the scores given the upstream gradient per sample.
 #include "engine/ops/loss.h"
 
 #include <functional>
@@ -45,10 +45,10 @@ Tensor constant_in(const Tensor& t, DType dtype, const char* op, const char* wha
 // The targets of a classification loss over [rows, classes] scores, checked, in the
 // layout the kernels read.
 struct TargetTensors {
-  Tensor index;   // i64 [rows], or undefined
+  Tensor index;       // i64 [rows], or undefined
   Tensor host_index;  // index itself on the CPU, its range-checked host copy on CUDA
-  Tensor probs;   // [rows, classes] in the scores' dtype, or undefined
-  Tensor weight;  // [classes] in the scores' dtype, or undefined
+  Tensor probs;       // [rows, classes] in the scores' dtype, or undefined
+  Tensor weight;      // [classes] in the scores' dtype, or undefined
   int64_t rows = 0, classes = 0, ignore_index = -100;
 
   template <typename T>
@@ -71,8 +71,8 @@ void check_scores(const Tensor& scores, const char* op, const char* what) {
 
 // Class indices [N]: i64 or i32, each in [0, C) or equal to ignore_index; returns them
 // on their device and on the host.
-std::pair<Tensor, Tensor> checked_indices(const Tensor& target, const Tensor& scores, int64_t ignore_index,
-                       const char* op, const char* what) {
+std::pair<Tensor, Tensor> checked_indices(const Tensor& target, const Tensor& scores,
+                                          int64_t ignore_index, const char* op, const char* what) {
   const int64_t rows = scores.size(0), classes = scores.size(1);
   FOVEA_CHECK(target.dtype() == DType::i64 || target.dtype() == DType::i32,
               "{}: target must be class indices (i64 or i32), got {} of shape {}", op,
@@ -212,8 +212,8 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
   Tensor lse = make_tensor({targets.rows}, lse_dtype(logits), logits.device());
   switch (device.type) {
     case DeviceType::CPU:
-      cpu::cross_entropy_forward(targets.index, targets.probs, targets.weight,
-                                 targets.ignore_index, eps, z, per_sample, lse);
+      cpu::cross_entropy_forward(targets.index, targets.probs, targets.weight, targets.ignore_index,
+                                 eps, z, per_sample, lse);
       break;
     case DeviceType::CUDA:
       cuda::cross_entropy_forward(targets.index, targets.probs, targets.weight,
@@ -260,14 +260,15 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
       break;
   }
   return reduce_and_record(
-      op, log_probs, per_sample, reduction, [&] { return mean_denominator(targets, lp.dtype(), op); },
+      op, log_probs, per_sample, reduction,
+      [&] { return mean_denominator(targets, lp.dtype(), op); },
       [targets, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g, int64_t stride,
                                                         double scale) {
         Tensor grad = make_tensor(shape, dtype, g.device());
         switch (g.device().type) {
           case DeviceType::CPU:
-            cpu::nll_backward(targets.index, targets.weight, targets.ignore_index, g, stride,
-                              scale, grad);
+            cpu::nll_backward(targets.index, targets.weight, targets.ignore_index, g, stride, scale,
+                              grad);
             break;
           case DeviceType::CUDA:
             cuda::nll_backward(targets.index, targets.weight, targets.ignore_index, g, stride,
@@ -354,8 +355,12 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
   Tensor per_element = make_tensor(shape, x.dtype(), x.device());
   const kernels::Loop<5> loop = loop_over<5>(shape, {&per_element, &x, &t, &w, &pw});
   switch (device.type) {
-    case DeviceType::CPU: cpu::bce_with_logits_forward(loop, per_element, x, t, w, pw); break;
-    case DeviceType::CUDA: cuda::bce_with_logits_forward(loop, per_element, x, t, w, pw); break;
+    case DeviceType::CPU:
+      cpu::bce_with_logits_forward(loop, per_element, x, t, w, pw);
+      break;
+    case DeviceType::CUDA:
+      cuda::bce_with_logits_forward(loop, per_element, x, t, w, pw);
+      break;
   }
   return reduce_and_record(
       op, logits, per_element, reduction, [&] { return static_cast<double>(logits.numel()); },

@@ -138,13 +138,13 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
   const MatrixLayout la = *matrix_layout(a), lb = *matrix_layout(b);
   const BatchPlan plan = plan_batches(batch_of(out.shape()), a, b, m, la);
   kernels::GemmShape shape{.trans_a = la.transposed,
-                                .trans_b = lb.transposed,
-                                .m = plan.folded ? plan.inner * m : m,
-                                .n = n,
-                                .k = k,
-                                .lda = la.ld,
-                                .ldb = lb.ld,
-                                .ldc = n};
+                           .trans_b = lb.transposed,
+                           .m = plan.folded ? plan.inner * m : m,
+                           .n = n,
+                           .k = k,
+                           .lda = la.ld,
+                           .ldb = lb.ld,
+                           .ldc = n};
   const int64_t gemms_per_call = plan.folded ? 1 : plan.inner;
   const DeviceType device = common_device("matmul", {&out, &a, &b}).type;
   const float beta = accumulate ? 1.0f : 0.0f;
@@ -311,8 +311,12 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
     const Tensor x_rows = x.reshape({rows, in_features}).contiguous();
     const Tensor w = weight.contiguous(), b = bias.defined() ? bias.contiguous() : bias;
     switch (device.type) {
-      case DeviceType::CPU: y = cpu::linear(x_rows, w, b); break;
-      case DeviceType::CUDA: y = cuda::linear(x_rows, w, b); break;
+      case DeviceType::CPU:
+        y = cpu::linear(x_rows, w, b);
+        break;
+      case DeviceType::CUDA:
+        y = cuda::linear(x_rows, w, b);
+        break;
     }
     y = y.view(out_shape);
   }

@@ -122,8 +122,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
       const Tensor var = make_tensor({channels}, stats, in.device);
       const double bessel = static_cast<double>(rows) / static_cast<double>(rows - 1);
       switch (in.device.type) {
-        case DeviceType::CPU: cpu::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels); break;
-        case DeviceType::CUDA: cuda::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels); break;
+        case DeviceType::CPU:
+          cpu::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels);
+          break;
+        case DeviceType::CUDA:
+          cuda::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels);
+          break;
       }
       if (running_mean.defined()) {
         switch (in.device.type) {
@@ -137,8 +141,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
       }
     } else {
       switch (in.device.type) {
-        case DeviceType::CPU: cpu::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd); break;
-        case DeviceType::CUDA: cuda::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd); break;
+        case DeviceType::CPU:
+          cpu::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd);
+          break;
+        case DeviceType::CUDA:
+          cuda::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd);
+          break;
       }
     }
   }
@@ -155,27 +163,27 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   }
   // The bias is saved only when the backward recomputes the pre-activation.
   const bool recompute = activation != NormActivation::none;
-  record_op(op, {in.x, in.weight, in.bias}, {y},
-            [x = in.x.detach(), w = detached(in.weight),
-             b = recompute ? detached(in.bias) : Tensor(), mean, rstd, training, activation, rows,
-             channels](const BackwardContext& ctx) {
-              const DType compute = x.dtype();
-              const Tensor gy = upstream_grad(ctx, compute);
-              Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
-              Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
-              Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
-              switch (x.device().type) {
-                case DeviceType::CPU:
-                  cpu::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw,
-                                           gb, rows, channels);
-                  break;
-                case DeviceType::CUDA:
-                  cuda::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw,
-                                            gb, rows, channels);
-                  break;
-              }
-              return TensorList{gx, gw, gb};
-            });
+  record_op(
+      op, {in.x, in.weight, in.bias}, {y},
+      [x = in.x.detach(), w = detached(in.weight), b = recompute ? detached(in.bias) : Tensor(),
+       mean, rstd, training, activation, rows, channels](const BackwardContext& ctx) {
+        const DType compute = x.dtype();
+        const Tensor gy = upstream_grad(ctx, compute);
+        Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
+        Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
+        Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
+        switch (x.device().type) {
+          case DeviceType::CPU:
+            cpu::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw, gb,
+                                     rows, channels);
+            break;
+          case DeviceType::CUDA:
+            cuda::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw, gb,
+                                      rows, channels);
+            break;
+        }
+        return TensorList{gx, gw, gb};
+      });
   return y.to(in.out_dtype);
 }
 

@@ -30,8 +30,12 @@ Tensor softmax_backward_raw(const Tensor& y, const Tensor& grad_y, int64_t dim, 
   Tensor dx = make_tensor(y.shape(), y.dtype(), device);
   const kernels::SoftmaxShape shape = softmax_shape(y.shape(), dim);
   switch (device.type) {
-    case DeviceType::CPU: cpu::softmax_backward(shape, log, y, dy, dx); break;
-    case DeviceType::CUDA: cuda::softmax_backward(shape, log, y, dy, dx); break;
+    case DeviceType::CPU:
+      cpu::softmax_backward(shape, log, y, dy, dx);
+      break;
+    case DeviceType::CUDA:
+      cuda::softmax_backward(shape, log, y, dy, dx);
+      break;
   }
   return dx;
 }
@@ -51,8 +55,12 @@ Tensor softmax_op(const Tensor& x_in, int64_t dim_in, bool log) {
   Tensor y = make_tensor(x.shape(), x.dtype(), device);
   const kernels::SoftmaxShape shape = softmax_shape(x.shape(), dim);
   switch (device.type) {
-    case DeviceType::CPU: cpu::softmax_forward(shape, log, input, y); break;
-    case DeviceType::CUDA: cuda::softmax_forward(shape, log, input, y); break;
+    case DeviceType::CPU:
+      cpu::softmax_forward(shape, log, input, y);
+      break;
+    case DeviceType::CUDA:
+      cuda::softmax_forward(shape, log, input, y);
+      break;
   }
   record_op(name, {x}, {y}, [saved = y.detach(), dim, log, name](const BackwardContext& ctx) {
     return TensorList{softmax_backward_raw(saved, ctx.grad(), dim, log, name)};

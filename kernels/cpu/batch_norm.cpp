@@ -31,9 +31,12 @@ T sigmoid_of(T v) {
 template <typename T>
 T activate(T z, NormActivation activation) {
   switch (activation) {
-    case NormActivation::relu: return z > 0 ? z : T(0);
-    case NormActivation::silu: return z * sigmoid_of(z);
-    case NormActivation::none: break;
+    case NormActivation::relu:
+      return z > 0 ? z : T(0);
+    case NormActivation::silu:
+      return z * sigmoid_of(z);
+    case NormActivation::none:
+      break;
   }
   return z;
 }
@@ -42,12 +45,14 @@ T activate(T z, NormActivation activation) {
 template <typename T>
 T activation_slope(T z, NormActivation activation) {
   switch (activation) {
-    case NormActivation::relu: return z > 0 ? T(1) : T(0);
+    case NormActivation::relu:
+      return z > 0 ? T(1) : T(0);
     case NormActivation::silu: {
       const T s = sigmoid_of(z);
       return s * (T(1) + z * (T(1) - s));
     }
-    case NormActivation::none: break;
+    case NormActivation::none:
+      break;
   }
   return T(1);
 }

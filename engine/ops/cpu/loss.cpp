@@ -15,8 +15,8 @@ T* ptr(const Tensor& t) {
 
 template <typename T>
 kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
-                                            const Tensor& probs, const Tensor& weight,
-                                            int64_t ignore_index) {
+                                       const Tensor& probs, const Tensor& weight,
+                                       int64_t ignore_index) {
   return {.rows = scores.size(0),
           .classes = scores.size(1),
           .target_index = ptr<const int64_t>(index),
@@ -28,8 +28,8 @@ kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index
 }  // namespace
 
 void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                const Tensor& loss, const Tensor& lse) {
+                           int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                           const Tensor& loss, const Tensor& lse) {
   visit_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::cross_entropy_forward<T>(
@@ -39,9 +39,9 @@ void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tenso
 }
 
 void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                 int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                 const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
-                                 double scale, const Tensor& grad_logits) {
+                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                            const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
+                            double scale, const Tensor& grad_logits) {
   visit_floating(logits.dtype(), "cross_entropy backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::cross_entropy_backward<T>(
@@ -52,18 +52,17 @@ void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tens
 }
 
 void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                      const Tensor& log_probs, const Tensor& loss) {
+                 const Tensor& log_probs, const Tensor& loss) {
   visit_floating(log_probs.dtype(), "nll_loss", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::nll_forward<T>(
-        class_targets<T>(log_probs, index, Tensor(), weight, ignore_index), ptr<const T>(log_probs),
-        ptr<T>(loss));
+    kernels::cpu::nll_forward<T>(class_targets<T>(log_probs, index, Tensor(), weight, ignore_index),
+                                 ptr<const T>(log_probs), ptr<T>(loss));
   });
 }
 
 void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                       const Tensor& grad_loss, int64_t grad_stride, double scale,
-                       const Tensor& grad_log_probs) {
+                  const Tensor& grad_loss, int64_t grad_stride, double scale,
+                  const Tensor& grad_log_probs) {
   visit_floating(grad_log_probs.dtype(), "nll_loss backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::nll_backward<T>(
@@ -72,9 +71,9 @@ void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_inde
   });
 }
 
-void focal_forward(const Tensor& index, int64_t ignore_index,
-                        const kernels::FocalParams& params, const Tensor& alpha,
-                        const Tensor& logits, const Tensor& loss, const Tensor& lse) {
+void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                   const Tensor& alpha, const Tensor& logits, const Tensor& loss,
+                   const Tensor& lse) {
   visit_floating(logits.dtype(), "focal_loss", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::focal_forward<T>(
@@ -83,10 +82,10 @@ void focal_forward(const Tensor& index, int64_t ignore_index,
   });
 }
 
-void focal_backward(const Tensor& index, int64_t ignore_index,
-                         const kernels::FocalParams& params, const Tensor& alpha,
-                         const Tensor& logits, const Tensor& lse, const Tensor& grad_loss,
-                         int64_t grad_stride, double scale, const Tensor& grad_logits) {
+void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                    const Tensor& alpha, const Tensor& logits, const Tensor& lse,
+                    const Tensor& grad_loss, int64_t grad_stride, double scale,
+                    const Tensor& grad_logits) {
   visit_floating(logits.dtype(), "focal_loss backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::focal_backward<T>(
@@ -97,24 +96,23 @@ void focal_backward(const Tensor& index, int64_t ignore_index,
 }
 
 void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, const Tensor& x,
-                                  const Tensor& target, const Tensor& weight,
-                                  const Tensor& pos_weight) {
+                             const Tensor& target, const Tensor& weight, const Tensor& pos_weight) {
   visit_floating(x.dtype(), "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::bce_with_logits_forward<T>(loop, ptr<T>(loss), ptr<const T>(x),
-                                              ptr<const T>(target), ptr<const T>(weight),
-                                              ptr<const T>(pos_weight));
+                                             ptr<const T>(target), ptr<const T>(weight),
+                                             ptr<const T>(pos_weight));
   });
 }
 
 void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const Tensor& grad_x,
-                                   const Tensor& grad_loss, const Tensor& x, const Tensor& target,
-                                   const Tensor& weight, const Tensor& pos_weight) {
+                              const Tensor& grad_loss, const Tensor& x, const Tensor& target,
+                              const Tensor& weight, const Tensor& pos_weight) {
   visit_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::bce_with_logits_backward<T>(
-        loop, scale, ptr<T>(grad_x), ptr<const T>(grad_loss), ptr<const T>(x), ptr<const T>(target),
-        ptr<const T>(weight), ptr<const T>(pos_weight));
+    kernels::cpu::bce_with_logits_backward<T>(loop, scale, ptr<T>(grad_x), ptr<const T>(grad_loss),
+                                              ptr<const T>(x), ptr<const T>(target),
+                                              ptr<const T>(weight), ptr<const T>(pos_weight));
   });
 }
 

@@ -7,16 +7,15 @@
 
 namespace fovea::cpu {
 
-void gemm_batched(const kernels::GemmShape& shape, int64_t batch, const Tensor& a,
-                  int64_t offset_a, int64_t stride_a, const Tensor& b, int64_t offset_b,
-                  int64_t stride_b, float beta, Tensor& out, int64_t offset_out,
-                  int64_t stride_out) {
+void gemm_batched(const kernels::GemmShape& shape, int64_t batch, const Tensor& a, int64_t offset_a,
+                  int64_t stride_a, const Tensor& b, int64_t offset_b, int64_t stride_b, float beta,
+                  Tensor& out, int64_t offset_out, int64_t stride_out) {
   visit_floating(out.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::gemm_batched<T>(shape, batch, T(1), static_cast<const T*>(a.raw_data()) + offset_a,
-                                  stride_a, static_cast<const T*>(b.raw_data()) + offset_b,
-                                  stride_b, static_cast<T>(beta),
-                                  static_cast<T*>(out.raw_data()) + offset_out, stride_out);
+    kernels::cpu::gemm_batched<T>(
+        shape, batch, T(1), static_cast<const T*>(a.raw_data()) + offset_a, stride_a,
+        static_cast<const T*>(b.raw_data()) + offset_b, stride_b, static_cast<T>(beta),
+        static_cast<T*>(out.raw_data()) + offset_out, stride_out);
   });
 }
 

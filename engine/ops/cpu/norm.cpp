@@ -82,9 +82,9 @@ void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
 
 void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                          const Tensor& rstd, const Tensor& weight, const Tensor& bias,
-                         kernels::NormActivation activation, bool batch_stats,
-                         const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
-                         int64_t rows, int64_t channels) {
+                         kernels::NormActivation activation, bool batch_stats, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                         int64_t channels) {
   visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::batch_norm_backward<T>(

@@ -9,9 +9,9 @@
 // is cached. With deterministic_algorithms() (engine/determinism.h, the default) the
 // algorithms cuDNN reports as CUDNN_NON_DETERMINISTIC are skipped, so two identical runs
 // give bit-identical results. The alignment is in the key as in PyTorch: an algorithm
-// found on 256-byte aligned buffers may not run, or not run as fast, on less aligned ones. f32 convolutions are restricted to CUDNN_FMA_MATH (no
-// TF32) so that they match the CPU at 1e-5; bf16 and f16 use the tensor cores with f32
-// accumulation (compute type CUDNN_DATA_FLOAT).
+// found on 256-byte aligned buffers may not run, or not run as fast, on less aligned ones. f32
+// convolutions are restricted to CUDNN_FMA_MATH (no TF32) so that they match the CPU at 1e-5; bf16
+// and f16 use the tensor cores with f32 accumulation (compute type CUDNN_DATA_FLOAT).
 #include "engine/ops/cuda/conv.h"
 
 #include <algorithm>
@@ -37,10 +37,14 @@ constexpr size_t kFindWorkspaceBytes = size_t{256} << 20;
 
 cudnnDataType_t cudnn_type(DType dtype) {
   switch (dtype) {
-    case DType::f32: return CUDNN_DATA_FLOAT;
-    case DType::f16: return CUDNN_DATA_HALF;
-    case DType::bf16: return CUDNN_DATA_BFLOAT16;
-    default: fail("conv2d: CUDA convolutions take f32, f16 or bf16, got {}", dtype_name(dtype));
+    case DType::f32:
+      return CUDNN_DATA_FLOAT;
+    case DType::f16:
+      return CUDNN_DATA_HALF;
+    case DType::bf16:
+      return CUDNN_DATA_BFLOAT16;
+    default:
+      fail("conv2d: CUDA convolutions take f32, f16 or bf16, got {}", dtype_name(dtype));
   }
 }
 
@@ -123,18 +127,37 @@ struct Buffers {
 
 ProblemKey problem_key(const Conv2dShape& s, DType dtype, Direction direction, int device,
                        const Buffers& buffers, bool deterministic) {
-  return {static_cast<int64_t>(dtype), static_cast<int64_t>(direction), device, s.batch, s.in_h,
-          s.in_w, s.in_channels, s.out_h, s.out_w, s.out_channels, s.kernel_h, s.kernel_w,
-          s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dilation_h, s.dilation_w, s.groups,
-          deterministic ? 1 : 0, alignment(buffers.x), alignment(buffers.w),
-          alignment(buffers.y), 0};
+  return {static_cast<int64_t>(dtype),
+          static_cast<int64_t>(direction),
+          device,
+          s.batch,
+          s.in_h,
+          s.in_w,
+          s.in_channels,
+          s.out_h,
+          s.out_w,
+          s.out_channels,
+          s.kernel_h,
+          s.kernel_w,
+          s.stride_h,
+          s.stride_w,
+          s.pad_h,
+          s.pad_w,
+          s.dilation_h,
+          s.dilation_w,
+          s.groups,
+          deterministic ? 1 : 0,
+          alignment(buffers.x),
+          alignment(buffers.w),
+          alignment(buffers.y),
+          0};
 }
 
 // The first (fastest) result that ran, in the math mode the dtype allows, and
 // deterministic when that is asked for.
 template <typename Perf>
-Choice first_usable(const std::vector<Perf>& results, int returned, DType dtype,
-                    bool deterministic, const char* direction) {
+Choice first_usable(const std::vector<Perf>& results, int returned, DType dtype, bool deterministic,
+                    const char* direction) {
   for (int i = 0; i < returned; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
@@ -177,23 +200,23 @@ void cudnn_forward(const Conv2dShape& s, const Tensor& x, const Tensor& w, Tenso
   const Library lib = library_for(x);
   const ConvDescriptors d(s, x.dtype());
   const Buffers buffers{x.raw_data(), w.raw_data(), y.raw_data()};
-  const Choice choice = choose(s, x.dtype(), Direction::forward, lib.device, buffers,
-                               [&](bool deterministic) {
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> results(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-        lib.handle, d.x, x.raw_data(), d.w, w.raw_data(), d.conv, d.y, y.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, x.dtype(), deterministic, "forward");
-  });
+  const Choice choice =
+      choose(s, x.dtype(), Direction::forward, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionFwdAlgoPerf_t> results(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+            lib.handle, d.x, x.raw_data(), d.w, w.raw_data(), d.conv, d.y, y.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, x.dtype(), deterministic, "forward");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
   void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
-  FOVEA_CUDNN_CHECK(cudnnConvolutionForward(
-      lib.handle, &kOne, d.x, x.raw_data(), d.w, w.raw_data(), d.conv,
-      static_cast<cudnnConvolutionFwdAlgo_t>(choice.algorithm), scratch, choice.workspace_bytes,
-      &kZero, d.y, y.raw_data()));
+  FOVEA_CUDNN_CHECK(
+      cudnnConvolutionForward(lib.handle, &kOne, d.x, x.raw_data(), d.w, w.raw_data(), d.conv,
+                              static_cast<cudnnConvolutionFwdAlgo_t>(choice.algorithm), scratch,
+                              choice.workspace_bytes, &kZero, d.y, y.raw_data()));
 }
 
 void cudnn_backward_data(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w,
@@ -201,24 +224,24 @@ void cudnn_backward_data(const Conv2dShape& s, const Tensor& grad_y, const Tenso
   const Library lib = library_for(grad_y);
   const ConvDescriptors d(s, grad_y.dtype());
   const Buffers buffers{grad_x.raw_data(), w.raw_data(), grad_y.raw_data()};
-  const Choice choice = choose(s, grad_y.dtype(), Direction::backward_data, lib.device, buffers,
-                               [&](bool deterministic) {
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(
-        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
-        lib.handle, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv, d.x, grad_x.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-data");
-  });
+  const Choice choice = choose(
+      s, grad_y.dtype(), Direction::backward_data, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+            lib.handle, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv, d.x, grad_x.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-data");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
   void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
   FOVEA_CUDNN_CHECK(cudnnConvolutionBackwardData(
       lib.handle, &kOne, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv,
-      static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algorithm), scratch,
-      choice.workspace_bytes, &kZero, d.x, grad_x.raw_data()));
+      static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algorithm), scratch, choice.workspace_bytes,
+      &kZero, d.x, grad_x.raw_data()));
 }
 
 void cudnn_backward_weight(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
@@ -226,18 +249,18 @@ void cudnn_backward_weight(const Conv2dShape& s, const Tensor& grad_y, const Ten
   const Library lib = library_for(grad_y);
   const ConvDescriptors d(s, grad_y.dtype());
   const Buffers buffers{x.raw_data(), grad_w.raw_data(), grad_y.raw_data()};
-  const Choice choice = choose(s, grad_y.dtype(), Direction::backward_weight, lib.device, buffers,
-                               [&](bool deterministic) {
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(
-        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-        lib.handle, d.x, x.raw_data(), d.y, grad_y.raw_data(), d.conv, d.w, grad_w.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-weight");
-  });
+  const Choice choice = choose(
+      s, grad_y.dtype(), Direction::backward_weight, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+            lib.handle, d.x, x.raw_data(), d.y, grad_y.raw_data(), d.conv, d.w, grad_w.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-weight");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
   void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
   FOVEA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
@@ -274,8 +297,8 @@ Tensor conv2d_forward(const Conv2dShape& s, const Tensor& x_in, const Tensor& w_
   if (kernels::cuda::depthwise_conv2d_supported(s)) {
     visit_cuda_floating(dtype, kOp, [&](auto tag) {
       using T = decltype(tag);
-      kernels::cuda::depthwise_conv2d_forward<T>(s, data_of<T>(x), data_of<T>(w),
-                                                 data_of<T>(bias), mutable_data<T>(y), stream);
+      kernels::cuda::depthwise_conv2d_forward<T>(s, data_of<T>(x), data_of<T>(w), data_of<T>(bias),
+                                                 mutable_data<T>(y), stream);
     });
     return y;
   }
@@ -318,9 +341,8 @@ Tensor conv2d_backward_weight(const Conv2dShape& s, const Tensor& grad_y_in, con
     float* partials = static_cast<float*>(workspace(x.device().index, bytes));
     visit_cuda_floating(dtype, kOp, [&](auto tag) {
       using T = decltype(tag);
-      kernels::cuda::depthwise_conv2d_backward_weight<T>(s, data_of<T>(grad_y), data_of<T>(x),
-                                                         partials, mutable_data<T>(grad_w),
-                                                         stream_for(x));
+      kernels::cuda::depthwise_conv2d_backward_weight<T>(
+          s, data_of<T>(grad_y), data_of<T>(x), partials, mutable_data<T>(grad_w), stream_for(x));
     });
     return grad_w;
   }

@@ -11,32 +11,31 @@
 namespace fovea::cuda {
 
 void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                const Tensor& loss, const Tensor& lse);
+                           int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                           const Tensor& loss, const Tensor& lse);
 void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                 int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                 const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
-                                 double scale, const Tensor& grad_logits);
+                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                            const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
+                            double scale, const Tensor& grad_logits);
 
 void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                      const Tensor& log_probs, const Tensor& loss);
+                 const Tensor& log_probs, const Tensor& loss);
 void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                       const Tensor& grad_loss, int64_t grad_stride, double scale,
-                       const Tensor& grad_log_probs);
+                  const Tensor& grad_loss, int64_t grad_stride, double scale,
+                  const Tensor& grad_log_probs);
 
-void focal_forward(const Tensor& index, int64_t ignore_index,
-                        const kernels::FocalParams& params, const Tensor& alpha,
-                        const Tensor& logits, const Tensor& loss, const Tensor& lse);
-void focal_backward(const Tensor& index, int64_t ignore_index,
-                         const kernels::FocalParams& params, const Tensor& alpha,
-                         const Tensor& logits, const Tensor& lse, const Tensor& grad_loss,
-                         int64_t grad_stride, double scale, const Tensor& grad_logits);
+void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                   const Tensor& alpha, const Tensor& logits, const Tensor& loss,
+                   const Tensor& lse);
+void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                    const Tensor& alpha, const Tensor& logits, const Tensor& lse,
+                    const Tensor& grad_loss, int64_t grad_stride, double scale,
+                    const Tensor& grad_logits);
 
 void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, const Tensor& x,
-                                  const Tensor& target, const Tensor& weight,
-                                  const Tensor& pos_weight);
+                             const Tensor& target, const Tensor& weight, const Tensor& pos_weight);
 void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const Tensor& grad_x,
-                                   const Tensor& grad_loss, const Tensor& x, const Tensor& target,
-                                   const Tensor& weight, const Tensor& pos_weight);
+                              const Tensor& grad_loss, const Tensor& x, const Tensor& target,
+                              const Tensor& weight, const Tensor& pos_weight);
 
 }  // namespace fovea::cuda

@@ -40,18 +40,16 @@ void check_linear_operands(const char* op, const Tensor& x, const Tensor& weight
 
 }  // namespace
 
-void gemm_batched(const kernels::GemmShape& shape, int64_t batch, const Tensor& a,
-                  int64_t offset_a, int64_t stride_a, const Tensor& b, int64_t offset_b,
-                  int64_t stride_b, float beta, Tensor& out, int64_t offset_out,
-                  int64_t stride_out) {
+void gemm_batched(const kernels::GemmShape& shape, int64_t batch, const Tensor& a, int64_t offset_a,
+                  int64_t stride_a, const Tensor& b, int64_t offset_b, int64_t stride_b, float beta,
+                  Tensor& out, int64_t offset_out, int64_t stride_out) {
   DeviceGuard guard(out.device().index);
   const kernels::cuda::GemmContext context = gemm_context(out);
   visit_cuda_floating(out.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::gemm_batched<T>(shape, batch, 1.0f, device_data<T>(a) + offset_a, stride_a,
-                                   device_data<T>(b) + offset_b, stride_b, beta,
-                                   static_cast<T*>(out.raw_data()) + offset_out, stride_out,
-                                   context);
+    kernels::cuda::gemm_batched<T>(
+        shape, batch, 1.0f, device_data<T>(a) + offset_a, stride_a, device_data<T>(b) + offset_b,
+        stride_b, beta, static_cast<T*>(out.raw_data()) + offset_out, stride_out, context);
   });
 }
 
@@ -72,19 +70,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     T* y_data = static_cast<T*>(y.raw_data());
     if (bias.defined()) {
       kernels::cuda::linear_bias<T>(rows, in_features, out_features, device_data<T>(x),
-                                    device_data<T>(weight), device_data<T>(bias), y_data,
-                                    context);
+                                    device_data<T>(weight), device_data<T>(bias), y_data, context);
     } else {
       const kernels::GemmShape shape{.trans_a = false,
-                                          .trans_b = true,
-                                          .m = rows,
-                                          .n = out_features,
-                                          .k = in_features,
-                                          .lda = in_features,
-                                          .ldb = in_features,
-                                          .ldc = out_features};
-      kernels::cuda::gemm_batched<T>(shape, 1, 1.0f, device_data<T>(x), 0,
-                                     device_data<T>(weight), 0, 0.0f, y_data, 0, context);
+                                     .trans_b = true,
+                                     .m = rows,
+                                     .n = out_features,
+                                     .k = in_features,
+                                     .lda = in_features,
+                                     .ldb = in_features,
+                                     .ldc = out_features};
+      kernels::cuda::gemm_batched<T>(shape, 1, 1.0f, device_data<T>(x), 0, device_data<T>(weight),
+                                     0, 0.0f, y_data, 0, context);
     }
   });
   return y;
@@ -94,8 +91,7 @@ Tensor linear_bias_gelu_tanh(const Tensor& x, const Tensor& weight, const Tensor
   const char* op = "linear_bias_gelu_tanh";
   FOVEA_CHECK(bias.defined(), "{}: needs a bias", op);
   check_linear_operands(op, x, weight, bias);
-  FOVEA_CHECK(x.device().is_cuda() && weight.device() == x.device() &&
-                  bias.device() == x.device(),
+  FOVEA_CHECK(x.device().is_cuda() && weight.device() == x.device() && bias.device() == x.device(),
               "{}: x, weight and bias must be on one CUDA device", op);
   DeviceGuard guard(x.device().index);
   FOVEA_CHECK(x.size(1) > 0, "{}: needs at least one input feature", op);

@@ -101,18 +101,17 @@ void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
   DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::batch_norm_forward<T>(ptr<const T>(x), ptr<const float>(mean),
-                                         ptr<const float>(rstd), ptr<const T>(weight),
-                                         ptr<const T>(bias), activation, ptr<T>(y), rows, channels,
-                                         stream_for(x));
+    kernels::cuda::batch_norm_forward<T>(
+        ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd), ptr<const T>(weight),
+        ptr<const T>(bias), activation, ptr<T>(y), rows, channels, stream_for(x));
   });
 }
 
 void batch_norm_backward(const Tensor& grad_y_in, const Tensor& x, const Tensor& mean,
                          const Tensor& rstd, const Tensor& weight, const Tensor& bias,
-                         kernels::NormActivation activation, bool batch_stats,
-                         const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
-                         int64_t rows, int64_t channels) {
+                         kernels::NormActivation activation, bool batch_stats, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                         int64_t channels) {
   DeviceGuard guard(x.device().index);
   Tensor grad_y = grad_y_in;
   if (activation != kernels::NormActivation::none) {
@@ -120,10 +119,10 @@ void batch_norm_backward(const Tensor& grad_y_in, const Tensor& x, const Tensor&
     const Tensor z = make_tensor(x.shape(), x.dtype(), x.device());
     batch_norm_forward(x, mean, rstd, weight, bias, kernels::NormActivation::none, z, rows,
                        channels);
-    grad_y = unary_backward_raw(activation == kernels::NormActivation::relu
-                                    ? kernels::UnaryOp::relu
-                                    : kernels::UnaryOp::silu,
-                                {}, grad_y_in, z);
+    grad_y =
+        unary_backward_raw(activation == kernels::NormActivation::relu ? kernels::UnaryOp::relu
+                                                                       : kernels::UnaryOp::silu,
+                           {}, grad_y_in, z);
   }
   const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
   visit_cuda_floating(x.dtype(), "batch_norm backward", [&](auto tag) {

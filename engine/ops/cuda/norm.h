@@ -38,9 +38,9 @@ void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
 // bias; `batch_stats`: the statistics came from x (training).
 void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                          const Tensor& rstd, const Tensor& weight, const Tensor& bias,
-                         kernels::NormActivation activation, bool batch_stats,
-                         const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
-                         int64_t rows, int64_t channels);
+                         kernels::NormActivation activation, bool batch_stats, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                         int64_t channels);
 
 void group_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
                         const Tensor& y, const Tensor& mean, const Tensor& rstd,
