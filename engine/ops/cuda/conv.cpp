@@ -106,7 +106,7 @@ struct Choice {
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
 };
 
-using ProblemKey = std::array<int64_t, 24>;
+using ProblemKey = std::array<int64_t, 23>;
 
 // The largest power of two, up to 256, that divides the address (PyTorch's
 // getAlignment): cuDNN's kernels pick vector widths from it.
@@ -149,8 +149,7 @@ ProblemKey problem_key(const Conv2dShape& s, DType dtype, Direction direction, i
           deterministic ? 1 : 0,
           alignment(buffers.x),
           alignment(buffers.w),
-          alignment(buffers.y),
-          0};
+          alignment(buffers.y)};
 }
 
 // The first (fastest) result that ran, in the math mode the dtype allows, and
