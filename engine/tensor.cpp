@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "engine/autograd.h"
+#include "engine/host_sync.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/loops.h"
 #include "engine/transfer.h"
@@ -28,7 +29,9 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op) {
   const int64_t wrapped = dim < 0 ? dim + ndim : dim;
@@ -60,8 +63,8 @@ Tensor make_tensor(const Shape& shape, DType dtype, Device device) {
                 shape_str(shape));
   }
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage =
-      std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(
+      static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -87,17 +90,39 @@ const TensorImpl& checked(const TensorImpl* impl) {
 }
 }  // namespace
 
-const Shape& Tensor::shape() const { return checked(impl_.get()).shape; }
-const Shape& Tensor::strides() const { return checked(impl_.get()).strides; }
-int64_t Tensor::dim() const { return static_cast<int64_t>(shape().size()); }
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[normalize_dim(d, dim(), "stride")]; }
-int64_t Tensor::storage_offset() const { return checked(impl_.get()).offset; }
-int64_t Tensor::numel() const { return shape_numel(shape()); }
-DType Tensor::dtype() const { return checked(impl_.get()).dtype; }
-Device Tensor::device() const { return checked(impl_.get()).storage->device(); }
-size_t Tensor::nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
-const StoragePtr& Tensor::storage() const { return checked(impl_.get()).storage; }
+const Shape& Tensor::shape() const {
+  return checked(impl_.get()).shape;
+}
+const Shape& Tensor::strides() const {
+  return checked(impl_.get()).strides;
+}
+int64_t Tensor::dim() const {
+  return static_cast<int64_t>(shape().size());
+}
+int64_t Tensor::size(int64_t d) const {
+  return shape()[normalize_dim(d, dim(), "size")];
+}
+int64_t Tensor::stride(int64_t d) const {
+  return strides()[normalize_dim(d, dim(), "stride")];
+}
+int64_t Tensor::storage_offset() const {
+  return checked(impl_.get()).offset;
+}
+int64_t Tensor::numel() const {
+  return shape_numel(shape());
+}
+DType Tensor::dtype() const {
+  return checked(impl_.get()).dtype;
+}
+Device Tensor::device() const {
+  return checked(impl_.get()).storage->device();
+}
+size_t Tensor::nbytes() const {
+  return static_cast<size_t>(numel()) * dtype_size(dtype());
+}
+const StoragePtr& Tensor::storage() const {
+  return checked(impl_.get()).storage;
+}
 
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
@@ -131,6 +156,7 @@ double Tensor::item() const {
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
+  HostSyncScope host_read;
   Tensor host = device().is_cpu() ? *this : detach().to(Device::cpu());
   std::vector<T> out(static_cast<size_t>(numel()));
   const kernels::Loop<2> loop = loop_over<2>(shape(), {nullptr, &host});
@@ -169,9 +195,13 @@ const Tensor& Tensor::grad() const {
   return impl.autograd ? impl.autograd->grad : undefined;
 }
 
-void Tensor::set_grad(const Tensor& grad) const { impl_->autograd_meta().grad = grad; }
+void Tensor::set_grad(const Tensor& grad) const {
+  impl_->autograd_meta().grad = grad;
+}
 
-bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
+bool Tensor::is_leaf() const {
+  return grad_fn() == nullptr;
+}
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<Node> none;
@@ -197,7 +227,9 @@ bool Tensor::retains_grad() const {
   return impl.autograd && impl.autograd->retains_grad;
 }
 
-Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), storage_offset()); }
+Tensor Tensor::detach() const {
+  return make_view(*this, shape(), strides(), storage_offset());
+}
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   Tensor seed = gradient;
@@ -214,7 +246,6 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
 }
 
 // ---------------------------------------------------------------- in-place
-
 
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
@@ -240,6 +271,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& tensor) { return os << tensor.str(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& tensor) {
+  return os << tensor.str();
+}
 
 }  // namespace fovea

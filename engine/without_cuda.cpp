@@ -9,6 +9,7 @@
 #include "engine/ops/cuda/loss.h"
 #include "engine/ops/cuda/matmul.h"
 #include "engine/ops/cuda/norm.h"
+#include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/cuda/softmax.h"
 #include "engine/transfer.h"
 #include "kernels/error.h"
@@ -18,21 +19,30 @@ namespace fovea {
 namespace {
 
 [[noreturn]] void no_cuda(const char* what) {
-  fail("{} needs the CUDA backend, and this build of fovea has none (configured with "
-       "-DFOVEA_CUDA=OFF); rebuild with CUDA, or use device 'cpu'",
-       what);
+  fail(
+      "{} needs the CUDA backend, and this build of fovea has none (configured with "
+      "-DFOVEA_CUDA=OFF); rebuild with CUDA, or use device 'cpu'",
+      what);
 }
 
 }  // namespace
 
 namespace cuda {
 
-bool built() { return false; }
-int device_count() { return 0; }
+bool built() {
+  return false;
+}
+int device_count() {
+  return 0;
+}
 
-Allocator& allocator(int device) { no_cuda(fmt::format("cuda:{}", device).c_str()); }
+Allocator& allocator(int device) {
+  no_cuda(fmt::format("cuda:{}", device).c_str());
+}
 
-void* allocate_pinned(size_t) { no_cuda("pinned host memory"); }
+void* allocate_pinned(size_t) {
+  no_cuda("pinned host memory");
+}
 void free_pinned(void*) noexcept {}
 
 void timeline_push(const char*) {}
@@ -47,6 +57,19 @@ void copy_across_devices(Tensor& dst, const Tensor& src) {
 void fill_on_device(Tensor& dst, double) {
   no_cuda(fmt::format("fill_ on {}", dst.device().str()).c_str());
 }
+
+// ---- engine/ops/cuda/optimizer.h
+namespace cuda {
+void adamw_step(const kernels::AdamWStep&, const std::vector<AdamWParam>&) {
+  no_cuda("adamw");
+}
+void sgd_step(const kernels::SgdStep&, const std::vector<SgdParam>&) {
+  no_cuda("sgd");
+}
+Tensor grad_summary(const std::vector<Tensor>&) {
+  no_cuda("grad_summary");
+}
+}  // namespace cuda
 
 // ---- engine/ops/cuda/norm.h
 namespace cuda {

@@ -35,5 +35,7 @@ void sgd_step(const SgdStep& s, float* param, const float* grad, float* momentum
 
 // Sum of squares, accumulated in double (for the global gradient norm).
 double sum_of_squares(const float* grad, int64_t n);
+// The number of inf/nan elements.
+int64_t count_non_finite(const float* grad, int64_t n);
 
 }  // namespace fovea::kernels::cpu

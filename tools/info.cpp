@@ -31,7 +31,8 @@ void print_info() {
 }  // namespace
 
 void add_info_command(CLI::App& app) {
-  CLI::App* info = app.add_subcommand("info", "Show the build configuration and a small autograd demo");
+  CLI::App* info =
+      app.add_subcommand("info", "Show the build configuration and a small autograd demo");
   info->callback(print_info);
 }
 

@@ -90,6 +90,7 @@ struct TrainingSection {
   bool ema_eval = false;  // evaluate (and keep as best) the EMA weights
   EarlyStopping early_stopping;
   uint64_t seed = 42;
+  bool deterministic = true;   // CUDA: only the algorithms cuDNN marks deterministic
   std::string device = "cpu";  // cpu | cuda | cuda:N
 };
 

@@ -96,6 +96,9 @@ void visit_config_fields(TrainConfig& c, Visitor& v) {
   v.field("training.early_stopping.mode", t.early_stopping.mode, choices({"max", "min"}));
   v.field("training.early_stopping.patience", t.early_stopping.patience, non_negative);
   v.field("training.seed", t.seed, FieldRule{.min = 0, .max = kInf});
+  v.field("training.deterministic", t.deterministic,
+          FieldRule{.help = "the same numbers from the same seed on the GPU too: cuDNN may only "
+                            "pick algorithms it marks deterministic (true by default)"});
   v.field("training.device", t.device, FieldRule{.help = "auto, cpu, cuda or cuda:N"});
 
   OutputSection& o = c.output;

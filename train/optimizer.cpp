@@ -6,11 +6,7 @@
 #include <regex>
 
 #include "engine/ops/factory.h"
-#include "kernels/optimizer.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/optimizer.h"
-#endif
+#include "engine/ops/optimizer.h"
 
 namespace fovea::train {
 
@@ -37,12 +33,6 @@ int64_t layer_id(const std::string& name, int64_t num_blocks) {
     if (name.rfind(embedding, 0) == 0) return 0;
   }
   return num_blocks + 1;
-}
-
-void check_f32_contiguous(const Tensor& t, const std::string& name, const char* what) {
-  FOVEA_CHECK(t.dtype() == DType::f32 && t.is_contiguous() && t.device().is_cpu(),
-              "optimizer: {} of '{}' must be a contiguous f32 CPU tensor, got {} {} on {}", what,
-              name, dtype_name(t.dtype()), shape_str(t.shape()), t.device().str());
 }
 
 }  // namespace
@@ -81,32 +71,32 @@ void Optimizer::zero_grad() {
   }
 }
 
-double Optimizer::grad_norm() const {
-  double total = 0.0;
-  std::vector<Tensor> on_device;  // summed in one multi-tensor pass, read back once
+Tensor Optimizer::grad_summary() const {
+  std::vector<Tensor> grads;
   for (const ParamGroup& g : groups_) {
-    for (size_t i = 0; i < g.params.size(); ++i) {
-      const Tensor& grad = g.params[i].grad();
-      if (!grad.defined()) continue;
-      if (grad.device().is_cuda()) {
-        on_device.push_back(grad);
-        continue;
-      }
-      check_f32_contiguous(grad, g.names[i], "the gradient");
-      total += kernels::cpu::sum_of_squares(grad.data<float>(), grad.numel());
+    for (const Tensor& p : g.params) {
+      if (p.grad().defined()) grads.push_back(p.grad());
     }
   }
-#ifdef FOVEA_HAS_CUDA
-  const GradSummary summary = grad_summary_cuda(on_device);
-  total += summary.sum_of_squares;
+  if (grads.empty()) return zeros({2}, {.dtype = DType::f64});
+  return fovea::grad_summary(grads);
+}
+
+double grad_norm_of(const Tensor& summary) {
+  const std::vector<double> values = summary.to_vector<double>();
+  return grad_norm_of(values[0], values[1]);
+}
+
+double grad_norm_of(double sum_of_squares, double non_finite) {
   // The f64 sum is not finite exactly when some gradient is; the count makes it explicit.
-  if (summary.non_finite > 0 && std::isfinite(total)) {
-    total = std::numeric_limits<double>::quiet_NaN();
+  if (non_finite > 0 && std::isfinite(sum_of_squares)) {
+    return std::numeric_limits<double>::quiet_NaN();
   }
-#else
-  FOVEA_CHECK(on_device.empty(), "optimizer: CUDA gradients in a build without CUDA");
-#endif
-  return std::sqrt(total);
+  return std::sqrt(sum_of_squares);
+}
+
+double Optimizer::grad_norm() const {
+  return grad_norm_of(grad_summary());
 }
 
 Tensor& Optimizer::buffer(size_t group, size_t index, const std::string& name) {
@@ -157,37 +147,23 @@ void AdamW::step(double lr, double grad_scale) {
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
     const kernels::AdamWStep settings{.lr = lr * group.lr_scale,
-                                           .beta1 = beta1_,
-                                           .beta2 = beta2_,
-                                           .eps = eps_,
-                                           .weight_decay = group.weight_decay,
-                                           .step = steps_,
-                                           .grad_scale = grad_scale};
-#ifdef FOVEA_HAS_CUDA
-    std::vector<CudaAdamWParam> on_device;
-#endif
+                                      .beta1 = beta1_,
+                                      .beta2 = beta2_,
+                                      .eps = eps_,
+                                      .weight_decay = group.weight_decay,
+                                      .step = steps_,
+                                      .grad_scale = grad_scale};
+    std::vector<AdamWParam> params;
     for (size_t i = 0; i < group.params.size(); ++i) {
       const Tensor& p = group.params[i];
       if (!p.grad().defined()) continue;
-#ifdef FOVEA_HAS_CUDA
-      if (p.device().is_cuda()) {
-        on_device.push_back({.param = p,
-                             .grad = p.grad(),
-                             .master = master_copy(g, i),
-                             .exp_avg = buffer(g, i, "exp_avg"),
-                             .exp_avg_sq = buffer(g, i, "exp_avg_sq")});
-        continue;
-      }
-#endif
-      check_f32_contiguous(p, group.names[i], "the parameter");
-      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
-      kernels::cpu::adamw_step(settings, p.data<float>(), p.grad().data<float>(),
-                               buffer(g, i, "exp_avg").data<float>(),
-                               buffer(g, i, "exp_avg_sq").data<float>(), p.numel());
+      params.push_back({.param = p,
+                        .grad = p.grad(),
+                        .master = master_copy(g, i),
+                        .exp_avg = buffer(g, i, "exp_avg"),
+                        .exp_avg_sq = buffer(g, i, "exp_avg_sq")});
     }
-#ifdef FOVEA_HAS_CUDA
-    adamw_step_cuda(settings, on_device);  // all of the group's CUDA parameters at once
-#endif
+    adamw_step(settings, params);  // the whole group at once (multi-tensor launches on CUDA)
   }
 }
 
@@ -200,43 +176,28 @@ void SGD::step(double lr, double grad_scale) {
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
     const kernels::SgdStep settings{.lr = lr * group.lr_scale,
-                                         .momentum = momentum_,
-                                         .weight_decay = group.weight_decay,
-                                         .nesterov = nesterov_,
-                                         .first = true,
-                                         .grad_scale = grad_scale};
-#ifdef FOVEA_HAS_CUDA
+                                    .momentum = momentum_,
+                                    .weight_decay = group.weight_decay,
+                                    .nesterov = nesterov_,
+                                    .first = true,
+                                    .grad_scale = grad_scale};
     // Indexed by `first`: parameters whose momentum buffer starts now, and the rest.
-    std::vector<CudaSgdParam> on_device[2];
-#endif
+    std::vector<SgdParam> params[2];
     for (size_t i = 0; i < group.params.size(); ++i) {
       const Tensor& p = group.params[i];
       if (!p.grad().defined()) continue;
       const std::string key = fmt::format("{}.{}.momentum_buffer", g, i);
       const bool first = state_.count(key) == 0;
-#ifdef FOVEA_HAS_CUDA
-      if (p.device().is_cuda()) {
-        on_device[first].push_back({.param = p,
-                                    .grad = p.grad(),
-                                    .master = master_copy(g, i),
-                                    .momentum_buffer = buffer(g, i, "momentum_buffer")});
-        continue;
-      }
-#endif
-      check_f32_contiguous(p, group.names[i], "the parameter");
-      check_f32_contiguous(p.grad(), group.names[i], "the gradient");
-      kernels::SgdStep step = settings;
-      step.first = first;
-      kernels::cpu::sgd_step(step, p.data<float>(), p.grad().data<float>(),
-                             buffer(g, i, "momentum_buffer").data<float>(), p.numel());
+      params[first].push_back({.param = p,
+                               .grad = p.grad(),
+                               .master = master_copy(g, i),
+                               .momentum_buffer = buffer(g, i, "momentum_buffer")});
     }
-#ifdef FOVEA_HAS_CUDA
     for (const bool first : {false, true}) {
       kernels::SgdStep step = settings;
       step.first = first;
-      sgd_step_cuda(step, on_device[first]);
+      sgd_step(step, params[first]);
     }
-#endif
   }
 }
 

@@ -31,7 +31,11 @@ class Optimizer {
   // Parameters without a gradient are left alone.
   virtual void step(double lr, double grad_scale = 1.0) = 0;
   void zero_grad();
+  // {sum of squares, inf/nan count} of all gradients together, an f64 [2] tensor on their
+  // device; nothing is read back (the trainer reads it with the step's other readings).
+  Tensor grad_summary() const;
   // The L2 norm of all gradients together (as torch.nn.utils.clip_grad_norm_ computes it).
+  // Reads the device: one host synchronisation.
   double grad_norm() const;
   int64_t steps() const { return steps_; }
 
@@ -71,6 +75,11 @@ class SGD : public Optimizer {
   double momentum_;
   bool nesterov_;
 };
+
+// The gradient norm from a grad_summary() (read back here) or from its two values: NaN
+// when any gradient is inf/nan.
+double grad_norm_of(const Tensor& summary);
+double grad_norm_of(double sum_of_squares, double non_finite);
 
 std::unique_ptr<Optimizer> make_optimizer(const Module& model, const TrainingSection& config);
 

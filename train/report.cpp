@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <utility>
 #include <fstream>
+#include <utility>
 
 #include "kernels/error.h"
 
@@ -252,7 +252,8 @@ ordered_json to_json(const RunSummary& s) {
                       {"stopped_early", s.stopped_early},
                       {"wall_seconds", number(s.wall_seconds)},
                       {"final_train_loss", number(s.final_train_loss)},
-                      {"final_train_accuracy", number(s.final_train_accuracy)}};
+                      {"final_train_accuracy", number(s.final_train_accuracy)},
+                      {"max_host_syncs_per_step", s.max_host_syncs_per_step}};
   json["validation"] = s.validation ? to_json(*s.validation) : ordered_json(nullptr);
   json["test"] = s.test ? to_json(*s.test) : ordered_json(nullptr);
   return json;
@@ -283,6 +284,9 @@ RunSummary run_summary_from_json(const ordered_json& json) {
   s.wall_seconds = get_number(training, "wall_seconds");
   s.final_train_loss = get_number(training, "final_train_loss");
   s.final_train_accuracy = get_number(training, "final_train_accuracy");
+  // Optional: metrics.json files written before it was recorded lack it.
+  if (training.contains("max_host_syncs_per_step"))
+    s.max_host_syncs_per_step = get_integer(training, "max_host_syncs_per_step");
   if (!member(json, "validation").is_null())
     s.validation = evaluation_from_json(json["validation"]);
   if (!member(json, "test").is_null()) s.test = evaluation_from_json(json["test"]);

@@ -56,6 +56,9 @@ struct RunSummary {
   double wall_seconds = 0;
   double final_train_loss = kNotMeasured;  // of the last epoch run
   double final_train_accuracy = kNotMeasured;
+  // The most host synchronisations (item(), device-to-host reads) one optimizer step made:
+  // 1 when the loss, accuracy and gradient summary come back in one read.
+  int64_t max_host_syncs_per_step = 0;
   std::optional<EvaluationResult> validation;
   std::optional<EvaluationResult> test;
 };

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "engine/allocator.h"
+#include "engine/host_sync.h"
 #include "train/checkpoint.h"
 #include "train/criterion.h"
 #include "train/data_setup.h"
@@ -129,9 +130,43 @@ struct Trainer::State {
     stopper.restore(progress.best_value, progress.best_epoch, progress.bad_epochs);
   }
 
-  // One optimizer update from the accumulated gradients.
+  // What the micro-steps since the last optimizer step leave on the device: the summed
+  // loss (times batch size) and the correct count, as f64 scalars. Reading them with the
+  // gradient summary makes one host synchronisation per optimizer step.
+  struct StepReadings {
+    Tensor loss_sum, correct;
+    int64_t samples = 0;
+  };
+  StepReadings pending;
+  int64_t max_host_syncs_per_step = 0;
+
+  void accumulate_readings(const Tensor& loss, const Tensor& logits, const Tensor& labels) {
+    NoGradGuard no_grad;
+    const int64_t b = labels.size(0);
+    const Tensor loss_sum = mul(loss.detach().to(DType::f64), static_cast<double>(b));
+    const Tensor correct = sum(eq(argmax(logits.detach(), 1), labels)).to(DType::f64);
+    pending.loss_sum = pending.loss_sum.defined() ? add(pending.loss_sum, loss_sum) : loss_sum;
+    pending.correct = pending.correct.defined() ? add(pending.correct, correct) : correct;
+    pending.samples += b;
+  }
+
+  // One optimizer update from the accumulated gradients. Its one read of the device gives
+  // the loss-scaler decision, the clipping factor and the progress numbers.
   void optimizer_step() {
-    const double scaled_norm = optimizer->grad_norm();
+    const Tensor summary = optimizer->grad_summary().to(device);
+    const std::vector<double> read =
+        cat({summary, pending.loss_sum.reshape({1}), pending.correct.reshape({1})}, 0)
+            .to_vector<double>();
+    const double loss_sum = read[2];
+    progress.epoch_loss_sum += loss_sum;
+    progress.epoch_correct += static_cast<int64_t>(read[3]);
+    progress.epoch_samples += pending.samples;
+    pending = StepReadings{};
+    FOVEA_CHECK(std::isfinite(loss_sum) || scaler.enabled(),
+                "the loss became {} at optimizer step {} (epoch {}, batch {}); lower the learning "
+                "rate or enable gradient clipping (training.clip_grad_norm)",
+                loss_sum, progress.global_step + 1, progress.epoch + 1, progress.batch);
+    const double scaled_norm = grad_norm_of(read[0], read[1]);
     if (!scaler.update(scaled_norm)) {
       FOVEA_CHECK(scaler.enabled(),
                   "non-finite gradient (norm {}) at optimizer step {} (epoch {}, batch {}): lower "
@@ -165,6 +200,7 @@ struct Trainer::State {
     }
     model->train();
     int64_t micro = 0;
+    int64_t syncs_at_step_start = host_sync_count();
     auto start = std::chrono::steady_clock::now();
     while (auto batch = loader.next()) {
       const Tensor images = batch->images.to(device);
@@ -176,35 +212,30 @@ struct Trainer::State {
         logits = model->forward(images);
         loss = (*criterion)(logits, labels, soft);
       }
-      const double loss_value = loss.item();
-      FOVEA_CHECK(std::isfinite(loss_value) || scaler.enabled(),
-                  "the loss became {} at step {} (epoch {}, batch {}); lower the learning rate or "
-                  "enable gradient clipping (training.clip_grad_norm)",
-                  loss_value, progress.global_step + 1, progress.epoch + 1, batch->batch);
       mul(loss, scaler.scale() / static_cast<double>(accumulate)).backward();
-      const int64_t b = labels.size(0);
-      progress.epoch_loss_sum += loss_value * static_cast<double>(b);
-      progress.epoch_correct +=
-          static_cast<int64_t>(sum(eq(argmax(logits.detach(), 1), labels)).item());
-      progress.epoch_samples += b;
+      accumulate_readings(loss, logits, labels);
       progress.batch = batch->batch + 1;
       if (++micro % accumulate == 0 || progress.batch == batches) {
         optimizer_step();
+        max_host_syncs_per_step =
+            std::max(max_host_syncs_per_step, host_sync_count() - syncs_at_step_start);
+        syncs_at_step_start = host_sync_count();
         const int64_t every = config.output.checkpoint_every_steps;
         const bool stop = g_stop_signal.load() != 0;
         if (stop || (every > 0 && progress.global_step % every == 0)) {
           progress.epoch_seconds += seconds_since(start);
           start = std::chrono::steady_clock::now();
           save_state();
+          syncs_at_step_start = host_sync_count();  // a checkpoint's reads are not the step's
           if (stop) {
             if (bar) bar->finish();
             return false;
           }
         }
       }
-      if (bar) {
+      if (bar) {  // the loss as of the last optimizer step's read
         bar->update(progress.batch, {{"loss", progress.epoch_loss_sum /
-                                                  static_cast<double>(progress.epoch_samples)},
+                                                  std::max<double>(1.0, progress.epoch_samples)},
                                      {"lr", schedule->lr(progress.global_step)}});
       }
     }
@@ -283,6 +314,7 @@ struct Trainer::State {
     summary.best_monitor_value = stopper.best_epoch() > 0 ? stopper.best() : kNotMeasured;
     summary.stopped_early = stopped_early;
     summary.wall_seconds = wall_seconds;
+    summary.max_host_syncs_per_step = max_host_syncs_per_step;
     if (!history->records().empty()) {
       summary.final_train_loss = history->records().back().train_loss;
       summary.final_train_accuracy = history->records().back().train_acc;

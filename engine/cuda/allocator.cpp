@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "engine/allocator.h"
-#include "engine/cuda_backend.h"
 #include "engine/cuda/runtime.h"
+#include "engine/cuda_backend.h"
 
 namespace fovea {
 
@@ -110,10 +110,11 @@ class CudaCachingAllocator final : public Allocator {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("CUDA out of memory on cuda:{}: asked for {} bytes; {} bytes are in use by tensors, "
-         "{} free of {} on the device. Lower the batch size (or use --amp bf16, gradient "
-         "checkpointing, or gradient accumulation).",
-         device_, requested, bytes_.current(), free_bytes, total_bytes);
+    fail(
+        "CUDA out of memory on cuda:{}: asked for {} bytes; {} bytes are in use by tensors, "
+        "{} free of {} on the device. Lower the batch size (or use --amp bf16, gradient "
+        "checkpointing, or gradient accumulation).",
+        device_, requested, bytes_.current(), free_bytes, total_bytes);
   }
 
   void release_cache() {

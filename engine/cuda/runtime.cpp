@@ -6,8 +6,8 @@
 #include <memory>
 #include <mutex>
 
-#include "kernels/error.h"
 #include "engine/storage.h"
+#include "kernels/error.h"
 
 namespace fovea {
 
@@ -30,9 +30,13 @@ void cudnn_check(cudnnStatus_t status, const char* what) {
   }
 }
 
-void check_launch(const char* kernel) { cuda_check(cudaGetLastError(), kernel); }
+void check_launch(const char* kernel) {
+  cuda_check(cudaGetLastError(), kernel);
+}
 
-void cuda_kernel_error(const std::string& message) { fail("{}", message); }
+void cuda_kernel_error(const std::string& message) {
+  fail("{}", message);
+}
 
 }  // namespace fovea
 
@@ -79,7 +83,9 @@ DeviceGuard::DeviceGuard(int device) : previous_(current_device()) {
   if (device != previous_) FOVEA_CUDA_CHECK(cudaSetDevice(device));
 }
 
-DeviceGuard::~DeviceGuard() { cudaSetDevice(previous_); }
+DeviceGuard::~DeviceGuard() {
+  cudaSetDevice(previous_);
+}
 
 cudaStream_t current_stream(int device) {
   check_device_index(device);
@@ -91,7 +97,9 @@ StreamGuard::StreamGuard(int device, cudaStream_t stream)
   tls_current_stream[device] = stream;
 }
 
-StreamGuard::~StreamGuard() { tls_current_stream[device_] = previous_; }
+StreamGuard::~StreamGuard() {
+  tls_current_stream[device_] = previous_;
+}
 
 Stream::Stream(int device) : device_(device) {
   DeviceGuard on(device);
@@ -103,7 +111,9 @@ Stream::~Stream() {
   cudaStreamDestroy(stream_);
 }
 
-void Stream::synchronize() const { FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+void Stream::synchronize() const {
+  FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
 
 cublasHandle_t cublas_handle(int device) {
   Handles& h = handles_for(device);
@@ -146,7 +156,9 @@ void* workspace(int device, size_t bytes) {
   return buffer->data();
 }
 
-bool built() { return true; }
+bool built() {
+  return true;
+}
 
 int device_count() {
   int count = 0;
@@ -157,7 +169,11 @@ int device_count() {
   return count;
 }
 
-void timeline_push(const char* name) { nvtxRangePushA(name); }
-void timeline_pop() { nvtxRangePop(); }
+void timeline_push(const char* name) {
+  nvtxRangePushA(name);
+}
+void timeline_pop() {
+  nvtxRangePop();
+}
 
 }  // namespace fovea::cuda

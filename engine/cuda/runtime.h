@@ -4,8 +4,8 @@
 // use. Only compiled with the CUDA backend; the rest of fovea sees engine/cuda_backend.h.
 #include <cstddef>
 
-#include "kernels/error.h"
 #include "kernels/cuda/check.h"
+#include "kernels/error.h"
 
 namespace fovea::cuda {
 
@@ -61,6 +61,5 @@ cublasLtHandle_t cublaslt_handle(int device);
 cudnnHandle_t cudnn_handle(int device);
 // Scratch memory for cuBLASLt and cuDNN algorithms, grown on demand, one per device.
 void* workspace(int device, size_t bytes);
-
 
 }  // namespace fovea::cuda

@@ -1,15 +1,16 @@
 #include "engine/transfer.h"
 
+#include <optional>
 #include <vector>
 
 #include "engine/autograd.h"
-#include "engine/ops/loops.h"
 #include "engine/cuda/runtime.h"
-#include "kernels/cuda/copy.h"
+#include "engine/host_sync.h"
+#include "engine/ops/loops.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/copy.h"
 
 namespace fovea {
-
 
 namespace {
 
@@ -63,6 +64,8 @@ void copy_across_devices(Tensor& dst, const Tensor& src) {
     return;
   }
   // Download or device-to-device: pack the source in its own dtype on its device.
+  std::optional<HostSyncScope> host_read;
+  if (dst.device().is_cpu()) host_read.emplace();
   const Tensor packed = contiguous_on_device(src);
   if (dst.is_contiguous() && dst.dtype() == src.dtype() && dst.shape() == src.shape()) {
     memcpy_blocking(dst.raw_data(), dst.device(), packed.raw_data(), packed.device(),
@@ -79,19 +82,5 @@ void fill_on_device(Tensor& dst, double value) {
   kernels::cuda::fill(loop_over<1>(dst.shape(), {&dst}), dst.dtype(), dst.raw_data(), value,
                       cuda::current_stream(dst.device().index));
 }
-
-#else
-
-void copy_across_devices(Tensor& dst, const Tensor& src) {
-  fail("copy_: {} -> {} needs the CUDA backend, and this build has FOVEA_CUDA=OFF",
-       src.device().str(), dst.device().str());
-}
-
-void fill_on_device(Tensor& dst, double) {
-  fail("fill_: tensor on {} needs the CUDA backend, and this build has FOVEA_CUDA=OFF",
-       dst.device().str());
-}
-
-
 
 }  // namespace fovea

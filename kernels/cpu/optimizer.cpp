@@ -48,4 +48,11 @@ double sum_of_squares(const float* grad, int64_t n) {
   })[0];
 }
 
+int64_t count_non_finite(const float* grad, int64_t n) {
+  const double count = sum_terms<double>(1, n, 1, [grad](int64_t, int64_t r, int64_t) {
+    return std::isfinite(grad[r]) ? 0.0 : 1.0;
+  })[0];
+  return static_cast<int64_t>(count);
+}
+
 }  // namespace fovea::kernels::cpu

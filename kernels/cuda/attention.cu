@@ -42,9 +42,6 @@
 
 namespace fovea::kernels::cuda {
 
-using AttentionDropout;
-using AttentionShape;
-using ScoreOperand;
 using detail::from_float;
 using detail::row_group_max;
 using detail::row_group_sum;

@@ -27,8 +27,6 @@
 
 namespace fovea::kernels::cuda {
 
-using ClassTargets;
-using FocalParams;
 using detail::from_float;
 using detail::nan_max;
 using detail::row_group_max;

@@ -1,6 +1,7 @@
 // Tensor geometry, views, conversion, factories, printing and the errors for bad input.
 #include <gtest/gtest.h>
 
+#include "engine/host_sync.h"
 #include "tests/support/testing.h"
 
 namespace fovea {
@@ -48,7 +49,7 @@ TEST(Tensor, ViewAndReshape) {
   EXPECT_EQ(t.view({2, -1}).shape(), (Shape{2, 6}));
   Tensor tt = t.transpose(0, 1);
   EXPECT_THROW(tt.view({12}), Error);  // would need a copy
-  Tensor r = tt.reshape({12});        // copies instead
+  Tensor r = tt.reshape({12});         // copies instead
   EXPECT_EQ(r.to_vector<float>()[1], 4.0f);
   EXPECT_TRUE(r.is_contiguous());
   // Splitting a dim of a transposed tensor is still a view.
@@ -138,13 +139,17 @@ TEST(Tensor, BadInputThrowsClearErrors) {
             std::string::npos);
   EXPECT_NE(error_of([&] { a.size(2); }).find("dim 2 is out of range for a tensor with 2 dims"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { a.permute({0, 0}); }).find("permute: dim 0 appears twice"),
+  EXPECT_NE(error_of([&] {
+              a.permute({0, 0});
+            }).find("permute: dim 0 appears twice"),
             std::string::npos);
   EXPECT_NE(error_of([&] { a.view({5}); }).find("view: shape [5] is invalid for a tensor of 6"),
             std::string::npos);
   EXPECT_NE(error_of([&] { a.narrow(1, 2, 2); }).find("narrow: [2, 4) is out of range"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { a.expand({2, 5}); }).find("expand: dim 1 of size 3 cannot expand"),
+  EXPECT_NE(error_of([&] {
+              a.expand({2, 5});
+            }).find("expand: dim 1 of size 3 cannot expand"),
             std::string::npos);
   EXPECT_NE(error_of([&] { a.data<double>(); }).find("has dtype f32, expected f64"),
             std::string::npos);
@@ -160,13 +165,27 @@ TEST(Tensor, BadInputThrowsClearErrors) {
             std::string::npos);
   EXPECT_NE(error_of([&] { Tensor().shape(); }).find("undefined Tensor"), std::string::npos);
   Tensor leaf = zeros({2}, {.requires_grad = true});
-  EXPECT_NE(error_of([&] { add_(leaf, 1.0); }).find("in-place change of a tensor that requires grad"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { add_(leaf, 1.0); }).find("in-place change of a tensor that requires grad"),
+      std::string::npos);
 }
 
 TEST(Tensor, CudaTensorsNeedTheCudaBackend) {
   if (cuda_available()) GTEST_SKIP() << "a GPU is present; the cuda tests cover this";
   EXPECT_THROW(zeros({2}, {.device = Device::cuda()}), Error);
+}
+
+// The counter behind RunSummary::max_host_syncs_per_step: reads that would wait for a
+// device count once each, even when they go through another read; compute counts nothing.
+TEST(Tensor, HostReadsAreCounted) {
+  const Tensor x = ones({3});
+  const int64_t before = host_sync_count();
+  const Tensor y = add(x, x);
+  EXPECT_EQ(host_sync_count(), before);
+  EXPECT_EQ(y.to_vector<float>().size(), 3u);
+  EXPECT_EQ(host_sync_count(), before + 1);
+  EXPECT_EQ(sum(y).item(), 6.0);  // item() reads through to_vector(): still one
+  EXPECT_EQ(host_sync_count(), before + 2);
 }
 
 }  // namespace

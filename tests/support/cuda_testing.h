@@ -7,17 +7,17 @@
 #include <map>
 #include <string>
 
-#include "engine/device.h"
 #include "engine/cuda_backend.h"
+#include "engine/device.h"
 #include "tests/support/testing.h"
 
-#define FOVEA_REQUIRE_GPU()                                                              \
-  do {                                                                                   \
-    if (!::fovea::cuda::built())                                                         \
-      GTEST_SKIP() << "this build has no CUDA backend (FOVEA_CUDA=OFF)";                 \
-    if (!::fovea::cuda_available())                                                      \
-      GTEST_SKIP() << "no CUDA device visible: the cuda tests run on a GPU machine "     \
-                      "(scripts/gpu-check.sh)";                                          \
+#define FOVEA_REQUIRE_GPU()                                                          \
+  do {                                                                               \
+    if (!::fovea::cuda::built())                                                     \
+      GTEST_SKIP() << "this build has no CUDA backend (FOVEA_CUDA=OFF)";             \
+    if (!::fovea::cuda_available())                                                  \
+      GTEST_SKIP() << "no CUDA device visible: the cuda tests run on a GPU machine " \
+                      "(scripts/gpu-check.sh)";                                      \
   } while (0)
 
 namespace fovea::testing {

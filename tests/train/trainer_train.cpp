@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -96,6 +97,24 @@ TEST(Trainer, ShortRunLearnsAndWritesEveryOutput) {
     EXPECT_GT(image.width, 400) << png;
     EXPECT_GT(image.height, 300) << png;
   }
+}
+
+// Issue 11: the loss, the accuracy count and the gradient summary stay on the device
+// until the optimizer step, which reads them in one go, also with gradient accumulation
+// and clipping. The counter sees the calls a GPU would wait on (item(), to_vector()).
+TEST(Trainer, EachOptimizerStepReadsTheDeviceOnce) {
+  const fs::path out = fresh_dir("one_read_per_step");
+  TrainConfig config = small_config(out);
+  for (const char* assignment : {"data.max_train_samples=512", "training.epochs=1",
+                                 "training.accumulation_steps=2", "training.clip_grad_norm=1.0"}) {
+    apply_override(config, assignment);
+  }
+  Trainer trainer(config, {.quiet = true});
+  const RunSummary summary = trainer.run();
+  EXPECT_EQ(summary.max_host_syncs_per_step, 1);
+  EXPECT_TRUE(std::isfinite(summary.final_train_loss));
+  const nlohmann::json metrics = nlohmann::json::parse(std::ifstream(out / "metrics.json"));
+  EXPECT_EQ(metrics["training"]["max_host_syncs_per_step"], 1) << metrics["training"].dump();
 }
 
 // Runs `fovea train` in a child process; returns its pid.

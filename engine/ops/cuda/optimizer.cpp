@@ -1,11 +1,12 @@
-// Host side of the CUDA optimizer updates (engine/ops/cuda/optimizer.h).
+// The CUDA half of the optimizer ops (engine/ops/cuda/optimizer.h).
 #include "engine/ops/cuda/optimizer.h"
 
+#include "engine/cuda/runtime.h"
 #include "engine/ops/cuda/dispatch.h"
-#include "kernels/cuda/optimizer.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/optimizer.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
@@ -47,11 +48,11 @@ T* working_copy_of(const Tensor& param) {
 
 }  // namespace
 
-void adamw_step_cuda(const kernels::AdamWStep& step,
-                     const std::vector<CudaAdamWParam>& params) {
+void adamw_step(const kernels::AdamWStep& step, const std::vector<AdamWParam>& params) {
   if (params.empty()) return;
   const Device device = params.front().param.device();
-  for (const CudaAdamWParam& p : params) {
+  DeviceGuard guard(device.index);
+  for (const AdamWParam& p : params) {
     check_param(p.param, p.grad, p.master, "adamw", device);
     check_on(p.exp_avg, p.param, DType::f32, "adamw", "exp_avg");
     check_on(p.exp_avg_sq, p.param, DType::f32, "adamw", "exp_avg_sq");
@@ -61,7 +62,7 @@ void adamw_step_cuda(const kernels::AdamWStep& step,
     visit_cuda_floating(dtype, "adamw", [&](auto tag) {
       using T = decltype(tag);
       std::vector<kernels::cuda::AdamWTensor<T>> tensors;
-      for (const CudaAdamWParam& p : params) {
+      for (const AdamWParam& p : params) {
         if (p.param.dtype() != dtype) continue;
         tensors.push_back({.master = master_of(p.param, p.master),
                            .param = working_copy_of<T>(p.param),
@@ -78,10 +79,11 @@ void adamw_step_cuda(const kernels::AdamWStep& step,
   }
 }
 
-void sgd_step_cuda(const kernels::SgdStep& step, const std::vector<CudaSgdParam>& params) {
+void sgd_step(const kernels::SgdStep& step, const std::vector<SgdParam>& params) {
   if (params.empty()) return;
   const Device device = params.front().param.device();
-  for (const CudaSgdParam& p : params) {
+  DeviceGuard guard(device.index);
+  for (const SgdParam& p : params) {
     check_param(p.param, p.grad, p.master, "sgd", device);
     if (step.momentum != 0.0)
       check_on(p.momentum_buffer, p.param, DType::f32, "sgd", "momentum buffer");
@@ -91,7 +93,7 @@ void sgd_step_cuda(const kernels::SgdStep& step, const std::vector<CudaSgdParam>
     visit_cuda_floating(dtype, "sgd", [&](auto tag) {
       using T = decltype(tag);
       std::vector<kernels::cuda::SgdTensor<T>> tensors;
-      for (const CudaSgdParam& p : params) {
+      for (const SgdParam& p : params) {
         if (p.param.dtype() != dtype) continue;
         tensors.push_back({.master = master_of(p.param, p.master),
                            .param = working_copy_of<T>(p.param),
@@ -107,26 +109,26 @@ void sgd_step_cuda(const kernels::SgdStep& step, const std::vector<CudaSgdParam>
   }
 }
 
-GradSummary grad_summary_cuda(const std::vector<Tensor>& grads) {
-  if (grads.empty()) return {};
+Tensor grad_summary(const std::vector<Tensor>& grads) {
   const Device device = grads.front().device();
+  DeviceGuard guard(device.index);
   int64_t chunks = 0;
   for (const Tensor& g : grads) {
     FOVEA_CHECK(
         g.device().is_cuda() && g.device() == device && g.is_contiguous() &&
             (g.dtype() == DType::f32 || g.dtype() == DType::bf16 || g.dtype() == DType::f16),
-        "grad_norm: gradients must be contiguous f32/bf16/f16 tensors on {}, got {} {} "
+        "grad_summary: gradients must be contiguous f32/bf16/f16 tensors on {}, got {} {} "
         "on {}",
         device.str(), dtype_name(g.dtype()), shape_str(g.shape()), g.device().str());
     chunks += kernels::cuda::multi_tensor_chunks(g.numel());
   }
-  // Two partials per chunk, then the two totals.
-  const Tensor workspace = make_tensor({2 * chunks + 2}, DType::f64, device);
+  // Two partials (sum of squares, inf/nan count) per chunk.
+  const Tensor workspace = make_tensor({2 * chunks}, DType::f64, device);
   double* partials = ptr<double>(workspace);
   const cudaStream_t stream = stream_for(grads.front());
   int64_t offset = 0;
   for (DType dtype : kFloatingTypes) {
-    visit_cuda_floating(dtype, "grad_norm", [&](auto tag) {
+    visit_cuda_floating(dtype, "grad_summary", [&](auto tag) {
       using T = decltype(tag);
       std::vector<kernels::cuda::GradTensor<T>> tensors;
       int64_t these_chunks = 0;
@@ -141,12 +143,11 @@ GradSummary grad_summary_cuda(const std::vector<Tensor>& grads) {
       offset += these_chunks;
     });
   }
-  double totals[2] = {0.0, 0.0};
-  kernels::cuda::reduce_grad_partials(partials, chunks, partials + 2 * chunks, stream);
-  FOVEA_CUDA_CHECK(cudaMemcpyAsync(totals, partials + 2 * chunks, sizeof(totals),
-                                   cudaMemcpyDeviceToHost, stream));
-  FOVEA_CUDA_CHECK(cudaStreamSynchronize(stream));
-  return {.sum_of_squares = totals[0], .non_finite = static_cast<int64_t>(totals[1])};
+  // The totals go to their own tensor, so the partials' workspace is freed with this call
+  // and the caller reads two doubles together with the rest of the step's readings.
+  Tensor totals = make_tensor({2}, DType::f64, device);
+  kernels::cuda::reduce_grad_partials(partials, chunks, ptr<double>(totals), stream);
+  return totals;
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda
