@@ -6,14 +6,19 @@
 // Each engine/ops/cuda/<family>.h gets a section here with the same declarations.
 #include "engine/cuda_backend.h"
 #include "engine/ops/cuda/attention.h"
+#include "engine/ops/cuda/conv.h"
 #include "engine/ops/cuda/elementwise.h"
 #include "engine/ops/cuda/factory.h"
 #include "engine/ops/cuda/interpolate.h"
+#include "engine/ops/cuda/loss.h"
+#include "engine/ops/cuda/matmul.h"
+#include "engine/ops/cuda/norm.h"
 #include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/cuda/pool.h"
 #include "engine/ops/cuda/random.h"
 #include "engine/ops/cuda/reduction.h"
 #include "engine/ops/cuda/shape.h"
+#include "engine/ops/cuda/softmax.h"
 #include "engine/ops/cuda/squeeze_excite.h"
 #include "engine/ops/cuda/window_attention.h"
 #include "engine/ops/cuda/window_partition.h"
@@ -238,6 +243,120 @@ Tensor arange(int64_t, double, double, Device device) {
 namespace cuda {
 Tensor apply_row_mask(const Tensor&, int64_t, const kernels::RowMask&, const char* op) {
   no_cuda(op);
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/norm.h
+namespace cuda {
+void layer_norm_forward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&,
+                        const Tensor&, const Tensor&, int64_t, int64_t) {
+  no_cuda("layer_norm");
+}
+void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t,
+                         int64_t) {
+  no_cuda("layer_norm backward");
+}
+void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&, const Tensor&, int64_t,
+                      int64_t) {
+  no_cuda("batch_norm");
+}
+void batch_norm_update_running(const Tensor&, const Tensor&, const Tensor&, const Tensor&, double,
+                               double) {
+  no_cuda("batch_norm running stats");
+}
+void batch_norm_eval_stats(const Tensor&, const Tensor&, double, const Tensor&, const Tensor&) {
+  no_cuda("batch_norm");
+}
+void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                        kernels::NormActivation, const Tensor&, int64_t, int64_t) {
+  no_cuda("batch_norm");
+}
+void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, kernels::NormActivation, bool,
+                         const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t) {
+  no_cuda("batch_norm backward");
+}
+void group_norm_forward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&,
+                        const Tensor&, const Tensor&, kernels::GroupNormShape) {
+  no_cuda("group_norm");
+}
+void group_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         kernels::GroupNormShape) {
+  no_cuda("group_norm backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/loss.h
+namespace cuda {
+void cross_entropy_forward(const Tensor&, const Tensor&, const Tensor&, int64_t, double,
+                           const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("cross_entropy");
+}
+void cross_entropy_backward(const Tensor&, const Tensor&, const Tensor&, int64_t, double,
+                            const Tensor&, const Tensor&, const Tensor&, int64_t, double,
+                            const Tensor&) {
+  no_cuda("cross_entropy backward");
+}
+void nll_forward(const Tensor&, const Tensor&, int64_t, const Tensor&, const Tensor&) {
+  no_cuda("nll_loss");
+}
+void nll_backward(const Tensor&, const Tensor&, int64_t, const Tensor&, int64_t, double,
+                  const Tensor&) {
+  no_cuda("nll_loss backward");
+}
+void focal_forward(const Tensor&, int64_t, const kernels::FocalParams&, const Tensor&,
+                   const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("focal_loss");
+}
+void focal_backward(const Tensor&, int64_t, const kernels::FocalParams&, const Tensor&,
+                    const Tensor&, const Tensor&, const Tensor&, int64_t, double, const Tensor&) {
+  no_cuda("focal_loss backward");
+}
+void bce_with_logits_forward(const kernels::Loop<5>&, const Tensor&, const Tensor&, const Tensor&,
+                             const Tensor&, const Tensor&) {
+  no_cuda("binary_cross_entropy_with_logits");
+}
+void bce_with_logits_backward(const kernels::Loop<6>&, double, const Tensor&, const Tensor&,
+                              const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("binary_cross_entropy_with_logits backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/softmax.h
+namespace cuda {
+void softmax_forward(const kernels::SoftmaxShape&, bool log, const Tensor&, const Tensor&) {
+  no_cuda(log ? "log_softmax" : "softmax");
+}
+void softmax_backward(const kernels::SoftmaxShape&, bool log, const Tensor&, const Tensor&,
+                      const Tensor&) {
+  no_cuda(log ? "log_softmax backward" : "softmax backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/conv.h
+namespace cuda {
+Tensor conv2d_forward(const kernels::Conv2dShape&, const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("conv2d");
+}
+Tensor conv2d_backward_data(const kernels::Conv2dShape&, const Tensor&, const Tensor&, DType) {
+  no_cuda("conv2d backward");
+}
+Tensor conv2d_backward_weight(const kernels::Conv2dShape&, const Tensor&, const Tensor&, DType) {
+  no_cuda("conv2d backward");
+}
+}  // namespace cuda
+
+// ---- engine/ops/cuda/matmul.h
+namespace cuda {
+void gemm_batched(const kernels::GemmShape&, int64_t, const Tensor&, int64_t, int64_t,
+                  const Tensor&, int64_t, int64_t, float, Tensor&, int64_t, int64_t) {
+  no_cuda("matmul");
+}
+Tensor linear(const Tensor&, const Tensor&, const Tensor&) { no_cuda("linear"); }
+Tensor linear_bias_gelu_tanh(const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("linear_bias_gelu_tanh");
 }
 }  // namespace cuda
 

@@ -14,7 +14,9 @@
 namespace fovea::kernels {
 
 // The activation a batch norm may apply to its output in the same pass (timm's
-// BatchNormAct2d); the CUDA forward fuses it, the CPU composes the activation op.
+// BatchNormAct2d). Both devices fuse it: the forward activates the normalised value z,
+// and the backward recomputes z from x and the saved statistics to differentiate through
+// the activation, so no pre-activation tensor is kept.
 enum class NormActivation { none, relu, silu };
 
 }  // namespace fovea::kernels
@@ -42,18 +44,20 @@ namespace fovea::kernels::cpu {
 template <typename T>
 void batch_norm_stats(const T* x, T* mean, T* var, int64_t rows, int64_t channels);
 
-// y = (x - mean[c]) * rstd[c] * weight[c] + bias[c]. T: float, double.
+// y = act(z), z = (x - mean[c]) * rstd[c] * weight[c] + bias[c], with act the identity,
+// relu (z > 0 ? z : 0) or silu (z * sigmoid(z)), in the same pass. T: float, double.
 template <typename T>
 void batch_norm_forward(const T* x, const T* mean, const T* rstd, const T* weight, const T* bias,
-                        T* y, int64_t rows, int64_t channels);
+                        NormActivation activation, T* y, int64_t rows, int64_t channels);
 
-// Gradients of batch_norm_forward. With `batch_stats` (training), mean and rstd were
-// computed from this x and the gradient also flows through them; otherwise (eval) they
-// are constants. T: float, double.
+// Gradients of batch_norm_forward. With an activation, z is recomputed from x, the
+// statistics, weight and bias, and grad_y is first multiplied by act'(z). With
+// `batch_stats` (training), mean and rstd were computed from this x and the gradient also
+// flows through them; otherwise (eval) they are constants. T: float, double.
 template <typename T>
 void batch_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rstd, const T* weight,
-                         bool batch_stats, T* grad_x, T* grad_weight, T* grad_bias, int64_t rows,
-                         int64_t channels);
+                         const T* bias, NormActivation activation, bool batch_stats, T* grad_x,
+                         T* grad_weight, T* grad_bias, int64_t rows, int64_t channels);
 
 // ---- layer norm: x is [rows, cols], statistics per row; weight and bias are [cols] ----
 

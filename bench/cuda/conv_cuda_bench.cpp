@@ -55,11 +55,11 @@ void BM_CudnnConv(benchmark::State& state) {
   const Tensor gy = on_gpu({s.batch, s.out_h, s.out_w, s.out_channels});
   for (auto _ : state) {
     state.SetIterationTime(time_ms([&] {
-                             if (pass == kForward) conv2d_forward_cuda(s, x, w, Tensor());
+                             if (pass == kForward) cuda::conv2d_forward(s, x, w, Tensor());
                              if (pass == kBackwardData)
-                               conv2d_backward_data_cuda(s, gy, w, DType::bf16);
+                               cuda::conv2d_backward_data(s, gy, w, DType::bf16);
                              if (pass == kBackwardWeight)
-                               conv2d_backward_weight_cuda(s, gy, x, DType::bf16);
+                               cuda::conv2d_backward_weight(s, gy, x, DType::bf16);
                            }) /
                            1e3);
   }

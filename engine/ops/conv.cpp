@@ -1,16 +1,15 @@
-// conv2d: argument checks, the dense/depthwise kernel switch, and the backward.
+// conv2d: argument checks, autocast, the device switch into the CPU and CUDA halves
+// (engine/ops/cpu/conv.h, engine/ops/cuda/conv.h), and the backward.
 #include "engine/ops/conv.h"
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/conv.h"
+#include "engine/ops/cuda/conv.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/reduction.h"
 #include "engine/profile.h"
 #include "kernels/conv.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/conv.h"
-#endif
 
 namespace fovea {
 
@@ -80,80 +79,35 @@ Conv2dShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
   return s;
 }
 
-// `t` as a contiguous tensor of the compute dtype, cut from the graph.
-Tensor compute_operand(const Tensor& t, DType compute) {
-  if (!t.defined()) return t;
-  NoGradGuard no_grad;
-  return t.detach().to(compute).contiguous();
-}
-
-// `t` (computed in a wider dtype) rounded back to `dtype`.
-Tensor narrowed(const Tensor& t, DType dtype) {
-  NoGradGuard no_grad;
-  return t.to(dtype);
-}
-
 Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& bias) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(kOp, {&x, &w, &bias})) return conv2d_forward_cuda(s, x, w, bias);
-#endif
-  check_cpu(kOp, {&x, &w, &bias});
-  const DType compute = cpu_compute_dtype(x.dtype());
-  const Tensor xc = compute_operand(x, compute), wc = compute_operand(w, compute);
-  const Tensor bc = compute_operand(bias, compute);
-  Tensor y = make_tensor({s.batch, s.out_h, s.out_w, s.out_channels}, compute, x.device());
-  visit_floating(compute, kOp, [&](auto tag) {
-    using T = decltype(tag);
-    const T* b = bc.defined() ? bc.data<T>() : nullptr;
-    if (s.depthwise()) {
-      kernels::cpu::depthwise_conv2d_forward<T>(s, xc.data<T>(), wc.data<T>(), b, y.data<T>());
-    } else {
-      kernels::cpu::conv2d_forward<T>(s, xc.data<T>(), wc.data<T>(), b, y.data<T>());
-    }
-  });
-  return narrowed(y, x.dtype());
+  switch (common_device(kOp, {&x, &w, &bias}).type) {
+    case DeviceType::CPU:
+      return cpu::conv2d_forward(s, x, w, bias);
+    case DeviceType::CUDA:
+      return cuda::conv2d_forward(s, x, w, bias);
+  }
+  fail("conv2d: unknown device");
 }
 
 Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w, DType dtype) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(kOp, {&grad_y, &w})) return conv2d_backward_data_cuda(s, grad_y, w, dtype);
-#endif
-  check_cpu(kOp, {&grad_y, &w});
-  const DType compute = cpu_compute_dtype(dtype);
-  const Tensor gc = compute_operand(grad_y, compute), wc = compute_operand(w, compute);
-  Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.in_channels}, compute, w.device());
-  visit_floating(compute, kOp, [&](auto tag) {
-    using T = decltype(tag);
-    if (s.depthwise()) {
-      kernels::cpu::depthwise_conv2d_backward_data<T>(s, gc.data<T>(), wc.data<T>(),
-                                                      grad_x.data<T>());
-    } else {
-      kernels::cpu::conv2d_backward_data<T>(s, gc.data<T>(), wc.data<T>(), grad_x.data<T>());
-    }
-  });
-  return narrowed(grad_x, dtype);
+  switch (common_device(kOp, {&grad_y, &w}).type) {
+    case DeviceType::CPU:
+      return cpu::conv2d_backward_data(s, grad_y, w, dtype);
+    case DeviceType::CUDA:
+      return cuda::conv2d_backward_data(s, grad_y, w, dtype);
+  }
+  fail("conv2d: unknown device");
 }
 
 Tensor backward_weight_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
                            DType dtype) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(kOp, {&grad_y, &x})) return conv2d_backward_weight_cuda(s, grad_y, x, dtype);
-#endif
-  check_cpu(kOp, {&grad_y, &x});
-  const DType compute = cpu_compute_dtype(dtype);
-  const Tensor gc = compute_operand(grad_y, compute), xc = compute_operand(x, compute);
-  Tensor grad_w =
-      make_tensor({s.out_channels, s.kernel_h, s.kernel_w, s.group_in()}, compute, x.device());
-  visit_floating(compute, kOp, [&](auto tag) {
-    using T = decltype(tag);
-    if (s.depthwise()) {
-      kernels::cpu::depthwise_conv2d_backward_weight<T>(s, gc.data<T>(), xc.data<T>(),
-                                                        grad_w.data<T>());
-    } else {
-      kernels::cpu::conv2d_backward_weight<T>(s, gc.data<T>(), xc.data<T>(), grad_w.data<T>());
-    }
-  });
-  return narrowed(grad_w, dtype);
+  switch (common_device(kOp, {&grad_y, &x}).type) {
+    case DeviceType::CPU:
+      return cpu::conv2d_backward_weight(s, grad_y, x, dtype);
+    case DeviceType::CUDA:
+      return cuda::conv2d_backward_weight(s, grad_y, x, dtype);
+  }
+  fail("conv2d: unknown device");
 }
 
 }  // namespace

@@ -1,36 +1,26 @@
-// Losses: argument checks, the fused kernels of kernels/cpu/cross_entropy.cpp and
-// kernels/cpu/bce_loss.cpp, and the reduction. The classification losses share one
-// shape: the kernel writes a loss per sample, the op reduces it, and the recorded backward
-// asks the kernel for the gradient of the scores given the upstream gradient per sample.
+// Losses: argument checks, the fused kernels (through the CPU and CUDA halves,
+// engine/ops/cpu/loss.h and engine/ops/cuda/loss.h), and the reduction. The classification losses
+// share one shape: the kernel writes a loss per sample, the op reduces it, and the recorded
+// backward asks the kernel for the gradient of the scores given the upstream gradient per sample.
 #include "engine/ops/loss.h"
 
 #include <functional>
+#include <tuple>
+#include <utility>
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/loss.h"
+#include "engine/ops/cuda/loss.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
 #include "kernels/loss.h"
 
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/loss.h"
-#endif
-
 namespace fovea {
 
 namespace {
-
-// Whether the loss runs on CUDA (all its tensors on one CUDA device); otherwise the CPU
-// check. The CUDA kernels take the same f32 scores and targets as the CPU ones.
-bool loss_on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda(op, tensors)) return true;
-#endif
-  check_cpu(op, tensors);
-  return false;
-}
 
 // The dtype of the saved log-sum-exp: f64 on the CPU (as its kernels keep it), f32 on CUDA.
 DType lse_dtype(const Tensor& scores) {
@@ -55,9 +45,10 @@ Tensor constant_in(const Tensor& t, DType dtype, const char* op, const char* wha
 // The targets of a classification loss over [rows, classes] scores, checked, in the
 // layout the kernels read.
 struct TargetTensors {
-  Tensor index;   // i64 [rows], or undefined
-  Tensor probs;   // [rows, classes] in the scores' dtype, or undefined
-  Tensor weight;  // [classes] in the scores' dtype, or undefined
+  Tensor index;       // i64 [rows], or undefined
+  Tensor host_index;  // index itself on the CPU, its range-checked host copy on CUDA
+  Tensor probs;       // [rows, classes] in the scores' dtype, or undefined
+  Tensor weight;      // [classes] in the scores' dtype, or undefined
   int64_t rows = 0, classes = 0, ignore_index = -100;
 
   template <typename T>
@@ -78,9 +69,10 @@ void check_scores(const Tensor& scores, const char* op, const char* what) {
               op, what, shape_str(scores.shape()));
 }
 
-// Class indices [N]: i64 or i32, each in [0, C) or equal to ignore_index.
-Tensor checked_indices(const Tensor& target, const Tensor& scores, int64_t ignore_index,
-                       const char* op, const char* what) {
+// Class indices [N]: i64 or i32, each in [0, C) or equal to ignore_index; returns them
+// on their device and on the host.
+std::pair<Tensor, Tensor> checked_indices(const Tensor& target, const Tensor& scores,
+                                          int64_t ignore_index, const char* op, const char* what) {
   const int64_t rows = scores.size(0), classes = scores.size(1);
   FOVEA_CHECK(target.dtype() == DType::i64 || target.dtype() == DType::i32,
               "{}: target must be class indices (i64 or i32), got {} of shape {}", op,
@@ -91,15 +83,16 @@ Tensor checked_indices(const Tensor& target, const Tensor& scores, int64_t ignor
               op, shape_str(target.shape()), what, rows, shape_str(scores.shape()), rows);
   NoGradGuard no_grad;
   Tensor index = target.to(DType::i64).contiguous();
-  // Device indices are range-checked on a host copy (one small synchronising copy).
-  const Tensor host = index.device().is_cpu() ? index : index.cpu();
+  // Device indices are range-checked on a host copy: one small synchronising copy per
+  // call, kept for the mean's denominator (see mean_denominator).
+  Tensor host = index.device().is_cpu() ? index : index.cpu();
   const int64_t* data = host.data<int64_t>();
   for (int64_t r = 0; r < rows; ++r) {
     FOVEA_CHECK(data[r] == ignore_index || (data[r] >= 0 && data[r] < classes),
                 "{}: target class {} is out of range for {} classes (sample {})", op, data[r],
                 classes, r);
   }
-  return index;
+  return {index, host};
 }
 
 // weight [C], or undefined.
@@ -117,7 +110,7 @@ TargetTensors class_targets(const Tensor& scores, const Tensor& target, int64_t 
   t.rows = scores.size(0);
   t.classes = scores.size(1);
   t.ignore_index = ignore_index;
-  t.index = checked_indices(target, scores, ignore_index, op, what);
+  std::tie(t.index, t.host_index) = checked_indices(target, scores, ignore_index, op, what);
   return t;
 }
 
@@ -126,9 +119,11 @@ using ScoresGrad =
     std::function<Tensor(const Tensor& grad_loss, int64_t grad_stride, double scale)>;
 
 // Reduces the per-sample losses and records the backward node on `scores`. `denominator`
-// is what Reduction::mean divides by.
+// gives what Reduction::mean divides by (only called for the mean).
 Tensor reduce_and_record(const char* op, const Tensor& scores, const Tensor& per_sample,
-                         Reduction reduction, double denominator, ScoresGrad scores_grad) {
+                         Reduction reduction, const std::function<double()>& mean_denominator,
+                         ScoresGrad scores_grad) {
+  const double denominator = reduction == Reduction::mean ? mean_denominator() : 1.0;
   Tensor out;
   {
     NoGradGuard no_grad;
@@ -157,11 +152,12 @@ Tensor reduce_and_record(const char* op, const Tensor& scores, const Tensor& per
 // The sum of weight[target] over the non-ignored samples (their count without weights),
 // or N for soft targets: what Reduction::mean divides by.
 double mean_denominator(const TargetTensors& targets, DType dtype, const char* op) {
-  // On CUDA the sum is taken over host copies of the (small) indices and weights.
+  // On CUDA the sum is taken over host copies of the (small) indices and weights; the
+  // indices' copy is the one the range check made. Soft targets need only their count.
+  if (targets.probs.defined()) return static_cast<double>(targets.rows);
   TargetTensors host = targets;
-  for (Tensor* t : {&host.index, &host.probs, &host.weight}) {
-    if (t->defined() && !t->device().is_cpu()) *t = t->cpu();
-  }
+  host.index = targets.host_index;
+  if (host.weight.defined() && !host.weight.device().is_cpu()) host.weight = host.weight.cpu();
   return visit_floating(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return kernels::cpu::target_weight_sum<T>(host.view<T>());
@@ -185,7 +181,7 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
   constexpr const char* op = "cross_entropy";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &options.weight});
+  const Device device = common_device(op, {&logits, &target, &options.weight});
   check_scores(logits, op, "logits");
   const double eps = options.label_smoothing;
   FOVEA_CHECK(eps >= 0.0 && eps <= 1.0, "{}: label_smoothing must be in [0, 1], got {}", op, eps);
@@ -214,34 +210,31 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
   const Tensor z = logits.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, logits.dtype(), logits.device());
   Tensor lse = make_tensor({targets.rows}, lse_dtype(logits), logits.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
-    cross_entropy_forward_cuda(targets.index, targets.probs, targets.weight, targets.ignore_index,
-                               eps, z, per_sample, lse);
-  } else
-#endif
-    visit_floating(logits.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::cross_entropy_forward<T>(targets.view<T>(), eps, z.data<T>(),
-                                             per_sample.data<T>(), lse.data<double>());
-    });
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::cross_entropy_forward(targets.index, targets.probs, targets.weight, targets.ignore_index,
+                                 eps, z, per_sample, lse);
+      break;
+    case DeviceType::CUDA:
+      cuda::cross_entropy_forward(targets.index, targets.probs, targets.weight,
+                                  targets.ignore_index, eps, z, per_sample, lse);
+      break;
+  }
   return reduce_and_record(
-      op, logits, per_sample, options.reduction, mean_denominator(targets, logits.dtype(), op),
+      op, logits, per_sample, options.reduction,
+      [&] { return mean_denominator(targets, logits.dtype(), op); },
       [targets, eps, z, lse](const Tensor& g, int64_t stride, double scale) {
         Tensor grad = make_tensor(z.shape(), z.dtype(), z.device());
-#ifdef FOVEA_HAS_CUDA
-        if (z.device().is_cuda()) {
-          cross_entropy_backward_cuda(targets.index, targets.probs, targets.weight,
-                                      targets.ignore_index, eps, z, lse, g, stride, scale, grad);
-          return grad;
+        switch (z.device().type) {
+          case DeviceType::CPU:
+            cpu::cross_entropy_backward(targets.index, targets.probs, targets.weight,
+                                        targets.ignore_index, eps, z, lse, g, stride, scale, grad);
+            break;
+          case DeviceType::CUDA:
+            cuda::cross_entropy_backward(targets.index, targets.probs, targets.weight,
+                                         targets.ignore_index, eps, z, lse, g, stride, scale, grad);
+            break;
         }
-#endif
-        visit_floating(z.dtype(), "cross_entropy backward", [&](auto tag) {
-          using T = decltype(tag);
-          kernels::cpu::cross_entropy_backward<T>(targets.view<T>(), eps, z.data<T>(),
-                                                  lse.data<double>(), g.data<T>(), stride, scale,
-                                                  grad.data<T>());
-        });
         return grad;
       });
 }
@@ -251,48 +244,46 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
   constexpr const char* op = "nll_loss";
   const Tensor log_probs = loss_input(log_probs_in, op, "log_probs");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&log_probs, &target, &weight});
+  const Device device = common_device(op, {&log_probs, &target, &weight});
   check_scores(log_probs, op, "log_probs");
   TargetTensors targets = class_targets(log_probs, target, ignore_index, op, "log_probs");
   targets.weight = checked_class_weight(weight, log_probs, op, "weight");
 
   const Tensor lp = log_probs.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, lp.dtype(), lp.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
-    nll_forward_cuda(targets.index, targets.weight, targets.ignore_index, lp, per_sample);
-  } else
-#endif
-    visit_floating(lp.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::nll_forward<T>(targets.view<T>(), lp.data<T>(), per_sample.data<T>());
-    });
-  return reduce_and_record(op, log_probs, per_sample, reduction,
-                           mean_denominator(targets, lp.dtype(), op),
-                           [targets, shape = lp.shape(), dtype = lp.dtype()](
-                               const Tensor& g, int64_t stride, double scale) {
-                             Tensor grad = make_tensor(shape, dtype, g.device());
-#ifdef FOVEA_HAS_CUDA
-                             if (g.device().is_cuda()) {
-                               nll_backward_cuda(targets.index, targets.weight,
-                                                 targets.ignore_index, g, stride, scale, grad);
-                               return grad;
-                             }
-#endif
-                             visit_floating(dtype, "nll_loss backward", [&](auto tag) {
-                               using T = decltype(tag);
-                               kernels::cpu::nll_backward<T>(targets.view<T>(), g.data<T>(), stride,
-                                                             scale, grad.data<T>());
-                             });
-                             return grad;
-                           });
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::nll_forward(targets.index, targets.weight, targets.ignore_index, lp, per_sample);
+      break;
+    case DeviceType::CUDA:
+      cuda::nll_forward(targets.index, targets.weight, targets.ignore_index, lp, per_sample);
+      break;
+  }
+  return reduce_and_record(
+      op, log_probs, per_sample, reduction,
+      [&] { return mean_denominator(targets, lp.dtype(), op); },
+      [targets, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g, int64_t stride,
+                                                        double scale) {
+        Tensor grad = make_tensor(shape, dtype, g.device());
+        switch (g.device().type) {
+          case DeviceType::CPU:
+            cpu::nll_backward(targets.index, targets.weight, targets.ignore_index, g, stride, scale,
+                              grad);
+            break;
+          case DeviceType::CUDA:
+            cuda::nll_backward(targets.index, targets.weight, targets.ignore_index, g, stride,
+                               scale, grad);
+            break;
+        }
+        return grad;
+      });
 }
 
 Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLossOptions& options) {
   constexpr const char* op = "focal_loss";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &options.alpha});
+  const Device device = common_device(op, {&logits, &target, &options.alpha});
   check_scores(logits, op, "logits");
   FOVEA_CHECK(options.gamma >= 0.0, "{}: gamma must be >= 0, got {}", op, options.gamma);
   const TargetTensors targets = class_targets(logits, target, options.ignore_index, op, "logits");
@@ -311,35 +302,30 @@ Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLoss
   const Tensor z = logits.detach().contiguous();
   Tensor per_sample = make_tensor({targets.rows}, z.dtype(), z.device());
   Tensor lse = make_tensor({targets.rows}, lse_dtype(z), z.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
-    focal_forward_cuda(targets.index, targets.ignore_index, params, alpha, z, per_sample, lse);
-  } else
-#endif
-    visit_floating(z.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::focal_forward<T>(targets.view<T>(), params,
-                                     alpha.defined() ? alpha.data<T>() : nullptr, z.data<T>(),
-                                     per_sample.data<T>(), lse.data<double>());
-    });
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::focal_forward(targets.index, targets.ignore_index, params, alpha, z, per_sample, lse);
+      break;
+    case DeviceType::CUDA:
+      cuda::focal_forward(targets.index, targets.ignore_index, params, alpha, z, per_sample, lse);
+      break;
+  }
   // The mean counts the non-ignored samples: the class-weight sum with no weights.
   return reduce_and_record(
-      op, logits, per_sample, options.reduction, mean_denominator(targets, logits.dtype(), op),
+      op, logits, per_sample, options.reduction,
+      [&] { return mean_denominator(targets, logits.dtype(), op); },
       [targets, params, alpha, z, lse](const Tensor& g, int64_t stride, double scale) {
         Tensor grad = make_tensor(z.shape(), z.dtype(), z.device());
-#ifdef FOVEA_HAS_CUDA
-        if (z.device().is_cuda()) {
-          focal_backward_cuda(targets.index, targets.ignore_index, params, alpha, z, lse, g, stride,
-                              scale, grad);
-          return grad;
+        switch (z.device().type) {
+          case DeviceType::CPU:
+            cpu::focal_backward(targets.index, targets.ignore_index, params, alpha, z, lse, g,
+                                stride, scale, grad);
+            break;
+          case DeviceType::CUDA:
+            cuda::focal_backward(targets.index, targets.ignore_index, params, alpha, z, lse, g,
+                                 stride, scale, grad);
+            break;
         }
-#endif
-        visit_floating(z.dtype(), "focal_loss backward", [&](auto tag) {
-          using T = decltype(tag);
-          kernels::cpu::focal_backward<T>(
-              targets.view<T>(), params, alpha.defined() ? alpha.data<T>() : nullptr, z.data<T>(),
-              lse.data<double>(), g.data<T>(), stride, scale, grad.data<T>());
-        });
         return grad;
       });
 }
@@ -350,7 +336,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
   constexpr const char* op = "binary_cross_entropy_with_logits";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
-  [[maybe_unused]] const bool cuda = loss_on_cuda(op, {&logits, &target, &weight, &pos_weight});
+  const Device device = common_device(op, {&logits, &target, &weight, &pos_weight});
   const Shape& shape = logits.shape();
   FOVEA_CHECK(target.shape() == shape, "{}: target has shape {}, expected the logits' shape {}", op,
               shape_str(target.shape()), shape_str(shape));
@@ -367,37 +353,30 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
   const Tensor x = logits.detach();
 
   Tensor per_element = make_tensor(shape, x.dtype(), x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
-    bce_with_logits_forward_cuda(loop_over<5>(shape, {&per_element, &x, &t, &w, &pw}), per_element,
-                                 x, t, w, pw);
-  } else
-#endif
-    visit_floating(x.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::bce_with_logits_forward<T>(loop_over<5>(shape, {&per_element, &x, &t, &w, &pw}),
-                                               per_element.data<T>(), x.data<T>(), t.data<T>(),
-                                               w.data<T>(), pw.data<T>());
-    });
+  const kernels::Loop<5> loop = loop_over<5>(shape, {&per_element, &x, &t, &w, &pw});
+  switch (device.type) {
+    case DeviceType::CPU:
+      cpu::bce_with_logits_forward(loop, per_element, x, t, w, pw);
+      break;
+    case DeviceType::CUDA:
+      cuda::bce_with_logits_forward(loop, per_element, x, t, w, pw);
+      break;
+  }
   return reduce_and_record(
-      op, logits, per_element, reduction, static_cast<double>(logits.numel()),
+      op, logits, per_element, reduction, [&] { return static_cast<double>(logits.numel()); },
       // The upstream gradient g is 0-dim (sum, mean) or has the logits' shape (none); the
       // loop broadcasts either, so the stride argument is not needed.
       [x, t, w, pw](const Tensor& g, int64_t, double scale) {
         Tensor grad = make_tensor(x.shape(), x.dtype(), x.device());
-#ifdef FOVEA_HAS_CUDA
-        if (x.device().is_cuda()) {
-          bce_with_logits_backward_cuda(loop_over<6>(x.shape(), {&grad, &g, &x, &t, &w, &pw}),
-                                        scale, grad, g, x, t, w, pw);
-          return grad;
+        const kernels::Loop<6> loop = loop_over<6>(x.shape(), {&grad, &g, &x, &t, &w, &pw});
+        switch (x.device().type) {
+          case DeviceType::CPU:
+            cpu::bce_with_logits_backward(loop, scale, grad, g, x, t, w, pw);
+            break;
+          case DeviceType::CUDA:
+            cuda::bce_with_logits_backward(loop, scale, grad, g, x, t, w, pw);
+            break;
         }
-#endif
-        visit_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
-          using T = decltype(tag);
-          kernels::cpu::bce_with_logits_backward<T>(
-              loop_over<6>(x.shape(), {&grad, &g, &x, &t, &w, &pw}), scale, grad.data<T>(),
-              g.data<T>(), x.data<T>(), t.data<T>(), w.data<T>(), pw.data<T>());
-        });
         return grad;
       });
 }

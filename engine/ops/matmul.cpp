@@ -10,14 +10,12 @@
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
+#include "engine/ops/cpu/matmul.h"
+#include "engine/ops/cuda/matmul.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/reduction.h"
 #include "engine/profile.h"
 #include "kernels/gemm.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/matmul.h"
-#endif
 
 namespace fovea {
 
@@ -140,39 +138,30 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
   const MatrixLayout la = *matrix_layout(a), lb = *matrix_layout(b);
   const BatchPlan plan = plan_batches(batch_of(out.shape()), a, b, m, la);
   kernels::GemmShape shape{.trans_a = la.transposed,
-                                .trans_b = lb.transposed,
-                                .m = plan.folded ? plan.inner * m : m,
-                                .n = n,
-                                .k = k,
-                                .lda = la.ld,
-                                .ldb = lb.ld,
-                                .ldc = n};
+                           .trans_b = lb.transposed,
+                           .m = plan.folded ? plan.inner * m : m,
+                           .n = n,
+                           .k = k,
+                           .lda = la.ld,
+                           .ldb = lb.ld,
+                           .ldc = n};
   const int64_t gemms_per_call = plan.folded ? 1 : plan.inner;
-#ifdef FOVEA_HAS_CUDA
-  if (on_cuda("matmul", {&out, &a, &b})) {
-    for (int64_t o = 0; o < plan.outer; ++o) {
-      const auto [offset_a, offset_b] = plan.outer_offsets(o);
-      gemm_batched_cuda(shape, gemms_per_call, a, offset_a, plan.stride_a, b, offset_b,
-                        plan.stride_b, accumulate ? 1.0f : 0.0f, out, o * plan.inner * m * n,
-                        m * n);
+  const DeviceType device = common_device("matmul", {&out, &a, &b}).type;
+  const float beta = accumulate ? 1.0f : 0.0f;
+  for (int64_t o = 0; o < plan.outer; ++o) {
+    const auto [offset_a, offset_b] = plan.outer_offsets(o);
+    const int64_t offset_out = o * plan.inner * m * n;
+    switch (device) {
+      case DeviceType::CPU:
+        cpu::gemm_batched(shape, gemms_per_call, a, offset_a, plan.stride_a, b, offset_b,
+                          plan.stride_b, beta, out, offset_out, m * n);
+        break;
+      case DeviceType::CUDA:
+        cuda::gemm_batched(shape, gemms_per_call, a, offset_a, plan.stride_a, b, offset_b,
+                           plan.stride_b, beta, out, offset_out, m * n);
+        break;
     }
-    return;
   }
-#endif
-  check_cpu("matmul", {&out, &a, &b});
-  visit_floating(out.dtype(), "matmul", [&](auto tag) {
-    using T = decltype(tag);
-    const T* a_data = a.data<T>();
-    const T* b_data = b.data<T>();
-    T* c_data = out.data<T>();
-    const T beta = accumulate ? T(1) : T(0);
-    for (int64_t o = 0; o < plan.outer; ++o) {
-      const auto [offset_a, offset_b] = plan.outer_offsets(o);
-      kernels::cpu::gemm_batched<T>(shape, gemms_per_call, T(1), a_data + offset_a, plan.stride_a,
-                                    b_data + offset_b, plan.stride_b, beta,
-                                    c_data + o * plan.inner * m * n, m * n);
-    }
-  });
 }
 
 // a x b as a new tensor of a's dtype (on the CPU, 16-bit floats multiply in f32 and round
@@ -180,7 +169,8 @@ void matmul_into(Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accum
 Tensor matmul_raw(const Tensor& a, const Tensor& b) {
   NoGradGuard no_grad;
   const DType dtype = a.dtype();
-  const DType compute = on_cuda("matmul", {&a, &b}) ? dtype : cpu_compute_dtype(dtype);
+  const DType compute =
+      common_device("matmul", {&a, &b}).is_cuda() ? dtype : cpu_compute_dtype(dtype);
   if (compute != dtype) return matmul_raw(a.to(compute), b.to(compute)).to(dtype);
   Shape shape = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
   shape.push_back(a.size(-2));
@@ -309,29 +299,26 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
                 "linear: input is {} but {} is {}; convert them to one dtype",
                 dtype_name(x.dtype()), t == &weight ? "weight" : "bias", dtype_name(t->dtype()));
   }
-  const bool cuda = on_cuda("linear", {&x, &weight, &bias});
+  const Device device = common_device("linear", {&x, &weight, &bias});
 
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
   count_macs(rows * in_features * out_features);
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   Tensor y;
-#ifdef FOVEA_HAS_CUDA
-  if (cuda) {
+  {
     NoGradGuard no_grad;
-    y = linear_cuda(x.reshape({rows, in_features}).contiguous(), weight.contiguous(),
-                    bias.defined() ? bias.contiguous() : bias)
-            .view(out_shape);
-  }
-#endif
-  if (!cuda) {
-    NoGradGuard no_grad;
-    const DType compute = cpu_compute_dtype(x.dtype());
-    Tensor y_rows = make_tensor({rows, out_features}, compute, x.device());
-    if (bias.defined()) y_rows.copy_(bias.to(compute));  // every row starts as the bias
-    matmul_into(y_rows, x.to(compute).reshape({rows, in_features}),
-                weight.to(compute).transpose(0, 1), /*accumulate=*/bias.defined());
-    y = y_rows.to(x.dtype()).view(out_shape);
+    const Tensor x_rows = x.reshape({rows, in_features}).contiguous();
+    const Tensor w = weight.contiguous(), b = bias.defined() ? bias.contiguous() : bias;
+    switch (device.type) {
+      case DeviceType::CPU:
+        y = cpu::linear(x_rows, w, b);
+        break;
+      case DeviceType::CUDA:
+        y = cuda::linear(x_rows, w, b);
+        break;
+    }
+    y = y.view(out_shape);
   }
   if (!should_record({x, weight, bias})) return y;
   record_op(

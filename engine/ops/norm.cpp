@@ -1,21 +1,18 @@
 // Normalisation ops: argument checks, dtype handling and the autograd records around the
-// kernels of kernels/norm.h. Each forward saves the input, the weight and the statistics
-// it used (mean and inverse std); the backward kernels rebuild xhat from them.
+// CPU and CUDA halves (engine/ops/cpu/norm.h, engine/ops/cuda/norm.h). Each forward saves
+// the input, the weight and the statistics it used (mean and inverse std); the backward
+// kernels rebuild xhat from them.
 #include "engine/ops/norm.h"
 
 #include <utility>
 
 #include "engine/autocast.h"
 #include "engine/autograd.h"
-#include "engine/ops/activation.h"
+#include "engine/ops/cpu/norm.h"
+#include "engine/ops/cuda/norm.h"
 #include "engine/ops/dispatch.h"
-#include "engine/ops/elementwise.h"
 #include "engine/profile.h"
 #include "kernels/norm.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/norm.h"
-#endif
 
 namespace fovea {
 
@@ -27,6 +24,7 @@ namespace {
 // are differentiable, so gradients reach the caller's tensors in their own dtypes.
 struct NormInputs {
   Tensor x, weight, bias;
+  Device device;
   DType out_dtype = DType::f32;  // x's dtype after autocast: the result's dtype
   DType compute = DType::f32;
   bool cuda = false;  // the CUDA kernels compute f16/bf16 natively, statistics in f32
@@ -39,10 +37,8 @@ NormInputs prepare_inputs(const char* op, const Tensor& x_in, const Tensor& weig
   if (weight.defined()) check_floating(weight, op, "weight");
   if (bias.defined()) check_floating(bias, op, "bias");
   NormInputs in;
-#ifdef FOVEA_HAS_CUDA
-  in.cuda = on_cuda(op, {&x, &weight, &bias});
-#endif
-  if (!in.cuda) check_cpu(op, {&x, &weight, &bias});
+  in.device = common_device(op, {&x, &weight, &bias});
+  in.cuda = in.device.is_cuda();
   in.out_dtype = x.dtype();
   in.compute = in.cuda ? x.dtype() : cpu_compute_dtype(x.dtype());
   auto prepare = [&](const Tensor& t) { return t.defined() ? t.to(in.compute).contiguous() : t; };
@@ -63,12 +59,6 @@ void check_channel_param(const char* op, const Tensor& param, const char* what, 
 
 Tensor detached(const Tensor& t) {
   return t.defined() ? t.detach() : t;
-}
-
-// The raw data of an optional tensor; null when it is undefined.
-template <typename T>
-T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
 }
 
 // A fresh gradient buffer, or an undefined tensor when that gradient is not wanted.
@@ -92,11 +82,6 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
                   Tensor running_var, bool training, double momentum, double eps,
                   NormActivation activation) {
   const char* op = "batch_norm";
-  if (activation != NormActivation::none && !x_in.device().is_cuda()) {
-    const Tensor y = batch_norm(x_in, weight, bias, running_mean, running_var, training, momentum,
-                                eps);
-    return activation == NormActivation::relu ? relu(y) : silu(y);
-  }
   // fvcore's count, which timm's published GMACs use: an affine eval-mode batch norm is a
   // multiply-add per element; in training, like the other norms, five per element.
   count_macs(x_in.numel() * (training ? 5 : (weight.defined() ? 2 : 1)));
@@ -122,103 +107,83 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   if (running_mean.defined()) {
     check_floating(running_mean, op, "running_mean");
     check_floating(running_var, op, "running_var");
-#ifdef FOVEA_HAS_CUDA
-    if (!on_cuda(op, {&x_in, &running_mean, &running_var}))
-#endif
-      check_cpu(op, {&x_in, &running_mean, &running_var});
   }
+  common_device(op, {&x_in, &weight, &bias, &running_mean, &running_var});
   const NormInputs in = prepare_inputs(op, x_in, weight, bias);
   const DType compute = in.compute;
+  const DType stats = stats_dtype(in);
 
   // The statistics that normalise x: the batch's (training) or the running ones (eval).
-  Tensor mean, rstd;
+  const Tensor mean = make_tensor({channels}, stats, in.device);
+  const Tensor rstd = make_tensor({channels}, stats, in.device);
   {
     NoGradGuard no_grad;
-#ifdef FOVEA_HAS_CUDA
-    if (in.cuda) {
-      mean = make_tensor({channels}, DType::f32, in.x.device());
-      rstd = make_tensor({channels}, DType::f32, in.x.device());
-      if (training) {
-        Tensor var = make_tensor({channels}, DType::f32, in.x.device());
-        batch_norm_stats_cuda(in.x, eps, mean, var, rstd, rows, channels);
-        if (running_mean.defined()) {
-          batch_norm_update_running_cuda(mean, var, running_mean, running_var, momentum,
-                                         static_cast<double>(rows) / static_cast<double>(rows - 1));
-        }
-      } else {
-        batch_norm_eval_stats_cuda(running_mean, running_var, eps, mean, rstd);
+    if (training) {
+      const Tensor var = make_tensor({channels}, stats, in.device);
+      const double bessel = static_cast<double>(rows) / static_cast<double>(rows - 1);
+      switch (in.device.type) {
+        case DeviceType::CPU:
+          cpu::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels);
+          break;
+        case DeviceType::CUDA:
+          cuda::batch_norm_stats(in.x, eps, mean, var, rstd, rows, channels);
+          break;
       }
-    }
-#endif
-    if (!in.cuda && training) {
-      mean = make_tensor({channels}, compute, in.x.device());
-      Tensor var = make_tensor({channels}, compute, in.x.device());
-      visit_floating(compute, op, [&](auto tag) {
-        using T = decltype(tag);
-        kernels::cpu::batch_norm_stats<T>(in.x.data<T>(), mean.data<T>(), var.data<T>(), rows,
-                                          channels);
-      });
-      rstd = rsqrt(add(var, eps));
       if (running_mean.defined()) {
-        const double bessel = static_cast<double>(rows) / static_cast<double>(rows - 1);
-        mul_(running_mean, 1.0 - momentum);
-        add_scaled_(running_mean, mean, momentum);
-        mul_(running_var, 1.0 - momentum);
-        add_scaled_(running_var, var, momentum * bessel);
+        switch (in.device.type) {
+          case DeviceType::CPU:
+            cpu::batch_norm_update_running(mean, var, running_mean, running_var, momentum, bessel);
+            break;
+          case DeviceType::CUDA:
+            cuda::batch_norm_update_running(mean, var, running_mean, running_var, momentum, bessel);
+            break;
+        }
       }
-    } else if (!in.cuda) {
-      // Copies: the running stats may change in place before the backward runs.
-      mean = running_mean.to(compute).clone();
-      rstd = rsqrt(add(running_var.to(compute), eps)).contiguous();
+    } else {
+      switch (in.device.type) {
+        case DeviceType::CPU:
+          cpu::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd);
+          break;
+        case DeviceType::CUDA:
+          cuda::batch_norm_eval_stats(running_mean, running_var, eps, mean, rstd);
+          break;
+      }
     }
   }
 
-  Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (in.cuda) {
-    batch_norm_forward_cuda(in.x, mean, rstd, in.weight, in.bias, activation, y, rows, channels);
-  } else
-#endif
-    visit_floating(compute, op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::batch_norm_forward<T>(in.x.data<T>(), mean.data<T>(), rstd.data<T>(),
-                                          data_or_null<T>(in.weight), data_or_null<T>(in.bias),
-                                          y.data<T>(), rows, channels);
-    });
-  record_op(op, {in.x, in.weight, in.bias}, {y},
-            [x = in.x.detach(), w = detached(in.weight), b = detached(in.bias), mean, rstd,
-             training, activation, rows, channels](const BackwardContext& ctx) {
-              const DType compute = x.dtype();
-              Tensor gy = upstream_grad(ctx, compute);
-              Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
-              Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
-              Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
-#ifdef FOVEA_HAS_CUDA
-              if (x.device().is_cuda()) {
-                if (activation != NormActivation::none) {
-                  // Through the activation first, at the recomputed pre-activation.
-                  const Tensor z = make_tensor(x.shape(), compute, x.device());
-                  batch_norm_forward_cuda(x, mean, rstd, w, b, NormActivation::none, z, rows,
-                                          channels);
-                  gy = unary_backward_raw(activation == NormActivation::relu
-                                              ? kernels::UnaryOp::relu
-                                              : kernels::UnaryOp::silu,
-                                          {}, gy, z);
-                }
-                batch_norm_backward_cuda(gy, x, mean, rstd, w, training, gx, gw, gb, rows,
-                                         channels);
-                return TensorList{gx, gw, gb};
-              }
-#endif
-              visit_floating(compute, "batch_norm backward", [&](auto tag) {
-                using T = decltype(tag);
-                kernels::cpu::batch_norm_backward<T>(gy.data<T>(), x.data<T>(), mean.data<T>(),
-                                                     rstd.data<T>(), data_or_null<T>(w), training,
-                                                     data_or_null<T>(gx), data_or_null<T>(gw),
-                                                     data_or_null<T>(gb), rows, channels);
-              });
-              return TensorList{gx, gw, gb};
-            });
+  // One node on both devices: the activation runs in the normalising pass.
+  Tensor y = make_tensor(in.x.shape(), compute, in.device);
+  switch (in.device.type) {
+    case DeviceType::CPU:
+      cpu::batch_norm_forward(in.x, mean, rstd, in.weight, in.bias, activation, y, rows, channels);
+      break;
+    case DeviceType::CUDA:
+      cuda::batch_norm_forward(in.x, mean, rstd, in.weight, in.bias, activation, y, rows, channels);
+      break;
+  }
+  // The bias is saved only when the backward recomputes the pre-activation.
+  const bool recompute = activation != NormActivation::none;
+  record_op(
+      op, {in.x, in.weight, in.bias}, {y},
+      [x = in.x.detach(), w = detached(in.weight), b = recompute ? detached(in.bias) : Tensor(),
+       mean, rstd, training, activation, rows, channels](const BackwardContext& ctx) {
+        const DType compute = x.dtype();
+        const Tensor gy = upstream_grad(ctx, compute);
+        Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
+        Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
+        Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
+        switch (x.device().type) {
+          case DeviceType::CPU:
+            cpu::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw, gb,
+                                     rows, channels);
+            break;
+          case DeviceType::CUDA:
+            cuda::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw, gb,
+                                      rows, channels);
+            break;
+        }
+        return TensorList{gx, gw, gb};
+      });
   return y.to(in.out_dtype);
 }
 
@@ -248,17 +213,14 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
   Tensor mean = make_tensor({rows}, stats_dtype(in), in.x.device());
   Tensor rstd = make_tensor({rows}, stats_dtype(in), in.x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (in.cuda) {
-    layer_norm_forward_cuda(in.x, in.weight, in.bias, eps, y, mean, rstd, rows, cols);
-  } else
-#endif
-    visit_floating(compute, op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::layer_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
-                                          data_or_null<T>(in.bias), eps, y.data<T>(),
-                                          mean.data<T>(), rstd.data<T>(), rows, cols);
-    });
+  switch (in.device.type) {
+    case DeviceType::CPU:
+      cpu::layer_norm_forward(in.x, in.weight, in.bias, eps, y, mean, rstd, rows, cols);
+      break;
+    case DeviceType::CUDA:
+      cuda::layer_norm_forward(in.x, in.weight, in.bias, eps, y, mean, rstd, rows, cols);
+      break;
+  }
   record_op(op, {in.x, in.weight, in.bias}, {y},
             [x = in.x.detach(), w = detached(in.weight), mean, rstd, normalized_shape, rows,
              cols](const BackwardContext& ctx) {
@@ -267,18 +229,14 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
               Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
               Tensor gw = gradient_buffer(ctx.needs_grad(1), normalized_shape, x);
               Tensor gb = gradient_buffer(ctx.needs_grad(2), normalized_shape, x);
-#ifdef FOVEA_HAS_CUDA
-              if (x.device().is_cuda()) {
-                layer_norm_backward_cuda(gy, x, mean, rstd, w, gx, gw, gb, rows, cols);
-                return TensorList{gx, gw, gb};
+              switch (x.device().type) {
+                case DeviceType::CPU:
+                  cpu::layer_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, rows, cols);
+                  break;
+                case DeviceType::CUDA:
+                  cuda::layer_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, rows, cols);
+                  break;
               }
-#endif
-              visit_floating(compute, "layer_norm backward", [&](auto tag) {
-                using T = decltype(tag);
-                kernels::cpu::layer_norm_backward<T>(
-                    gy.data<T>(), x.data<T>(), mean.data<T>(), rstd.data<T>(), data_or_null<T>(w),
-                    data_or_null<T>(gx), data_or_null<T>(gw), data_or_null<T>(gb), rows, cols);
-              });
               return TensorList{gx, gw, gb};
             });
   return y.to(in.out_dtype);
@@ -308,17 +266,14 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
   Tensor y = make_tensor(in.x.shape(), compute, in.x.device());
   Tensor mean = make_tensor({shape.batch, num_groups}, stats_dtype(in), in.x.device());
   Tensor rstd = make_tensor({shape.batch, num_groups}, stats_dtype(in), in.x.device());
-#ifdef FOVEA_HAS_CUDA
-  if (in.cuda) {
-    group_norm_forward_cuda(in.x, in.weight, in.bias, eps, y, mean, rstd, shape);
-  } else
-#endif
-    visit_floating(compute, op, [&](auto tag) {
-      using T = decltype(tag);
-      kernels::cpu::group_norm_forward<T>(in.x.data<T>(), data_or_null<T>(in.weight),
-                                          data_or_null<T>(in.bias), eps, y.data<T>(),
-                                          mean.data<T>(), rstd.data<T>(), shape);
-    });
+  switch (in.device.type) {
+    case DeviceType::CPU:
+      cpu::group_norm_forward(in.x, in.weight, in.bias, eps, y, mean, rstd, shape);
+      break;
+    case DeviceType::CUDA:
+      cuda::group_norm_forward(in.x, in.weight, in.bias, eps, y, mean, rstd, shape);
+      break;
+  }
   record_op(
       op, {in.x, in.weight, in.bias}, {y},
       [x = in.x.detach(), w = detached(in.weight), mean, rstd, shape](const BackwardContext& ctx) {
@@ -327,18 +282,14 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
         Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
         Tensor gw = gradient_buffer(ctx.needs_grad(1), {shape.channels}, x);
         Tensor gb = gradient_buffer(ctx.needs_grad(2), {shape.channels}, x);
-#ifdef FOVEA_HAS_CUDA
-        if (x.device().is_cuda()) {
-          group_norm_backward_cuda(gy, x, mean, rstd, w, gx, gw, gb, shape);
-          return TensorList{gx, gw, gb};
+        switch (x.device().type) {
+          case DeviceType::CPU:
+            cpu::group_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, shape);
+            break;
+          case DeviceType::CUDA:
+            cuda::group_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, shape);
+            break;
         }
-#endif
-        visit_floating(compute, "group_norm backward", [&](auto tag) {
-          using T = decltype(tag);
-          kernels::cpu::group_norm_backward<T>(
-              gy.data<T>(), x.data<T>(), mean.data<T>(), rstd.data<T>(), data_or_null<T>(w),
-              data_or_null<T>(gx), data_or_null<T>(gw), data_or_null<T>(gb), shape);
-        });
         return TensorList{gx, gw, gb};
       });
   return y.to(in.out_dtype);

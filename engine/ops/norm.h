@@ -18,8 +18,9 @@ namespace fovea {
 //   running_var  = (1 - momentum) * running_var  + momentum * unbiased_batch_var.
 // In eval mode the running stats normalise x and must be defined. Differentiable in x,
 // weight and bias. `activation` (relu or silu) is applied to the output, as timm's
-// BatchNormAct2d does: on CUDA in the same pass (the backward recomputes the
-// pre-activation from x and the saved statistics), on the CPU as the activation op.
+// BatchNormAct2d does, in the same pass on both devices: the op records ONE autograd node,
+// and its backward recomputes the pre-activation from x and the saved statistics. The
+// result equals batch_norm followed by relu() or silu().
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5,
                   kernels::NormActivation activation = kernels::NormActivation::none);

@@ -1,6 +1,11 @@
 // CPU reference for batch norm (kernels/norm.h). x is [rows, channels] with channels
 // last, so a channel's values are strided by `channels`: the statistics are column sums,
-// which sum_terms accumulates in double over row blocks fixed by the shape alone.
+// which sum_terms accumulates in double over row blocks fixed by the shape alone. The
+// optional activation (relu, silu) is applied in the normalising pass and differentiated
+// at the recomputed pre-activation, with the same formulas as the activation ops of
+// kernels/cpu/elementwise.cpp, so the fused op equals batch norm followed by the
+// activation to the last bit.
+#include <cmath>
 #include <vector>
 
 #include "kernels/cpu/accumulate.h"
@@ -16,6 +21,40 @@ template <typename Term>
 std::vector<double> column_sums(int64_t rows, int64_t channels, Term term) {
   return sum_terms<double>(1, rows, channels,
                            [&](int64_t, int64_t r, int64_t c) { return term(r, c); });
+}
+
+template <typename T>
+T sigmoid_of(T v) {
+  return T(1) / (T(1) + std::exp(-v));
+}
+
+template <typename T>
+T activate(T z, NormActivation activation) {
+  switch (activation) {
+    case NormActivation::relu:
+      return z > 0 ? z : T(0);
+    case NormActivation::silu:
+      return z * sigmoid_of(z);
+    case NormActivation::none:
+      break;
+  }
+  return z;
+}
+
+// d act / dz at z.
+template <typename T>
+T activation_slope(T z, NormActivation activation) {
+  switch (activation) {
+    case NormActivation::relu:
+      return z > 0 ? T(1) : T(0);
+    case NormActivation::silu: {
+      const T s = sigmoid_of(z);
+      return s * (T(1) + z * (T(1) - s));
+    }
+    case NormActivation::none:
+      break;
+  }
+  return T(1);
 }
 
 }  // namespace
@@ -39,7 +78,7 @@ void batch_norm_stats(const T* x, T* mean, T* var, int64_t rows, int64_t channel
 
 template <typename T>
 void batch_norm_forward(const T* x, const T* mean, const T* rstd, const T* weight, const T* bias,
-                        T* y, int64_t rows, int64_t channels) {
+                        NormActivation activation, T* y, int64_t rows, int64_t channels) {
   std::vector<T> scale(channels), shift(channels);
   for (int64_t c = 0; c < channels; ++c) {
     scale[c] = rstd[c] * (weight ? weight[c] : T(1));
@@ -49,15 +88,44 @@ void batch_norm_forward(const T* x, const T* mean, const T* rstd, const T* weigh
     for (int64_t r = begin; r < end; ++r) {
       const T* xr = x + r * channels;
       T* yr = y + r * channels;
-      for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
+      if (activation == NormActivation::none) {
+        for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
+      } else {
+        for (int64_t c = 0; c < channels; ++c) {
+          yr[c] = activate((xr[c] - mean[c]) * scale[c] + shift[c], activation);
+        }
+      }
     }
   });
 }
 
 template <typename T>
-void batch_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rstd, const T* weight,
+void batch_norm_backward(const T* grad_y_in, const T* x, const T* mean, const T* rstd,
+                         const T* weight, const T* bias, NormActivation activation,
                          bool batch_stats, T* grad_x, T* grad_weight, T* grad_bias, int64_t rows,
                          int64_t channels) {
+  // Through the activation first: dz = dy * act'(z) at the recomputed pre-activation z
+  // (the same arithmetic as batch_norm_forward's), kept for the passes below.
+  std::vector<T> grad_z;
+  const T* grad_y = grad_y_in;
+  if (activation != NormActivation::none) {
+    grad_z.resize(static_cast<size_t>(rows * channels));
+    std::vector<T> scale(channels), shift(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      scale[c] = rstd[c] * (weight ? weight[c] : T(1));
+      shift[c] = bias ? bias[c] : T(0);
+    }
+    parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t c = 0; c < channels; ++c) {
+          const int64_t k = r * channels + c;
+          const T z = (x[k] - mean[c]) * scale[c] + shift[c];
+          grad_z[k] = grad_y_in[k] * activation_slope(z, activation);
+        }
+      }
+    });
+    grad_y = grad_z.data();
+  }
   // sum_dy[c] = sum of dy, sum_dy_xhat[c] = sum of dy * xhat over the channel's rows.
   std::vector<double> sum_dy, sum_dy_xhat;
   if (grad_bias || (grad_x && batch_stats)) {
@@ -104,14 +172,15 @@ void batch_norm_backward(const T* grad_y, const T* x, const T* mean, const T* rs
 template void batch_norm_stats<float>(const float*, float*, float*, int64_t, int64_t);
 template void batch_norm_stats<double>(const double*, double*, double*, int64_t, int64_t);
 template void batch_norm_forward<float>(const float*, const float*, const float*, const float*,
-                                        const float*, float*, int64_t, int64_t);
+                                        const float*, NormActivation, float*, int64_t, int64_t);
 template void batch_norm_forward<double>(const double*, const double*, const double*, const double*,
-                                         const double*, double*, int64_t, int64_t);
+                                         const double*, NormActivation, double*, int64_t, int64_t);
 template void batch_norm_backward<float>(const float*, const float*, const float*, const float*,
-                                         const float*, bool, float*, float*, float*, int64_t,
-                                         int64_t);
+                                         const float*, const float*, NormActivation, bool, float*,
+                                         float*, float*, int64_t, int64_t);
 template void batch_norm_backward<double>(const double*, const double*, const double*,
-                                          const double*, const double*, bool, double*, double*,
-                                          double*, int64_t, int64_t);
+                                          const double*, const double*, const double*,
+                                          NormActivation, bool, double*, double*, double*, int64_t,
+                                          int64_t);
 
 }  // namespace fovea::kernels::cpu

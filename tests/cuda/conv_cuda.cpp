@@ -8,9 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "engine/determinism.h"
 #include "engine/ops/conv.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/factory.h"
+#include "engine/ops/reduction.h"
 #include "tests/support/cuda_testing.h"
 
 namespace fovea {
@@ -20,13 +25,15 @@ using testing::cuda_matches_cpu;
 
 constexpr DType kDtypes[] = {DType::f32, DType::bf16, DType::f16};
 
-Tensor random(const Shape& shape) { return randn(shape, {.dtype = DType::f32}); }
+Tensor random(const Shape& shape) {
+  return randn(shape, {.dtype = DType::f32});
+}
 
 std::string describe(const Shape& x, const Shape& w, const Conv2dOptions& o) {
   return "conv2d x " + shape_str(x) + " w " + shape_str(w) + " stride " +
          std::to_string(o.stride[0]) + " pad " + std::to_string(o.padding[0]) + "x" +
-         std::to_string(o.padding[1]) + " dilation " + std::to_string(o.dilation[0]) +
-         " groups " + std::to_string(o.groups);
+         std::to_string(o.padding[1]) + " dilation " + std::to_string(o.dilation[0]) + " groups " +
+         std::to_string(o.groups);
 }
 
 // conv2d(x, w, bias) on CUDA in every dtype against the CPU.
@@ -53,7 +60,8 @@ TEST(ConvCuda, DenseThroughCudnn) {
 TEST(ConvCuda, GroupedThroughCudnn) {
   FOVEA_REQUIRE_GPU();
   expect_conv_matches({2, 7, 9, 12}, {6, 3, 3, 4}, {.padding = {1, 1}, .groups = 3});
-  expect_conv_matches({1, 8, 8, 32}, {32, 3, 3, 4}, {.stride = {2, 2}, .padding = {1, 1}, .groups = 8});
+  expect_conv_matches({1, 8, 8, 32}, {32, 3, 3, 4},
+                      {.stride = {2, 2}, .padding = {1, 1}, .groups = 8});
 }
 
 TEST(ConvCuda, DepthwiseKernels) {
@@ -105,6 +113,35 @@ TEST(ConvCuda, DepthwiseShapesLeftToCudnn) {
                       {.padding = {2, 2}, .dilation = {2, 2}, .groups = 12});
   expect_conv_matches({2, 8, 10, 6}, {6, 3, 5, 1}, {.padding = {1, 2}, .groups = 6});
   expect_conv_matches({1, 12, 12, 5}, {5, 3, 3, 1}, {.stride = {3, 3}, .groups = 5});
+}
+
+// With deterministic_algorithms() (the default) cuDNN may only pick algorithms it reports
+// as deterministic: two identical backward passes give bit-identical weight gradients,
+// for the shapes whose fastest backward-filter algorithms include atomics-based ones
+// (large batch, many channels) in every dtype.
+TEST(ConvCuda, DeterministicBackwardGivesIdenticalWeightGradients) {
+  FOVEA_REQUIRE_GPU();
+  ASSERT_TRUE(deterministic_algorithms());
+  const Device gpu = Device::cuda(0);
+  const std::vector<std::pair<Shape, Shape>> cases = {{{32, 28, 28, 64}, {64, 3, 3, 64}},
+                                                      {{16, 14, 14, 128}, {256, 1, 1, 128}},
+                                                      {{8, 56, 56, 32}, {32, 3, 3, 32}}};
+  for (const auto& [x_shape, w_shape] : cases) {
+    for (DType dtype : kDtypes) {
+      const Tensor x = random(x_shape).to(dtype).to(gpu);
+      const Tensor w0 = (random(w_shape) * 0.1).to(dtype).to(gpu);
+      const Conv2dOptions options{.padding = {w_shape[1] / 2, w_shape[2] / 2}};
+      auto weight_grad = [&] {
+        Tensor w = w0.clone().requires_grad_();
+        const Tensor y = conv2d(x, w, Tensor(), options);
+        sum(mul(y, y)).backward();
+        return w.grad().to(DType::f32).cpu();
+      };
+      const Tensor first = weight_grad(), second = weight_grad();
+      EXPECT_EQ(first.to_vector<float>(), second.to_vector<float>())
+          << "x " << shape_str(x_shape) << " w " << shape_str(w_shape) << " " << dtype_name(dtype);
+    }
+  }
 }
 
 }  // namespace

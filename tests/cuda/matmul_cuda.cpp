@@ -5,14 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "engine/ops/activation.h"
+#include "engine/ops/cuda/matmul.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/factory.h"
 #include "engine/ops/matmul.h"
 #include "tests/support/cuda_testing.h"
-
-#ifdef FOVEA_HAS_CUDA
-#include "engine/ops/cuda/matmul.h"
-#endif
 
 namespace fovea {
 namespace {
@@ -21,9 +18,13 @@ using testing::cuda_matches_cpu;
 
 constexpr DType kDtypes[] = {DType::f32, DType::bf16, DType::f16};
 
-Tensor random(const Shape& shape) { return randn(shape, {.dtype = DType::f32}); }
+Tensor random(const Shape& shape) {
+  return randn(shape, {.dtype = DType::f32});
+}
 
-Tensor matmul_of(const TensorList& in) { return matmul(in[0], in[1]); }
+Tensor matmul_of(const TensorList& in) {
+  return matmul(in[0], in[1]);
+}
 
 TEST(MatmulCuda, EveryRankCombination) {
   FOVEA_REQUIRE_GPU();
@@ -47,8 +48,8 @@ TEST(MatmulCuda, BroadcastBatches) {
                                  "shared weight (folded)"));
     EXPECT_TRUE(cuda_matches_cpu(matmul_of, {random({11, 13}), random({2, 2, 13, 6})}, dtype,
                                  "shared left operand"));
-    EXPECT_TRUE(cuda_matches_cpu(matmul_of, {random({3, 5, 7}), random({1, 7, 5})}, dtype,
-                                 "size-1 batch"));
+    EXPECT_TRUE(
+        cuda_matches_cpu(matmul_of, {random({3, 5, 7}), random({1, 7, 5})}, dtype, "size-1 batch"));
   }
 }
 
@@ -62,12 +63,14 @@ TEST(MatmulCuda, StridedOperands) {
         [](const TensorList& in) { return matmul(in[0].slice(1, 1, 17, 2), in[1]); },
         {random({9, 17}), random({8, 5})}, dtype, "stepped slice"));
     EXPECT_TRUE(cuda_matches_cpu(
-        [](const TensorList& in) { return matmul(in[0].expand({2, 3, 4}), in[1].permute({1, 2, 0})); },
+        [](const TensorList& in) {
+          return matmul(in[0].expand({2, 3, 4}), in[1].permute({1, 2, 0}));
+        },
         {random({3, 4}), random({3, 2, 4})}, dtype, "expanded and permuted"));
     // An operand starting at an odd element offset (cuBLASLt must not assume alignment).
-    EXPECT_TRUE(cuda_matches_cpu(
-        [](const TensorList& in) { return matmul(in[0].slice(1, 1, 10), in[1]); },
-        {random({6, 10}), random({9, 7})}, dtype, "offset view"));
+    EXPECT_TRUE(
+        cuda_matches_cpu([](const TensorList& in) { return matmul(in[0].slice(1, 1, 10), in[1]); },
+                         {random({6, 10}), random({9, 7})}, dtype, "offset view"));
   }
 }
 
@@ -99,7 +102,6 @@ TEST(MatmulCuda, Linear) {
   }
 }
 
-#ifdef FOVEA_HAS_CUDA
 // The fused epilogue launcher (not used by layers: its GELU is the tanh form) against
 // the CPU's linear then gelu(approximate="tanh").
 TEST(MatmulCuda, LinearBiasGeluTanhEpilogue) {
@@ -112,18 +114,17 @@ TEST(MatmulCuda, LinearBiasGeluTanhEpilogue) {
       const Tensor w = (random({out, in}) * 0.1).to(dtype).to(DType::f32);
       const Tensor b = random({out}).to(dtype).to(DType::f32);
       const Tensor expected = gelu(linear(x, w, b), "tanh");
-      const Tensor actual =
-          linear_bias_gelu_tanh_cuda(x.to(dtype).to(Device::cuda(0)), w.to(dtype).to(Device::cuda(0)),
-                                     b.to(dtype).to(Device::cuda(0)))
-              .cpu()
-              .to(DType::f32);
+      const Tensor actual = cuda::linear_bias_gelu_tanh(x.to(dtype).to(Device::cuda(0)),
+                                                        w.to(dtype).to(Device::cuda(0)),
+                                                        b.to(dtype).to(Device::cuda(0)))
+                                .cpu()
+                                .to(DType::f32);
       const auto tolerance = testing::cuda_tolerance(dtype);
       EXPECT_TRUE(testing::all_close(actual, expected, tolerance.atol, tolerance.rtol))
           << "rows " << rows << " in " << in << " out " << out << " " << dtype_name(dtype);
     }
   }
 }
-#endif
 
 }  // namespace
 }  // namespace fovea

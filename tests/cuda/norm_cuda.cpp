@@ -133,11 +133,11 @@ TEST(BatchNormCuda, RunningStatsUpdateLikeCpu) {
   }
 }
 
-// batch_norm with a fused activation (timm's BatchNormAct2d): the CUDA forward applies it
-// in the normalising pass and the backward recomputes the pre-activation; the CPU
-// reference composes batch_norm and the activation op. Training and eval, forward and the
-// gradients of x, weight and bias.
-TEST(BatchNormCuda, FusedActivationMatchesCpuComposition) {
+// batch_norm with a fused activation (timm's BatchNormAct2d): both devices apply it in the
+// normalising pass and recompute the pre-activation in the backward (one node each; the
+// CPU's fused op equals the composed ops, tests/engine/norm_unit.cpp). Training and eval,
+// forward and the gradients of x, weight and bias.
+TEST(BatchNormCuda, FusedActivationMatchesCpu) {
   FOVEA_REQUIRE_GPU();
   const int64_t c = 13;
   const Tensor rm = input({c}, 503, -0.5, 0.5), rv = input({c}, 504, 0.5, 2.0);

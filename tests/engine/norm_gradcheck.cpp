@@ -74,6 +74,30 @@ TEST(NormGradcheck, BatchNormNonContiguous) {
       {x, w, b}));
 }
 
+// The fused BatchNorm + activation, whose backward recomputes the pre-activation: every
+// input, training and eval, relu and silu. The bias shifts the pre-activation away from
+// relu's kink at 0 for most elements; finite differences straddling it are unlikely at
+// these random values.
+TEST(NormGradcheck, BatchNormFusedActivation) {
+  using kernels::NormActivation;
+  Tensor x = random_leaf({3, 2, 2, 5}, 11), w = random_leaf({5}, 12, 0.5, 1.5),
+         b = random_leaf({5}, 13);
+  for (NormActivation activation : {NormActivation::relu, NormActivation::silu}) {
+    for (bool training : {true, false}) {
+      Tensor running_mean = random_leaf({5}, 14).detach(),
+             running_var = random_leaf({5}, 15, 0.5, 2.0).detach();
+      EXPECT_TRUE(gradcheck(
+          [&](const TensorList& in) {
+            return batch_norm(in[0], in[1], in[2], running_mean, running_var, training, 0.0, 1e-5,
+                              activation);
+          },
+          {x, w, b}))
+          << (activation == NormActivation::relu ? "relu" : "silu")
+          << (training ? " training" : " eval");
+    }
+  }
+}
+
 TEST(NormGradcheck, LayerNormOverChannels) {
   Tensor x = random_leaf({2, 3, 2, 5}, 19), w = random_leaf({5}, 20, 0.5, 1.5),
          b = random_leaf({5}, 21);

@@ -5,8 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "engine/autograd.h"
+#include "engine/ops/activation.h"
 #include "engine/ops/norm.h"
 #include "tests/support/testing.h"
 
@@ -144,6 +149,80 @@ TEST(Norms, ResultsDoNotDependOnTheThreadCount) {
   for (size_t i = 0; i < single.size(); ++i) {
     EXPECT_EQ(single[i].to_vector<float>(), many[i].to_vector<float>()) << "output " << i;
   }
+}
+
+// The autograd nodes (other than the leaves' AccumulateGrad) that produced `y`.
+int count_op_nodes(const Tensor& y) {
+  std::set<const Node*> seen;
+  std::vector<std::shared_ptr<Node>> stack{y.grad_fn()};
+  int ops = 0;
+  while (!stack.empty()) {
+    const std::shared_ptr<Node> node = stack.back();
+    stack.pop_back();
+    if (!node || !seen.insert(node.get()).second) continue;
+    if (std::string(node->name()) != "AccumulateGrad") ++ops;
+    for (const Edge& edge : node->next_edges) stack.push_back(edge.node);
+  }
+  return ops;
+}
+
+// The fused BatchNorm + activation (timm's BatchNormAct2d) is one node on the CPU too, and
+// equals batch_norm followed by the activation op: output, running stats and every
+// gradient, for f32 and f64, relu and silu, training and eval.
+TEST(BatchNorm, FusedActivationEqualsTheComposedOps) {
+  using kernels::NormActivation;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (NormActivation activation : {NormActivation::relu, NormActivation::silu}) {
+      for (bool training : {true, false}) {
+        SCOPED_TRACE(std::string(dtype_name(dtype)) +
+                     (activation == NormActivation::relu ? " relu" : " silu") +
+                     (training ? " training" : " eval"));
+        const Tensor x0 = randn({3, 4, 5, 6}).to(dtype);
+        const Tensor w0 = rand({6}).to(dtype), b0 = randn({6}).to(dtype);
+        const Tensor weights = randn({3, 4, 5, 6}).to(dtype);
+        struct Run {
+          Tensor y, running_mean, running_var, gx, gw, gb;
+          int nodes = 0;
+        };
+        auto run = [&](bool fused) {
+          Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(),
+                 b = b0.clone().requires_grad_();
+          Tensor running_mean =
+              from_vector<float>({0.1f, -0.2f, 0.3f, 0.0f, 0.5f, -1.0f}, {6}).to(dtype);
+          Tensor running_var =
+              from_vector<float>({1.0f, 0.5f, 2.0f, 1.5f, 0.25f, 3.0f}, {6}).to(dtype);
+          Tensor y;
+          if (fused) {
+            y = batch_norm(x, w, b, running_mean, running_var, training, 0.1, 1e-5, activation);
+          } else {
+            const Tensor z = batch_norm(x, w, b, running_mean, running_var, training, 0.1, 1e-5);
+            y = activation == NormActivation::relu ? relu(z) : silu(z);
+          }
+          const int nodes = count_op_nodes(y);
+          sum(mul(y, weights)).backward();
+          return Run{y.detach(), running_mean, running_var, x.grad(), w.grad(), b.grad(), nodes};
+        };
+        const Run fused = run(true), composed = run(false);
+        EXPECT_EQ(fused.nodes, 1) << "the fused op must record exactly one autograd node";
+        EXPECT_EQ(composed.nodes, 2);
+        EXPECT_EQ(fused.y.dtype(), dtype);
+        const double tol = dtype == DType::f32 ? 1e-6 : 1e-13;
+        EXPECT_ALL_CLOSE(fused.y, composed.y, tol, tol);
+        EXPECT_ALL_CLOSE(fused.running_mean, composed.running_mean, 0, 0);
+        EXPECT_ALL_CLOSE(fused.running_var, composed.running_var, 0, 0);
+        EXPECT_ALL_CLOSE(fused.gx, composed.gx, tol, tol);
+        EXPECT_ALL_CLOSE(fused.gw, composed.gw, tol, tol);
+        EXPECT_ALL_CLOSE(fused.gb, composed.gb, tol, tol);
+      }
+    }
+  }
+}
+
+TEST(BatchNorm, FusedActivationWithoutAffine) {
+  const Tensor x = randn({8, 5});
+  const Tensor fused =
+      batch_norm(x, {}, {}, {}, {}, true, 0.1, 1e-5, kernels::NormActivation::silu);
+  EXPECT_ALL_CLOSE(fused, silu(batch_norm(x, {}, {}, {}, {}, true)), 1e-6, 1e-6);
 }
 
 TEST(Norms, ErrorsNameTheOpAndShapes) {

@@ -4,23 +4,29 @@
 // cuDNN's NHWC (KRSC) filter layout, so nothing is permuted.
 //
 // Algorithms: cudnnFind*AlgorithmEx times every algorithm once per problem (shape, dtype,
-// direction, device) on the real buffers, within kFindWorkspaceBytes of scratch, and the
-// fastest one that ran is cached. f32 convolutions are restricted to CUDNN_FMA_MATH (no
-// TF32) so that they match the CPU at 1e-5; bf16 and f16 use the tensor cores with f32
-// accumulation (compute type CUDNN_DATA_FLOAT).
+// direction, device, the alignment of the three buffers, and the determinism setting) on
+// the real buffers, within kFindWorkspaceBytes of scratch, and the fastest one that ran
+// is cached. With deterministic_algorithms() (engine/determinism.h, the default) the
+// algorithms cuDNN reports as CUDNN_NON_DETERMINISTIC are skipped, so two identical runs
+// give bit-identical results. The alignment is in the key as in PyTorch: an algorithm
+// found on 256-byte aligned buffers may not run, or not run as fast, on less aligned ones. f32
+// convolutions are restricted to CUDNN_FMA_MATH (no TF32) so that they match the CPU at 1e-5; bf16
+// and f16 use the tensor cores with f32 accumulation (compute type CUDNN_DATA_FLOAT).
 #include "engine/ops/cuda/conv.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <map>
 #include <mutex>
-#include <tuple>
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/determinism.h"
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/conv.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
@@ -31,10 +37,14 @@ constexpr size_t kFindWorkspaceBytes = size_t{256} << 20;
 
 cudnnDataType_t cudnn_type(DType dtype) {
   switch (dtype) {
-    case DType::f32: return CUDNN_DATA_FLOAT;
-    case DType::f16: return CUDNN_DATA_HALF;
-    case DType::bf16: return CUDNN_DATA_BFLOAT16;
-    default: fail("conv2d: CUDA convolutions take f32, f16 or bf16, got {}", dtype_name(dtype));
+    case DType::f32:
+      return CUDNN_DATA_FLOAT;
+    case DType::f16:
+      return CUDNN_DATA_HALF;
+    case DType::bf16:
+      return CUDNN_DATA_BFLOAT16;
+    default:
+      fail("conv2d: CUDA convolutions take f32, f16 or bf16, got {}", dtype_name(dtype));
   }
 }
 
@@ -96,39 +106,80 @@ struct Choice {
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
 };
 
-using ProblemKey = std::tuple<int, int, int, int64_t, int64_t, int64_t, int64_t, int64_t,
-                              int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                              int64_t, int64_t, int64_t, int64_t, int64_t>;
+using ProblemKey = std::array<int64_t, 23>;
 
-ProblemKey problem_key(const Conv2dShape& s, DType dtype, Direction direction, int device) {
-  return {static_cast<int>(dtype), static_cast<int>(direction), device, s.batch, s.in_h,
-          s.in_w, s.in_channels, s.out_h, s.out_w, s.out_channels, s.kernel_h, s.kernel_w,
-          s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dilation_h, s.dilation_w, s.groups, 0};
+// The largest power of two, up to 256, that divides the address (PyTorch's
+// getAlignment): cuDNN's kernels pick vector widths from it.
+int64_t alignment(const void* pointer) {
+  const auto address = reinterpret_cast<uintptr_t>(pointer);
+  int64_t align = 1;
+  while (align < 256 && address % static_cast<uintptr_t>(align * 2) == 0) align *= 2;
+  return align;
 }
 
-// The first (fastest) result that ran, in the math mode the dtype allows.
+// The buffers of one convolution, whatever the direction: x (or grad_x), w (or grad_w)
+// and y (or grad_y).
+struct Buffers {
+  const void* x;
+  const void* w;
+  const void* y;
+};
+
+ProblemKey problem_key(const Conv2dShape& s, DType dtype, Direction direction, int device,
+                       const Buffers& buffers, bool deterministic) {
+  return {static_cast<int64_t>(dtype),
+          static_cast<int64_t>(direction),
+          device,
+          s.batch,
+          s.in_h,
+          s.in_w,
+          s.in_channels,
+          s.out_h,
+          s.out_w,
+          s.out_channels,
+          s.kernel_h,
+          s.kernel_w,
+          s.stride_h,
+          s.stride_w,
+          s.pad_h,
+          s.pad_w,
+          s.dilation_h,
+          s.dilation_w,
+          s.groups,
+          deterministic ? 1 : 0,
+          alignment(buffers.x),
+          alignment(buffers.w),
+          alignment(buffers.y)};
+}
+
+// The first (fastest) result that ran, in the math mode the dtype allows, and
+// deterministic when that is asked for.
 template <typename Perf>
-Choice first_usable(const std::vector<Perf>& results, int returned, DType dtype,
+Choice first_usable(const std::vector<Perf>& results, int returned, DType dtype, bool deterministic,
                     const char* direction) {
   for (int i = 0; i < returned; ++i) {
     const Perf& r = results[i];
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
     if (dtype == DType::f32 && r.mathType != CUDNN_FMA_MATH) continue;  // no TF32
+    if (deterministic && r.determinism == CUDNN_NON_DETERMINISTIC) continue;
     return {static_cast<int>(r.algo), r.memory, r.mathType};
   }
-  fail("conv2d: cuDNN found no usable {} algorithm", direction);
+  fail("conv2d: cuDNN found no usable {}{} algorithm", deterministic ? "deterministic " : "",
+       direction);
 }
 
-// Runs `find` once per problem (under a lock: Find times kernels and must not race with
-// another thread's Find) and returns the cached choice afterwards.
+// Runs `find(deterministic)` once per problem (under a lock: Find times kernels and must
+// not race with another thread's Find) and returns the cached choice afterwards.
 template <typename Find>
-Choice choose(const Conv2dShape& s, DType dtype, Direction direction, int device, Find&& find) {
+Choice choose(const Conv2dShape& s, DType dtype, Direction direction, int device,
+              const Buffers& buffers, Find&& find) {
   static std::mutex mutex;
   static std::map<ProblemKey, Choice> chosen;
   std::lock_guard<std::mutex> lock(mutex);
-  const ProblemKey key = problem_key(s, dtype, direction, device);
+  const bool deterministic = deterministic_algorithms();
+  const ProblemKey key = problem_key(s, dtype, direction, device, buffers, deterministic);
   auto found = chosen.find(key);
-  if (found == chosen.end()) found = chosen.emplace(key, find()).first;
+  if (found == chosen.end()) found = chosen.emplace(key, find(deterministic)).first;
   return found->second;
 }
 
@@ -139,7 +190,7 @@ struct Library {
 
 Library library_for(const Tensor& t) {
   const int device = t.device().index;
-  return {device, cuda::cudnn_handle(device)};
+  return {device, cudnn_handle(device)};
 }
 
 const float kOne = 1.0f, kZero = 0.0f;
@@ -147,64 +198,70 @@ const float kOne = 1.0f, kZero = 0.0f;
 void cudnn_forward(const Conv2dShape& s, const Tensor& x, const Tensor& w, Tensor& y) {
   const Library lib = library_for(x);
   const ConvDescriptors d(s, x.dtype());
-  const Choice choice = choose(s, x.dtype(), Direction::forward, lib.device, [&] {
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> results(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = cuda::workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-        lib.handle, d.x, x.raw_data(), d.w, w.raw_data(), d.conv, d.y, y.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, x.dtype(), "forward");
-  });
+  const Buffers buffers{x.raw_data(), w.raw_data(), y.raw_data()};
+  const Choice choice =
+      choose(s, x.dtype(), Direction::forward, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionFwdAlgoPerf_t> results(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+            lib.handle, d.x, x.raw_data(), d.w, w.raw_data(), d.conv, d.y, y.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, x.dtype(), deterministic, "forward");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
-  void* scratch = cuda::workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
-  FOVEA_CUDNN_CHECK(cudnnConvolutionForward(
-      lib.handle, &kOne, d.x, x.raw_data(), d.w, w.raw_data(), d.conv,
-      static_cast<cudnnConvolutionFwdAlgo_t>(choice.algorithm), scratch, choice.workspace_bytes,
-      &kZero, d.y, y.raw_data()));
+  void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
+  FOVEA_CUDNN_CHECK(
+      cudnnConvolutionForward(lib.handle, &kOne, d.x, x.raw_data(), d.w, w.raw_data(), d.conv,
+                              static_cast<cudnnConvolutionFwdAlgo_t>(choice.algorithm), scratch,
+                              choice.workspace_bytes, &kZero, d.y, y.raw_data()));
 }
 
 void cudnn_backward_data(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w,
                          Tensor& grad_x) {
   const Library lib = library_for(grad_y);
   const ConvDescriptors d(s, grad_y.dtype());
-  const Choice choice = choose(s, grad_y.dtype(), Direction::backward_data, lib.device, [&] {
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(
-        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = cuda::workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
-        lib.handle, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv, d.x, grad_x.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, grad_y.dtype(), "backward-data");
-  });
+  const Buffers buffers{grad_x.raw_data(), w.raw_data(), grad_y.raw_data()};
+  const Choice choice = choose(
+      s, grad_y.dtype(), Direction::backward_data, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+            lib.handle, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv, d.x, grad_x.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-data");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
-  void* scratch = cuda::workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
+  void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
   FOVEA_CUDNN_CHECK(cudnnConvolutionBackwardData(
       lib.handle, &kOne, d.w, w.raw_data(), d.y, grad_y.raw_data(), d.conv,
-      static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algorithm), scratch,
-      choice.workspace_bytes, &kZero, d.x, grad_x.raw_data()));
+      static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algorithm), scratch, choice.workspace_bytes,
+      &kZero, d.x, grad_x.raw_data()));
 }
 
 void cudnn_backward_weight(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
                            Tensor& grad_w) {
   const Library lib = library_for(grad_y);
   const ConvDescriptors d(s, grad_y.dtype());
-  const Choice choice = choose(s, grad_y.dtype(), Direction::backward_weight, lib.device, [&] {
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(
-        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-    int returned = 0;
-    void* scratch = cuda::workspace(lib.device, kFindWorkspaceBytes);
-    FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-        lib.handle, d.x, x.raw_data(), d.y, grad_y.raw_data(), d.conv, d.w, grad_w.raw_data(),
-        static_cast<int>(results.size()), &returned, results.data(), scratch,
-        kFindWorkspaceBytes));
-    return first_usable(results, returned, grad_y.dtype(), "backward-weight");
-  });
+  const Buffers buffers{x.raw_data(), grad_w.raw_data(), grad_y.raw_data()};
+  const Choice choice = choose(
+      s, grad_y.dtype(), Direction::backward_weight, lib.device, buffers, [&](bool deterministic) {
+        std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+        int returned = 0;
+        void* scratch = workspace(lib.device, kFindWorkspaceBytes);
+        FOVEA_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+            lib.handle, d.x, x.raw_data(), d.y, grad_y.raw_data(), d.conv, d.w, grad_w.raw_data(),
+            static_cast<int>(results.size()), &returned, results.data(), scratch,
+            kFindWorkspaceBytes));
+        return first_usable(results, returned, grad_y.dtype(), deterministic, "backward-weight");
+      });
   FOVEA_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, choice.math));
-  void* scratch = cuda::workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
+  void* scratch = workspace(lib.device, std::max<size_t>(choice.workspace_bytes, 256));
   FOVEA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(
       lib.handle, &kOne, d.x, x.raw_data(), d.y, grad_y.raw_data(), d.conv,
       static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algorithm), scratch,
@@ -229,18 +286,18 @@ T* mutable_data(Tensor& t) {
 
 }  // namespace
 
-Tensor conv2d_forward_cuda(const Conv2dShape& s, const Tensor& x_in, const Tensor& w_in,
-                           const Tensor& bias_in) {
+Tensor conv2d_forward(const Conv2dShape& s, const Tensor& x_in, const Tensor& w_in,
+                      const Tensor& bias_in) {
+  DeviceGuard guard(x_in.device().index);
   const DType dtype = x_in.dtype();
   const Tensor x = operand(x_in, dtype), w = operand(w_in, dtype), bias = operand(bias_in, dtype);
-  cuda::DeviceGuard guard(x.device().index);
   Tensor y = make_tensor({s.batch, s.out_h, s.out_w, s.out_channels}, dtype, x.device());
   const cudaStream_t stream = stream_for(x);
   if (kernels::cuda::depthwise_conv2d_supported(s)) {
     visit_cuda_floating(dtype, kOp, [&](auto tag) {
       using T = decltype(tag);
-      kernels::cuda::depthwise_conv2d_forward<T>(s, data_of<T>(x), data_of<T>(w),
-                                                 data_of<T>(bias), mutable_data<T>(y), stream);
+      kernels::cuda::depthwise_conv2d_forward<T>(s, data_of<T>(x), data_of<T>(w), data_of<T>(bias),
+                                                 mutable_data<T>(y), stream);
     });
     return y;
   }
@@ -255,10 +312,10 @@ Tensor conv2d_forward_cuda(const Conv2dShape& s, const Tensor& x_in, const Tenso
   return y;
 }
 
-Tensor conv2d_backward_data_cuda(const Conv2dShape& s, const Tensor& grad_y_in, const Tensor& w_in,
-                                 DType dtype) {
+Tensor conv2d_backward_data(const Conv2dShape& s, const Tensor& grad_y_in, const Tensor& w_in,
+                            DType dtype) {
+  DeviceGuard guard(w_in.device().index);
   const Tensor grad_y = operand(grad_y_in, dtype), w = operand(w_in, dtype);
-  cuda::DeviceGuard guard(w.device().index);
   Tensor grad_x = make_tensor({s.batch, s.in_h, s.in_w, s.in_channels}, dtype, w.device());
   if (kernels::cuda::depthwise_conv2d_supported(s)) {
     visit_cuda_floating(dtype, kOp, [&](auto tag) {
@@ -272,20 +329,19 @@ Tensor conv2d_backward_data_cuda(const Conv2dShape& s, const Tensor& grad_y_in, 
   return grad_x;
 }
 
-Tensor conv2d_backward_weight_cuda(const Conv2dShape& s, const Tensor& grad_y_in,
-                                   const Tensor& x_in, DType dtype) {
+Tensor conv2d_backward_weight(const Conv2dShape& s, const Tensor& grad_y_in, const Tensor& x_in,
+                              DType dtype) {
+  DeviceGuard guard(x_in.device().index);
   const Tensor grad_y = operand(grad_y_in, dtype), x = operand(x_in, dtype);
-  cuda::DeviceGuard guard(x.device().index);
   Tensor grad_w =
       make_tensor({s.out_channels, s.kernel_h, s.kernel_w, s.group_in()}, dtype, x.device());
   if (kernels::cuda::depthwise_conv2d_supported(s)) {
     const size_t bytes = kernels::cuda::depthwise_conv2d_backward_weight_workspace(s);
-    float* partials = static_cast<float*>(cuda::workspace(x.device().index, bytes));
+    float* partials = static_cast<float*>(workspace(x.device().index, bytes));
     visit_cuda_floating(dtype, kOp, [&](auto tag) {
       using T = decltype(tag);
-      kernels::cuda::depthwise_conv2d_backward_weight<T>(s, data_of<T>(grad_y), data_of<T>(x),
-                                                         partials, mutable_data<T>(grad_w),
-                                                         stream_for(x));
+      kernels::cuda::depthwise_conv2d_backward_weight<T>(
+          s, data_of<T>(grad_y), data_of<T>(x), partials, mutable_data<T>(grad_w), stream_for(x));
     });
     return grad_w;
   }
@@ -293,4 +349,4 @@ Tensor conv2d_backward_weight_cuda(const Conv2dShape& s, const Tensor& grad_y_in
   return grad_w;
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

@@ -1,10 +1,10 @@
-// Host side of the CUDA losses: dtype dispatch around kernels/cuda/loss.h.
+// Host side of the CUDA losses: device guard and dtype dispatch around kernels/cuda/loss.h.
 #include "engine/ops/cuda/loss.h"
 
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/loss.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
@@ -15,8 +15,8 @@ T* ptr(const Tensor& t) {
 
 template <typename T>
 kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
-                                            const Tensor& probs, const Tensor& weight,
-                                            int64_t ignore_index) {
+                                       const Tensor& probs, const Tensor& weight,
+                                       int64_t ignore_index) {
   return {.rows = scores.size(0),
           .classes = scores.size(1),
           .target_index = ptr<const int64_t>(index),
@@ -27,9 +27,10 @@ kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index
 
 }  // namespace
 
-void cross_entropy_forward_cuda(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                const Tensor& loss, const Tensor& lse) {
+void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
+                           int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                           const Tensor& loss, const Tensor& lse) {
+  DeviceGuard guard(logits.device().index);
   visit_cuda_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::cross_entropy_forward<T>(
@@ -38,10 +39,11 @@ void cross_entropy_forward_cuda(const Tensor& index, const Tensor& probs, const 
   });
 }
 
-void cross_entropy_backward_cuda(const Tensor& index, const Tensor& probs, const Tensor& weight,
-                                 int64_t ignore_index, double label_smoothing, const Tensor& logits,
-                                 const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
-                                 double scale, const Tensor& grad_logits) {
+void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tensor& weight,
+                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                            const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
+                            double scale, const Tensor& grad_logits) {
+  DeviceGuard guard(logits.device().index);
   visit_cuda_floating(logits.dtype(), "cross_entropy backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::cross_entropy_backward<T>(
@@ -51,8 +53,9 @@ void cross_entropy_backward_cuda(const Tensor& index, const Tensor& probs, const
   });
 }
 
-void nll_forward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                      const Tensor& log_probs, const Tensor& loss) {
+void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
+                 const Tensor& log_probs, const Tensor& loss) {
+  DeviceGuard guard(log_probs.device().index);
   visit_cuda_floating(log_probs.dtype(), "nll_loss", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::nll_forward<T>(
@@ -61,9 +64,10 @@ void nll_forward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore_
   });
 }
 
-void nll_backward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore_index,
-                       const Tensor& grad_loss, int64_t grad_stride, double scale,
-                       const Tensor& grad_log_probs) {
+void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
+                  const Tensor& grad_loss, int64_t grad_stride, double scale,
+                  const Tensor& grad_log_probs) {
+  DeviceGuard guard(grad_log_probs.device().index);
   visit_cuda_floating(grad_log_probs.dtype(), "nll_loss backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::nll_backward<T>(
@@ -73,9 +77,10 @@ void nll_backward_cuda(const Tensor& index, const Tensor& weight, int64_t ignore
   });
 }
 
-void focal_forward_cuda(const Tensor& index, int64_t ignore_index,
-                        const kernels::FocalParams& params, const Tensor& alpha,
-                        const Tensor& logits, const Tensor& loss, const Tensor& lse) {
+void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                   const Tensor& alpha, const Tensor& logits, const Tensor& loss,
+                   const Tensor& lse) {
+  DeviceGuard guard(logits.device().index);
   visit_cuda_floating(logits.dtype(), "focal_loss", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::focal_forward<T>(
@@ -85,10 +90,11 @@ void focal_forward_cuda(const Tensor& index, int64_t ignore_index,
   });
 }
 
-void focal_backward_cuda(const Tensor& index, int64_t ignore_index,
-                         const kernels::FocalParams& params, const Tensor& alpha,
-                         const Tensor& logits, const Tensor& lse, const Tensor& grad_loss,
-                         int64_t grad_stride, double scale, const Tensor& grad_logits) {
+void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                    const Tensor& alpha, const Tensor& logits, const Tensor& lse,
+                    const Tensor& grad_loss, int64_t grad_stride, double scale,
+                    const Tensor& grad_logits) {
+  DeviceGuard guard(logits.device().index);
   visit_cuda_floating(logits.dtype(), "focal_loss backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::focal_backward<T>(
@@ -98,9 +104,9 @@ void focal_backward_cuda(const Tensor& index, int64_t ignore_index,
   });
 }
 
-void bce_with_logits_forward_cuda(const kernels::Loop<5>& loop, const Tensor& loss, const Tensor& x,
-                                  const Tensor& target, const Tensor& weight,
-                                  const Tensor& pos_weight) {
+void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, const Tensor& x,
+                             const Tensor& target, const Tensor& weight, const Tensor& pos_weight) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::bce_with_logits_forward<T>(loop, ptr<T>(loss), ptr<const T>(x),
@@ -109,9 +115,10 @@ void bce_with_logits_forward_cuda(const kernels::Loop<5>& loop, const Tensor& lo
   });
 }
 
-void bce_with_logits_backward_cuda(const kernels::Loop<6>& loop, double scale, const Tensor& grad_x,
-                                   const Tensor& grad_loss, const Tensor& x, const Tensor& target,
-                                   const Tensor& weight, const Tensor& pos_weight) {
+void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const Tensor& grad_x,
+                              const Tensor& grad_loss, const Tensor& x, const Tensor& target,
+                              const Tensor& weight, const Tensor& pos_weight) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::bce_with_logits_backward<T>(
@@ -120,4 +127,4 @@ void bce_with_logits_backward_cuda(const kernels::Loop<6>& loop, double scale, c
   });
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

@@ -1,5 +1,5 @@
-// Host side of the CUDA matrix products: dtype dispatch, the cuBLASLt context (handle,
-// workspace, stream) and output allocation. The GEMM planning (layouts, broadcast
+// Host side of the CUDA matrix products: device guard, dtype dispatch, the cuBLASLt
+// context (handle, workspace, stream) and output allocation. The GEMM planning (layouts, broadcast
 // batches) is engine/ops/matmul.cpp's, shared with the CPU.
 #include "engine/ops/cuda/matmul.h"
 
@@ -7,15 +7,15 @@
 #include "engine/ops/elementwise.h"
 #include "kernels/cuda/gemm.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
+// The caller holds a DeviceGuard for t's device.
 kernels::cuda::GemmContext gemm_context(const Tensor& t) {
   const int device = t.device().index;
-  cuda::DeviceGuard guard(device);
-  return {.handle = cuda::cublaslt_handle(device),
-          .workspace = cuda::workspace(device, kernels::cuda::kGemmWorkspaceBytes),
+  return {.handle = cublaslt_handle(device),
+          .workspace = workspace(device, kernels::cuda::kGemmWorkspaceBytes),
           .workspace_bytes = kernels::cuda::kGemmWorkspaceBytes,
           .stream = stream_for(t)};
 }
@@ -40,21 +40,21 @@ void check_linear_operands(const char* op, const Tensor& x, const Tensor& weight
 
 }  // namespace
 
-void gemm_batched_cuda(const kernels::GemmShape& shape, int64_t batch, const Tensor& a,
-                       int64_t offset_a, int64_t stride_a, const Tensor& b, int64_t offset_b,
-                       int64_t stride_b, float beta, Tensor& out, int64_t offset_out,
-                       int64_t stride_out) {
+void gemm_batched(const kernels::GemmShape& shape, int64_t batch, const Tensor& a, int64_t offset_a,
+                  int64_t stride_a, const Tensor& b, int64_t offset_b, int64_t stride_b, float beta,
+                  Tensor& out, int64_t offset_out, int64_t stride_out) {
+  DeviceGuard guard(out.device().index);
   const kernels::cuda::GemmContext context = gemm_context(out);
   visit_cuda_floating(out.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::gemm_batched<T>(shape, batch, 1.0f, device_data<T>(a) + offset_a, stride_a,
-                                   device_data<T>(b) + offset_b, stride_b, beta,
-                                   static_cast<T*>(out.raw_data()) + offset_out, stride_out,
-                                   context);
+    kernels::cuda::gemm_batched<T>(
+        shape, batch, 1.0f, device_data<T>(a) + offset_a, stride_a, device_data<T>(b) + offset_b,
+        stride_b, beta, static_cast<T*>(out.raw_data()) + offset_out, stride_out, context);
   });
 }
 
-Tensor linear_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  DeviceGuard guard(x.device().index);
   check_linear_operands("linear", x, weight, bias);
   const int64_t rows = x.size(0), in_features = x.size(1), out_features = weight.size(0);
   Tensor y = make_tensor({rows, out_features}, x.dtype(), x.device());
@@ -70,31 +70,30 @@ Tensor linear_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     T* y_data = static_cast<T*>(y.raw_data());
     if (bias.defined()) {
       kernels::cuda::linear_bias<T>(rows, in_features, out_features, device_data<T>(x),
-                                    device_data<T>(weight), device_data<T>(bias), y_data,
-                                    context);
+                                    device_data<T>(weight), device_data<T>(bias), y_data, context);
     } else {
       const kernels::GemmShape shape{.trans_a = false,
-                                          .trans_b = true,
-                                          .m = rows,
-                                          .n = out_features,
-                                          .k = in_features,
-                                          .lda = in_features,
-                                          .ldb = in_features,
-                                          .ldc = out_features};
-      kernels::cuda::gemm_batched<T>(shape, 1, 1.0f, device_data<T>(x), 0,
-                                     device_data<T>(weight), 0, 0.0f, y_data, 0, context);
+                                     .trans_b = true,
+                                     .m = rows,
+                                     .n = out_features,
+                                     .k = in_features,
+                                     .lda = in_features,
+                                     .ldb = in_features,
+                                     .ldc = out_features};
+      kernels::cuda::gemm_batched<T>(shape, 1, 1.0f, device_data<T>(x), 0, device_data<T>(weight),
+                                     0, 0.0f, y_data, 0, context);
     }
   });
   return y;
 }
 
-Tensor linear_bias_gelu_tanh_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear_bias_gelu_tanh(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const char* op = "linear_bias_gelu_tanh";
   FOVEA_CHECK(bias.defined(), "{}: needs a bias", op);
   check_linear_operands(op, x, weight, bias);
-  FOVEA_CHECK(x.device().is_cuda() && weight.device() == x.device() &&
-                  bias.device() == x.device(),
+  FOVEA_CHECK(x.device().is_cuda() && weight.device() == x.device() && bias.device() == x.device(),
               "{}: x, weight and bias must be on one CUDA device", op);
+  DeviceGuard guard(x.device().index);
   FOVEA_CHECK(x.size(1) > 0, "{}: needs at least one input feature", op);
   const int64_t rows = x.size(0), in_features = x.size(1), out_features = weight.size(0);
   Tensor y = make_tensor({rows, out_features}, x.dtype(), x.device());
@@ -108,4 +107,4 @@ Tensor linear_bias_gelu_tanh_cuda(const Tensor& x, const Tensor& weight, const T
   return y;
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

@@ -1,12 +1,13 @@
-// Host side of the CUDA normalisation ops: dtype dispatch and workspace allocation around
-// the launchers of kernels/cuda/norm.h.
+// Host side of the CUDA normalisation ops: device guard, dtype dispatch and workspace
+// allocation around the launchers of kernels/cuda/norm.h.
 #include "engine/ops/cuda/norm.h"
 
 #include "engine/ops/cuda/dispatch.h"
-#include "kernels/cuda/norm.h"
+#include "engine/ops/elementwise.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/norm.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
 namespace {
 
@@ -22,9 +23,10 @@ Tensor f32_workspace(int64_t count, const Tensor& like) {
 
 }  // namespace
 
-void layer_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
-                             const Tensor& y, const Tensor& mean, const Tensor& rstd, int64_t rows,
-                             int64_t cols) {
+void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        const Tensor& y, const Tensor& mean, const Tensor& rstd, int64_t rows,
+                        int64_t cols) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::layer_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
@@ -33,10 +35,11 @@ void layer_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor
   });
 }
 
-void layer_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
-                              const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
-                              const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
-                              int64_t cols) {
+void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
+                         const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                         int64_t cols) {
+  DeviceGuard guard(x.device().index);
   const bool params = grad_weight.defined() || grad_bias.defined();
   const Tensor workspace =
       params ? f32_workspace(kernels::cuda::layer_norm_backward_workspace(rows, cols), x)
@@ -50,8 +53,9 @@ void layer_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tenso
   });
 }
 
-void batch_norm_stats_cuda(const Tensor& x, double eps, const Tensor& mean, const Tensor& var,
-                           const Tensor& rstd, int64_t rows, int64_t channels) {
+void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Tensor& var,
+                      const Tensor& rstd, int64_t rows, int64_t channels) {
+  DeviceGuard guard(x.device().index);
   const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
@@ -61,9 +65,9 @@ void batch_norm_stats_cuda(const Tensor& x, double eps, const Tensor& mean, cons
   });
 }
 
-void batch_norm_update_running_cuda(const Tensor& mean, const Tensor& var,
-                                    const Tensor& running_mean, const Tensor& running_var,
-                                    double momentum, double bessel) {
+void batch_norm_update_running(const Tensor& mean, const Tensor& var, const Tensor& running_mean,
+                               const Tensor& running_var, double momentum, double bessel) {
+  DeviceGuard guard(mean.device().index);
   FOVEA_CHECK(running_mean.is_contiguous() && running_var.is_contiguous() &&
                   running_mean.dtype() == running_var.dtype(),
               "batch_norm: on CUDA the running stats must be contiguous and of one dtype (got "
@@ -77,8 +81,9 @@ void batch_norm_update_running_cuda(const Tensor& mean, const Tensor& var,
   });
 }
 
-void batch_norm_eval_stats_cuda(const Tensor& running_mean, const Tensor& running_var, double eps,
-                                const Tensor& mean, const Tensor& rstd) {
+void batch_norm_eval_stats(const Tensor& running_mean, const Tensor& running_var, double eps,
+                           const Tensor& mean, const Tensor& rstd) {
+  DeviceGuard guard(mean.device().index);
   const Tensor rm = running_mean.contiguous();
   const Tensor rv = running_var.to(running_mean.dtype()).contiguous();
   visit_cuda_floating(rm.dtype(), "batch_norm running stats", [&](auto tag) {
@@ -89,10 +94,11 @@ void batch_norm_eval_stats_cuda(const Tensor& running_mean, const Tensor& runnin
   });
 }
 
-void batch_norm_forward_cuda(const Tensor& x, const Tensor& mean, const Tensor& rstd,
-                             const Tensor& weight, const Tensor& bias,
-                             kernels::NormActivation activation, const Tensor& y,
-                             int64_t rows, int64_t channels) {
+void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                        const Tensor& weight, const Tensor& bias,
+                        kernels::NormActivation activation, const Tensor& y, int64_t rows,
+                        int64_t channels) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::batch_norm_forward<T>(
@@ -101,10 +107,23 @@ void batch_norm_forward_cuda(const Tensor& x, const Tensor& mean, const Tensor& 
   });
 }
 
-void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
-                              const Tensor& rstd, const Tensor& weight, bool batch_stats,
-                              const Tensor& grad_x, const Tensor& grad_weight,
-                              const Tensor& grad_bias, int64_t rows, int64_t channels) {
+void batch_norm_backward(const Tensor& grad_y_in, const Tensor& x, const Tensor& mean,
+                         const Tensor& rstd, const Tensor& weight, const Tensor& bias,
+                         kernels::NormActivation activation, bool batch_stats, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias, int64_t rows,
+                         int64_t channels) {
+  DeviceGuard guard(x.device().index);
+  Tensor grad_y = grad_y_in;
+  if (activation != kernels::NormActivation::none) {
+    // Through the activation first, at the pre-activation recomputed from x and the stats.
+    const Tensor z = make_tensor(x.shape(), x.dtype(), x.device());
+    batch_norm_forward(x, mean, rstd, weight, bias, kernels::NormActivation::none, z, rows,
+                       channels);
+    grad_y =
+        unary_backward_raw(activation == kernels::NormActivation::relu ? kernels::UnaryOp::relu
+                                                                       : kernels::UnaryOp::silu,
+                           {}, grad_y_in, z);
+  }
   const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
   visit_cuda_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = decltype(tag);
@@ -115,9 +134,10 @@ void batch_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tenso
   });
 }
 
-void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
-                             const Tensor& y, const Tensor& mean, const Tensor& rstd,
-                             kernels::GroupNormShape shape) {
+void group_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        const Tensor& y, const Tensor& mean, const Tensor& rstd,
+                        kernels::GroupNormShape shape) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "group_norm", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::group_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
@@ -126,10 +146,11 @@ void group_norm_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor
   });
 }
 
-void group_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
-                              const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
-                              const Tensor& grad_weight, const Tensor& grad_bias,
-                              kernels::GroupNormShape shape) {
+void group_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
+                         const Tensor& rstd, const Tensor& weight, const Tensor& grad_x,
+                         const Tensor& grad_weight, const Tensor& grad_bias,
+                         kernels::GroupNormShape shape) {
+  DeviceGuard guard(x.device().index);
   const bool params = grad_weight.defined() || grad_bias.defined();
   const Tensor workspace =
       params ? f32_workspace(kernels::cuda::group_norm_backward_workspace(shape), x) : Tensor();
@@ -142,4 +163,4 @@ void group_norm_backward_cuda(const Tensor& grad_y, const Tensor& x, const Tenso
   });
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

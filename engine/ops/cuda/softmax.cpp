@@ -1,13 +1,15 @@
-// Host side of the CUDA softmax: dtype dispatch around kernels/cuda/softmax.h.
+// Host side of the CUDA softmax: device guard and dtype dispatch around
+// kernels/cuda/softmax.h.
 #include "engine/ops/cuda/softmax.h"
 
 #include "engine/ops/cuda/dispatch.h"
 #include "kernels/cuda/softmax.h"
 
-namespace fovea {
+namespace fovea::cuda {
 
-void softmax_forward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& x,
-                          const Tensor& y) {
+void softmax_forward(const kernels::SoftmaxShape& shape, bool log, const Tensor& x,
+                     const Tensor& y) {
+  DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::softmax_forward<T>(shape, log, static_cast<const T*>(x.raw_data()),
@@ -15,8 +17,9 @@ void softmax_forward_cuda(const kernels::SoftmaxShape& shape, bool log, const Te
   });
 }
 
-void softmax_backward_cuda(const kernels::SoftmaxShape& shape, bool log, const Tensor& y,
-                           const Tensor& dy, const Tensor& dx) {
+void softmax_backward(const kernels::SoftmaxShape& shape, bool log, const Tensor& y,
+                      const Tensor& dy, const Tensor& dx) {
+  DeviceGuard guard(y.device().index);
   visit_cuda_floating(y.dtype(), log ? "log_softmax backward" : "softmax backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::softmax_backward<T>(shape, log, static_cast<const T*>(y.raw_data()),
@@ -25,4 +28,4 @@ void softmax_backward_cuda(const kernels::SoftmaxShape& shape, bool log, const T
   });
 }
 
-}  // namespace fovea
+}  // namespace fovea::cuda

@@ -1,0 +1,15 @@
+#pragma once
+// Whether the engine picks only deterministic algorithms where a library offers a choice
+// (today: cuDNN's convolution algorithms, which include ones that accumulate with atomics
+// in an order that changes from run to run). Like torch.use_deterministic_algorithms, but
+// on by default: two identical runs give bit-identical gradients. Turning it off lets the
+// algorithm search also pick the non-deterministic algorithms when they are faster. The
+// trainer sets it from the config key `training.deterministic`.
+//
+// Global to the process, read when an algorithm is chosen (choices are cached per value).
+namespace fovea {
+
+void set_deterministic_algorithms(bool deterministic);
+bool deterministic_algorithms();
+
+}  // namespace fovea

@@ -1,0 +1,20 @@
+#pragma once
+// The CPU half of engine/ops/conv.cpp, with the same names and signatures as
+// engine/ops/cuda/conv.h: the dense and depthwise reference kernels of kernels/conv.h.
+// 16-bit floats compute in f32 and are rounded back. No autograd; shapes already checked.
+#include "engine/tensor.h"
+#include "kernels/conv.h"
+
+namespace fovea::cpu {
+
+// y [N, Ho, Wo, Cout] = conv(x, w) + bias (bias may be undefined), in x's dtype.
+Tensor conv2d_forward(const kernels::Conv2dShape& shape, const Tensor& x, const Tensor& w,
+                      const Tensor& bias);
+// grad_x [N, H, W, Cin] in `dtype`.
+Tensor conv2d_backward_data(const kernels::Conv2dShape& shape, const Tensor& grad_y,
+                            const Tensor& w, DType dtype);
+// grad_w [Cout, kh, kw, Cin/groups] in `dtype`.
+Tensor conv2d_backward_weight(const kernels::Conv2dShape& shape, const Tensor& grad_y,
+                              const Tensor& x, DType dtype);
+
+}  // namespace fovea::cpu

@@ -1,0 +1,40 @@
+#pragma once
+// The CPU halves of the fused losses (engine/ops/loss.cpp), with the same names and
+// signatures as engine/ops/cuda/loss.h. Scores, targets and weights are already checked,
+// contiguous and in the scores' dtype (f32 or f64; index targets i64, range-checked by
+// the op); outputs are allocated by the op (lse in f64). An undefined
+// index/probs/weight/alpha tensor means the kernels' null pointer.
+#include "engine/tensor.h"
+#include "kernels/loss.h"
+
+namespace fovea::cpu {
+
+void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
+                           int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                           const Tensor& loss, const Tensor& lse);
+void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tensor& weight,
+                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
+                            const Tensor& lse, const Tensor& grad_loss, int64_t grad_stride,
+                            double scale, const Tensor& grad_logits);
+
+void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
+                 const Tensor& log_probs, const Tensor& loss);
+void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_index,
+                  const Tensor& grad_loss, int64_t grad_stride, double scale,
+                  const Tensor& grad_log_probs);
+
+void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                   const Tensor& alpha, const Tensor& logits, const Tensor& loss,
+                   const Tensor& lse);
+void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::FocalParams& params,
+                    const Tensor& alpha, const Tensor& logits, const Tensor& lse,
+                    const Tensor& grad_loss, int64_t grad_stride, double scale,
+                    const Tensor& grad_logits);
+
+void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, const Tensor& x,
+                             const Tensor& target, const Tensor& weight, const Tensor& pos_weight);
+void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const Tensor& grad_x,
+                              const Tensor& grad_loss, const Tensor& x, const Tensor& target,
+                              const Tensor& weight, const Tensor& pos_weight);
+
+}  // namespace fovea::cpu
