@@ -36,9 +36,6 @@ target_compile_options(fovea PRIVATE
   $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings --expt-relaxed-constexpr -Xcompiler=-Wall,-Wextra>)
 target_include_directories(fovea PUBLIC ${CUDNN_INCLUDE_DIR})
 target_link_libraries(fovea PUBLIC CUDA::cudart CUDA::cublas CUDA::cublasLt ${CUDNN_LIBRARY})
-# TRANSITION: the op families still being moved onto the seam test this; it goes when the
-# last one is converted, and scripts/check_layers.py then forbids it outside this file.
-target_compile_definitions(fovea PUBLIC FOVEA_HAS_CUDA=1)
 # libfovea was created before this file ran, so its CUDA properties are set here.
 set_target_properties(fovea PROPERTIES CUDA_SEPARABLE_COMPILATION OFF
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)

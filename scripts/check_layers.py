@@ -29,31 +29,6 @@ SOURCE_SUFFIXES = {".h", ".cpp", ".cu", ".cuh"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 CUDA_SYSTEM_HEADER = re.compile(r"^(cuda[\w]*\.h|cub/|thrust/|cublas|cudnn|nvtx3/|nccl\.h|curand)")
 
-# TRANSITION: op families still being moved onto the seam. Each entry goes when its
-# family's CPU and CUDA halves sit in engine/ops/cpu and engine/ops/cuda; the list is empty
-# when issue 11 is done.
-TRANSITION = {
-    "engine/ops/conv.cpp",
-    "engine/ops/cuda/conv.h",
-    "engine/ops/cuda/elementwise.h",
-    "engine/ops/cuda/loss.h",
-    "engine/ops/cuda/matmul.h",
-    "engine/ops/cuda/norm.h",
-    "engine/ops/cuda/random.h",
-    "engine/ops/cuda/reduction.h",
-    "engine/ops/cuda/shape.h",
-    "engine/ops/cuda/softmax.h",
-    "engine/ops/elementwise.cpp",
-    "engine/ops/factory.cpp",
-    "engine/ops/loss.cpp",
-    "engine/ops/matmul.cpp",
-    "engine/ops/norm.cpp",
-    "engine/ops/random.cpp",
-    "engine/ops/reduction.cpp",
-    "engine/ops/shape.cpp",
-    "engine/ops/softmax.cpp",
-    "tests/cuda/matmul_cuda.cpp",
-}
 
 
 def layer_of(rel):
@@ -82,13 +57,13 @@ def faults(root):
                     for _, quoted, target in includes(text)
                     if quoted and target.startswith("engine/ops/cuda/")}
     for rel, suffix, text in files:
-        if "FOVEA_HAS_CUDA" in text and rel not in TRANSITION:
+        if "FOVEA_HAS_CUDA" in text:
             yield f"{rel}: mentions FOVEA_HAS_CUDA; put the CUDA half behind the seam instead"
         layer = layer_of(rel)
         in_cuda_folder = rel.startswith(CUDA_FOLDERS) and rel not in seam_headers
         for number, quoted, target in includes(text):
             where = f"{rel}:{number}"
-            if not in_cuda_folder and rel not in TRANSITION:
+            if not in_cuda_folder:
                 if (quoted and target.startswith(("kernels/cuda/", "engine/cuda/"))) or (
                         not quoted and CUDA_SYSTEM_HEADER.match(target)):
                     yield f"{where}: plain C++ includes the CUDA header {target}"

@@ -123,6 +123,8 @@ copy.cu             | CudaCopy.*                              | casts, strided c
 depthwise_conv.cu   | ConvCuda.Depthwise*                     | depthwise kernels and their dispatch
 elementwise.cu      | CudaElementwise.*                       | unary, binary, compare, where
 gemm.cu             | MatmulCuda.*                            | cuBLASLt calls and epilogues on our buffers
+index_add.cu        | CudaIndexAdd.*                          | sorted segmented sum (CUB radix sort)
+index_check.cu      | CudaShape.IndexSelectEmbeddingGather    | device-side index range check (in range)
 group_norm.cu       | GroupNormCuda.*                         |
 interpolate.cu      | CudaInterpolate.*                       |
 layer_norm.cu       | LayerNormCuda.*                         |
