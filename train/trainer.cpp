@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "engine/allocator.h"
+#include "engine/determinism.h"
 #include "engine/host_sync.h"
 #include "train/checkpoint.h"
 #include "train/criterion.h"
@@ -359,6 +360,7 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   s.stopper = EarlyStopper(s.config.training.early_stopping.mode,
                            s.config.training.early_stopping.patience);
   manual_seed(s.config.training.seed);
+  set_deterministic_algorithms(s.config.training.deterministic);
 
   const ModelInfo& info = model_info(s.config.model.name);
   s.data = prepare_data(s.config, info.default_img_size, s.out_dir);

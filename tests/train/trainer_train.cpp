@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "data/decode.h"
+#include "engine/determinism.h"
 #include "engine/engine.h"
 #include "train/config.h"
 #include "train/trainer.h"
@@ -105,12 +106,16 @@ TEST(Trainer, ShortRunLearnsAndWritesEveryOutput) {
 TEST(Trainer, EachOptimizerStepReadsTheDeviceOnce) {
   const fs::path out = fresh_dir("one_read_per_step");
   TrainConfig config = small_config(out);
-  for (const char* assignment : {"data.max_train_samples=512", "training.epochs=1",
-                                 "training.accumulation_steps=2", "training.clip_grad_norm=1.0"}) {
+  for (const char* assignment :
+       {"data.max_train_samples=512", "training.epochs=1", "training.accumulation_steps=2",
+        "training.clip_grad_norm=1.0", "training.deterministic=false"}) {
     apply_override(config, assignment);
   }
+  ASSERT_TRUE(deterministic_algorithms()) << "on by default";
   Trainer trainer(config, {.quiet = true});
   const RunSummary summary = trainer.run();
+  EXPECT_FALSE(deterministic_algorithms()) << "the trainer sets training.deterministic";
+  set_deterministic_algorithms(true);
   EXPECT_EQ(summary.max_host_syncs_per_step, 1);
   EXPECT_TRUE(std::isfinite(summary.final_train_loss));
   const nlohmann::json metrics = nlohmann::json::parse(std::ifstream(out / "metrics.json"));
