@@ -99,7 +99,9 @@ Tensor avg_pool2d_backward(const kernels::PoolShape&, const kernels::PoolAxis&,
 
 // ---- engine/ops/cuda/interpolate.h
 namespace cuda {
-Tensor interpolate(const Tensor&, const kernels::InterpolateShape&) { no_cuda("interpolate"); }
+Tensor interpolate(const Tensor&, const kernels::InterpolateShape&) {
+  no_cuda("interpolate");
+}
 Tensor interpolate_backward(const Tensor&, const kernels::InterpolateShape&) {
   no_cuda("interpolate backward");
 }
@@ -157,7 +159,9 @@ Tensor grad_summary(const std::vector<Tensor>&) {
 
 // ---- engine/ops/cuda/squeeze_excite.h
 namespace cuda {
-Tensor spatial_sum(const Tensor&, const Tensor&, double) { no_cuda("channel_mean"); }
+Tensor spatial_sum(const Tensor&, const Tensor&, double) {
+  no_cuda("channel_mean");
+}
 Tensor channel_broadcast(const Tensor&, const Tensor&, double, const Shape&) {
   no_cuda("channel_scale");
 }
@@ -204,8 +208,7 @@ namespace cuda {
 void cat_rows(const Tensor&, int64_t, const std::vector<kernels::CatInput>&) {
   no_cuda("cat");
 }
-void check_index_range(const Tensor&, int64_t, const char* op, int64_t, const char*,
-                       const Shape&) {
+void check_index_range(const Tensor&, int64_t, const char* op, int64_t, const char*, const Shape&) {
   no_cuda(op);
 }
 void index_select(const Tensor&, const Tensor&, Tensor&, const kernels::IndexSelectShape&) {
@@ -252,9 +255,8 @@ void layer_norm_forward(const Tensor&, const Tensor&, const Tensor&, double, con
                         const Tensor&, const Tensor&, int64_t, int64_t) {
   no_cuda("layer_norm");
 }
-void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                         const Tensor&, const Tensor&, const Tensor&, const Tensor&, int64_t,
-                         int64_t) {
+void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t) {
   no_cuda("layer_norm backward");
 }
 void batch_norm_stats(const Tensor&, double, const Tensor&, const Tensor&, const Tensor&, int64_t,
@@ -272,24 +274,26 @@ void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tenso
                         kernels::NormActivation, const Tensor&, int64_t, int64_t) {
   no_cuda("batch_norm");
 }
-void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                         const Tensor&, const Tensor&, kernels::NormActivation, bool,
-                         const Tensor&, const Tensor&, const Tensor&, int64_t, int64_t) {
+void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, kernels::NormActivation, bool, const Tensor&, const Tensor&,
+                         const Tensor&, int64_t, int64_t) {
   no_cuda("batch_norm backward");
 }
 void group_norm_forward(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&,
                         const Tensor&, const Tensor&, kernels::GroupNormShape) {
   no_cuda("group_norm");
 }
-void group_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                         const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                         kernels::GroupNormShape) {
+void group_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                         const Tensor&, const Tensor&, const Tensor&, kernels::GroupNormShape) {
   no_cuda("group_norm backward");
 }
 }  // namespace cuda
 
 // ---- engine/ops/cuda/loss.h
 namespace cuda {
+void check_class_indices(const Tensor&, int64_t, int64_t, const char* op) {
+  no_cuda(op);
+}
 void cross_entropy_forward(const Tensor&, const Tensor&, const Tensor&, int64_t, double,
                            const Tensor&, const Tensor&, const Tensor&) {
   no_cuda("cross_entropy");
@@ -354,7 +358,9 @@ void gemm_batched(const kernels::GemmShape&, int64_t, const Tensor&, int64_t, in
                   const Tensor&, int64_t, int64_t, float, Tensor&, int64_t, int64_t) {
   no_cuda("matmul");
 }
-Tensor linear(const Tensor&, const Tensor&, const Tensor&) { no_cuda("linear"); }
+Tensor linear(const Tensor&, const Tensor&, const Tensor&) {
+  no_cuda("linear");
+}
 Tensor linear_bias_gelu_tanh(const Tensor&, const Tensor&, const Tensor&) {
   no_cuda("linear_bias_gelu_tanh");
 }

@@ -12,6 +12,18 @@ struct GemmShape {
   int64_t lda = 0, ldb = 0, ldc = 0;  // row strides (elements) of A, B, C as stored
 };
 
+// linear's y = x weight^T, all row-major: x [rows, in], weight [out, in], y [rows, out].
+constexpr GemmShape linear_gemm_shape(int64_t rows, int64_t in_features, int64_t out_features) {
+  return {.trans_a = false,
+          .trans_b = true,
+          .m = rows,
+          .n = out_features,
+          .k = in_features,
+          .lda = in_features,
+          .ldb = in_features,
+          .ldc = out_features};
+}
+
 }  // namespace fovea::kernels
 
 namespace fovea::kernels::cpu {

@@ -18,8 +18,10 @@ inline DType cpu_compute_dtype(DType dtype) {
 template <typename Visitor>
 decltype(auto) visit_floating(DType dtype, const char* op, Visitor&& visit) {
   switch (dtype) {
-    case DType::f32: return visit(float{});
-    case DType::f64: return visit(double{});
+    case DType::f32:
+      return visit(float{});
+    case DType::f64:
+      return visit(double{});
     default:
       fail("{}: expected a floating tensor (f32 or f64 once widened), got {}", op,
            dtype_name(dtype));
@@ -30,13 +32,31 @@ decltype(auto) visit_floating(DType dtype, const char* op, Visitor&& visit) {
 template <typename Visitor>
 decltype(auto) visit_arithmetic(DType dtype, const char* op, Visitor&& visit) {
   switch (dtype) {
-    case DType::f32: return visit(float{});
-    case DType::f64: return visit(double{});
-    case DType::i32: return visit(int32_t{});
-    case DType::i64: return visit(int64_t{});
+    case DType::f32:
+      return visit(float{});
+    case DType::f64:
+      return visit(double{});
+    case DType::i32:
+      return visit(int32_t{});
+    case DType::i64:
+      return visit(int64_t{});
     default:
       fail("{}: expected an f32, f64, i32 or i64 tensor, got {}", op, dtype_name(dtype));
   }
+}
+
+// The raw data of an optional tensor as T* (the storage type the caller dispatched on), or
+// null when it is undefined: the kernels' convention for "not given". Both halves of an op
+// use it on tensors the op has already checked.
+template <typename T>
+T* data_or_null(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
+
+// A fresh output of `shape`, or an undefined tensor when the caller does not want it (a
+// gradient nobody asked for): the kernels then skip writing it.
+inline Tensor output_if(bool wanted, const Shape& shape, DType dtype, Device device) {
+  return wanted ? make_tensor(shape, dtype, device) : Tensor();
 }
 
 // All defined tensors must live on one device; returns it.

@@ -16,6 +16,7 @@
 #include "engine/ops/elementwise.h"
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
+#include "engine/ops/shape.h"
 #include "kernels/loss.h"
 
 namespace fovea {
@@ -45,10 +46,9 @@ Tensor constant_in(const Tensor& t, DType dtype, const char* op, const char* wha
 // The targets of a classification loss over [rows, classes] scores, checked, in the
 // layout the kernels read.
 struct TargetTensors {
-  Tensor index;       // i64 [rows], or undefined
-  Tensor host_index;  // index itself on the CPU, its range-checked host copy on CUDA
-  Tensor probs;       // [rows, classes] in the scores' dtype, or undefined
-  Tensor weight;      // [classes] in the scores' dtype, or undefined
+  Tensor index;   // i64 [rows], or undefined
+  Tensor probs;   // [rows, classes] in the scores' dtype, or undefined
+  Tensor weight;  // [classes] in the scores' dtype, or undefined
   int64_t rows = 0, classes = 0, ignore_index = -100;
 
   template <typename T>
@@ -70,9 +70,10 @@ void check_scores(const Tensor& scores, const char* op, const char* what) {
 }
 
 // Class indices [N]: i64 or i32, each in [0, C) or equal to ignore_index; returns them
-// on their device and on the host.
-std::pair<Tensor, Tensor> checked_indices(const Tensor& target, const Tensor& scores,
-                                          int64_t ignore_index, const char* op, const char* what) {
+// as contiguous i64 on their device. The CPU checks at once; CUDA checks in a kernel that
+// reports a bad index at the next synchronisation, so no call downloads the targets.
+Tensor checked_indices(const Tensor& target, const Tensor& scores, int64_t ignore_index,
+                       const char* op, const char* what) {
   const int64_t rows = scores.size(0), classes = scores.size(1);
   FOVEA_CHECK(target.dtype() == DType::i64 || target.dtype() == DType::i32,
               "{}: target must be class indices (i64 or i32), got {} of shape {}", op,
@@ -83,16 +84,15 @@ std::pair<Tensor, Tensor> checked_indices(const Tensor& target, const Tensor& sc
               op, shape_str(target.shape()), what, rows, shape_str(scores.shape()), rows);
   NoGradGuard no_grad;
   Tensor index = target.to(DType::i64).contiguous();
-  // Device indices are range-checked on a host copy: one small synchronising copy per
-  // call, kept for the mean's denominator (see mean_denominator).
-  Tensor host = index.device().is_cpu() ? index : index.cpu();
-  const int64_t* data = host.data<int64_t>();
-  for (int64_t r = 0; r < rows; ++r) {
-    FOVEA_CHECK(data[r] == ignore_index || (data[r] >= 0 && data[r] < classes),
-                "{}: target class {} is out of range for {} classes (sample {})", op, data[r],
-                classes, r);
+  switch (index.device().type) {
+    case DeviceType::CPU:
+      cpu::check_class_indices(index, classes, ignore_index, op);
+      break;
+    case DeviceType::CUDA:
+      cuda::check_class_indices(index, classes, ignore_index, op);
+      break;
   }
-  return {index, host};
+  return index;
 }
 
 // weight [C], or undefined.
@@ -110,7 +110,7 @@ TargetTensors class_targets(const Tensor& scores, const Tensor& target, int64_t 
   t.rows = scores.size(0);
   t.classes = scores.size(1);
   t.ignore_index = ignore_index;
-  std::tie(t.index, t.host_index) = checked_indices(target, scores, ignore_index, op, what);
+  t.index = checked_indices(target, scores, ignore_index, op, what);
   return t;
 }
 
@@ -118,13 +118,41 @@ TargetTensors class_targets(const Tensor& scores, const Tensor& target, int64_t 
 using ScoresGrad =
     std::function<Tensor(const Tensor& grad_loss, int64_t grad_stride, double scale)>;
 
-// Reduces the per-sample losses and records the backward node on `scores`. `denominator`
-// gives what Reduction::mean divides by (only called for the mean).
+// What Reduction::mean divides by: the sum of weight[target] over the non-ignored samples
+// (their count without weights), or N for soft targets. On the CPU it is a number. On
+// CUDA it depends on the targets, which stay on the device: it is a device scalar made by
+// ops there, and the backward multiplies by its reciprocal instead of passing a scale.
+struct MeanDenominator {
+  double value = 1.0;
+  Tensor on_device;  // f64 [] on the scores' device, or undefined
+};
+
+MeanDenominator mean_denominator(const TargetTensors& targets, DType dtype, const char* op) {
+  if (targets.probs.defined()) return {.value = static_cast<double>(targets.rows)};
+  if (targets.index.device().is_cpu()) {
+    return {.value = visit_floating(dtype, op, [&](auto tag) {
+              using T = decltype(tag);
+              return kernels::cpu::target_weight_sum<T>(targets.view<T>());
+            })};
+  }
+  NoGradGuard no_grad;
+  const Tensor valid = ne(targets.index, static_cast<double>(targets.ignore_index));
+  if (!targets.weight.defined()) return {.on_device = sum(valid.to(DType::f64))};
+  // weight[target] for the valid rows; ignored rows look up class 0 and count for nothing.
+  const Tensor safe_index = where(valid, targets.index, 0.0);
+  const Tensor picked = index_select(targets.weight.to(DType::f64), 0, safe_index);
+  return {.on_device = sum(mul(picked, valid.to(DType::f64)))};
+}
+
+// Reduces the per-sample losses and records the backward node on `scores`.
+// `denominator` gives what Reduction::mean divides by (only called for the mean).
 Tensor reduce_and_record(const char* op, const Tensor& scores, const Tensor& per_sample,
-                         Reduction reduction, const std::function<double()>& mean_denominator,
+                         Reduction reduction,
+                         const std::function<MeanDenominator()>& mean_denominator,
                          ScoresGrad scores_grad) {
-  const double denominator = reduction == Reduction::mean ? mean_denominator() : 1.0;
-  Tensor out;
+  const MeanDenominator denominator =
+      reduction == Reduction::mean ? mean_denominator() : MeanDenominator{};
+  Tensor out, reciprocal_on_device;
   {
     NoGradGuard no_grad;
     switch (reduction) {
@@ -135,33 +163,27 @@ Tensor reduce_and_record(const char* op, const Tensor& scores, const Tensor& per
         out = sum(per_sample);
         break;
       case Reduction::mean:
-        out = div(sum(per_sample), denominator);
+        if (denominator.on_device.defined()) {
+          reciprocal_on_device = reciprocal(denominator.on_device).to(per_sample.dtype());
+          out = mul(sum(per_sample), reciprocal_on_device);
+        } else {
+          out = div(sum(per_sample), denominator.value);
+        }
         break;
     }
   }
   const int64_t grad_stride = reduction == Reduction::none ? 1 : 0;
-  const double scale = reduction == Reduction::mean ? 1.0 / denominator : 1.0;
+  const double scale = reduction == Reduction::mean && !reciprocal_on_device.defined()
+                           ? 1.0 / denominator.value
+                           : 1.0;
   record_op(op, {scores}, {out},
-            [dtype = scores.dtype(), grad_stride, scale, scores_grad](const BackwardContext& ctx) {
-              const Tensor g = ctx.grad().to(dtype).contiguous();
+            [dtype = scores.dtype(), grad_stride, scale, reciprocal_on_device,
+             scores_grad](const BackwardContext& ctx) {
+              Tensor g = ctx.grad().to(dtype).contiguous();
+              if (reciprocal_on_device.defined()) g = mul(g, reciprocal_on_device.to(dtype));
               return TensorList{scores_grad(g, grad_stride, scale)};
             });
   return out;
-}
-
-// The sum of weight[target] over the non-ignored samples (their count without weights),
-// or N for soft targets: what Reduction::mean divides by.
-double mean_denominator(const TargetTensors& targets, DType dtype, const char* op) {
-  // On CUDA the sum is taken over host copies of the (small) indices and weights; the
-  // indices' copy is the one the range check made. Soft targets need only their count.
-  if (targets.probs.defined()) return static_cast<double>(targets.rows);
-  TargetTensors host = targets;
-  host.index = targets.host_index;
-  if (host.weight.defined() && !host.weight.device().is_cpu()) host.weight = host.weight.cpu();
-  return visit_floating(dtype, op, [&](auto tag) {
-    using T = decltype(tag);
-    return kernels::cpu::target_weight_sum<T>(host.view<T>());
-  });
 }
 
 // Whether `from` broadcasts to `to` without growing it.
@@ -363,7 +385,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
       break;
   }
   return reduce_and_record(
-      op, logits, per_element, reduction, [&] { return static_cast<double>(logits.numel()); },
+      op, logits, per_element, reduction,
+      [&] { return MeanDenominator{.value = static_cast<double>(logits.numel())}; },
       // The upstream gradient g is 0-dim (sum, mean) or has the logits' shape (none); the
       // loop broadcasts either, so the stride argument is not needed.
       [x, t, w, pw](const Tensor& g, int64_t, double scale) {

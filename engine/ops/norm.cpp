@@ -61,11 +61,6 @@ Tensor detached(const Tensor& t) {
   return t.defined() ? t.detach() : t;
 }
 
-// A fresh gradient buffer, or an undefined tensor when that gradient is not wanted.
-Tensor gradient_buffer(bool wanted, const Shape& shape, const Tensor& like) {
-  return wanted ? make_tensor(shape, like.dtype(), like.device()) : Tensor();
-}
-
 // The upstream gradient in the kernels' layout and dtype.
 Tensor upstream_grad(const BackwardContext& ctx, DType compute) {
   return ctx.grad().to(compute).contiguous();
@@ -169,9 +164,9 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
        mean, rstd, training, activation, rows, channels](const BackwardContext& ctx) {
         const DType compute = x.dtype();
         const Tensor gy = upstream_grad(ctx, compute);
-        Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
-        Tensor gw = gradient_buffer(ctx.needs_grad(1), {channels}, x);
-        Tensor gb = gradient_buffer(ctx.needs_grad(2), {channels}, x);
+        Tensor gx = output_if(ctx.needs_grad(0), x.shape(), x.dtype(), x.device());
+        Tensor gw = output_if(ctx.needs_grad(1), {channels}, x.dtype(), x.device());
+        Tensor gb = output_if(ctx.needs_grad(2), {channels}, x.dtype(), x.device());
         switch (x.device().type) {
           case DeviceType::CPU:
             cpu::batch_norm_backward(gy, x, mean, rstd, w, b, activation, training, gx, gw, gb,
@@ -226,9 +221,9 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
              cols](const BackwardContext& ctx) {
               const DType compute = x.dtype();
               const Tensor gy = upstream_grad(ctx, compute);
-              Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
-              Tensor gw = gradient_buffer(ctx.needs_grad(1), normalized_shape, x);
-              Tensor gb = gradient_buffer(ctx.needs_grad(2), normalized_shape, x);
+              Tensor gx = output_if(ctx.needs_grad(0), x.shape(), x.dtype(), x.device());
+              Tensor gw = output_if(ctx.needs_grad(1), normalized_shape, x.dtype(), x.device());
+              Tensor gb = output_if(ctx.needs_grad(2), normalized_shape, x.dtype(), x.device());
               switch (x.device().type) {
                 case DeviceType::CPU:
                   cpu::layer_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, rows, cols);
@@ -279,9 +274,9 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, 
       [x = in.x.detach(), w = detached(in.weight), mean, rstd, shape](const BackwardContext& ctx) {
         const DType compute = x.dtype();
         const Tensor gy = upstream_grad(ctx, compute);
-        Tensor gx = gradient_buffer(ctx.needs_grad(0), x.shape(), x);
-        Tensor gw = gradient_buffer(ctx.needs_grad(1), {shape.channels}, x);
-        Tensor gb = gradient_buffer(ctx.needs_grad(2), {shape.channels}, x);
+        Tensor gx = output_if(ctx.needs_grad(0), x.shape(), x.dtype(), x.device());
+        Tensor gw = output_if(ctx.needs_grad(1), {shape.channels}, x.dtype(), x.device());
+        Tensor gb = output_if(ctx.needs_grad(2), {shape.channels}, x.dtype(), x.device());
         switch (x.device().type) {
           case DeviceType::CPU:
             cpu::group_norm_backward(gy, x, mean, rstd, w, gx, gw, gb, shape);

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/pool.h"
 
 namespace fovea {
 
@@ -22,5 +23,11 @@ Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel,
 
 // Mean over the windows [floor(i H / out), ceil((i + 1) H / out)) of each dim.
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
+
+// The NHWC shape of a pooling op's input, or with `output`, of its result.
+inline Shape pool_tensor_shape(const kernels::PoolShape& s, bool output) {
+  return output ? Shape{s.batch, s.out_h, s.out_w, s.channels}
+                : Shape{s.batch, s.in_h, s.in_w, s.channels};
+}
 
 }  // namespace fovea

@@ -46,7 +46,9 @@ uint32_t alignment(const void* pointer, int64_t stride_bytes) {
 // Owners of the cuBLASLt descriptors, destroyed on every path out (errors throw).
 struct MatmulDesc {
   cublasLtMatmulDesc_t desc = nullptr;
-  MatmulDesc() { FOVEA_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F)); }
+  MatmulDesc() {
+    FOVEA_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  }
   ~MatmulDesc() { cublasLtMatmulDescDestroy(desc); }
   template <typename V>
   void set(cublasLtMatmulDescAttributes_t attribute, const V& value) {
@@ -144,17 +146,16 @@ void run(const LtProblem& p, float alpha, const void* first, const void* second,
     }
     found = algorithms.emplace(p.key(), result.algo).first;
   }
-  FOVEA_CUBLAS_CHECK(cublasLtMatmul(context.handle, desc.desc, &alpha, first,
-                                    first_layout.layout, second, second_layout.layout, &beta, out,
-                                    out_layout.layout, out, out_layout.layout, &found->second,
-                                    context.workspace, context.workspace_bytes, context.stream));
+  FOVEA_CUBLAS_CHECK(cublasLtMatmul(context.handle, desc.desc, &alpha, first, first_layout.layout,
+                                    second, second_layout.layout, &beta, out, out_layout.layout,
+                                    out, out_layout.layout, &found->second, context.workspace,
+                                    context.workspace_bytes, context.stream));
 }
 
 // The row-major GEMM of `shape` as its column-major transpose.
 template <typename T>
-LtProblem transposed_problem(const GemmShape& shape, int64_t batch, const T* a,
-                             int64_t stride_a, const T* b, int64_t stride_b, const T* c,
-                             int64_t stride_c) {
+LtProblem transposed_problem(const GemmShape& shape, int64_t batch, const T* a, int64_t stride_a,
+                             const T* b, int64_t stride_b, const T* c, int64_t stride_c) {
   constexpr int64_t size = sizeof(T);
   LtProblem p;
   p.type = cuda_data_type<T>();
@@ -184,14 +185,7 @@ void linear_epilogue(int64_t rows, int64_t in_features, int64_t out_features, co
   // y = x weight^T: a row-major GEMM with B = weight read transposed. In column-major
   // terms D = y^T [out, rows], whose rows are the output features, and cuBLASLt's bias
   // epilogue adds one entry per row of D: one per output feature, as linear wants.
-  const GemmShape shape{.trans_a = false,
-                             .trans_b = true,
-                             .m = rows,
-                             .n = out_features,
-                             .k = in_features,
-                             .lda = in_features,
-                             .ldb = in_features,
-                             .ldc = out_features};
+  const GemmShape shape = linear_gemm_shape(rows, in_features, out_features);
   LtProblem p = transposed_problem<T>(shape, 1, x, 0, weight, 0, y, 0);
   p.epilogue = epilogue;
   p.align_bias = alignment(bias, 0);
@@ -201,9 +195,9 @@ void linear_epilogue(int64_t rows, int64_t in_features, int64_t out_features, co
 }  // namespace
 
 template <typename T>
-void gemm_batched(const GemmShape& shape, int64_t batch, float alpha, const T* a,
-                  int64_t stride_a, const T* b, int64_t stride_b, float beta, T* c,
-                  int64_t stride_c, const GemmContext& context) {
+void gemm_batched(const GemmShape& shape, int64_t batch, float alpha, const T* a, int64_t stride_a,
+                  const T* b, int64_t stride_b, float beta, T* c, int64_t stride_c,
+                  const GemmContext& context) {
   if (batch == 0 || shape.m == 0 || shape.n == 0) return;
   const LtProblem p = transposed_problem<T>(shape, batch, a, stride_a, b, stride_b, c, stride_c);
   run(p, alpha, b, a, beta, c, nullptr, context);
@@ -219,27 +213,32 @@ void linear_bias(int64_t rows, int64_t in_features, int64_t out_features, const 
 template <typename T>
 void linear_bias_gelu_tanh(int64_t rows, int64_t in_features, int64_t out_features, const T* x,
                            const T* weight, const T* bias, T* y, const GemmContext& context) {
-  linear_epilogue(rows, in_features, out_features, x, weight, bias, y,
-                  CUBLASLT_EPILOGUE_GELU_BIAS, context);
+  linear_epilogue(rows, in_features, out_features, x, weight, bias, y, CUBLASLT_EPILOGUE_GELU_BIAS,
+                  context);
 }
 
 template void gemm_batched<float>(const GemmShape&, int64_t, float, const float*, int64_t,
-                                 const float*, int64_t, float, float*, int64_t, const GemmContext&);
-template void linear_bias<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
-                                float*, const GemmContext&);
+                                  const float*, int64_t, float, float*, int64_t,
+                                  const GemmContext&);
+template void linear_bias<float>(int64_t, int64_t, int64_t, const float*, const float*,
+                                 const float*, float*, const GemmContext&);
 template void linear_bias_gelu_tanh<float>(int64_t, int64_t, int64_t, const float*, const float*,
-                                          const float*, float*, const GemmContext&);
+                                           const float*, float*, const GemmContext&);
 template void gemm_batched<__half>(const GemmShape&, int64_t, float, const __half*, int64_t,
-                                 const __half*, int64_t, float, __half*, int64_t, const GemmContext&);
-template void linear_bias<__half>(int64_t, int64_t, int64_t, const __half*, const __half*, const __half*,
-                                __half*, const GemmContext&);
+                                   const __half*, int64_t, float, __half*, int64_t,
+                                   const GemmContext&);
+template void linear_bias<__half>(int64_t, int64_t, int64_t, const __half*, const __half*,
+                                  const __half*, __half*, const GemmContext&);
 template void linear_bias_gelu_tanh<__half>(int64_t, int64_t, int64_t, const __half*, const __half*,
-                                          const __half*, __half*, const GemmContext&);
-template void gemm_batched<__nv_bfloat16>(const GemmShape&, int64_t, float, const __nv_bfloat16*, int64_t,
-                                 const __nv_bfloat16*, int64_t, float, __nv_bfloat16*, int64_t, const GemmContext&);
-template void linear_bias<__nv_bfloat16>(int64_t, int64_t, int64_t, const __nv_bfloat16*, const __nv_bfloat16*, const __nv_bfloat16*,
-                                __nv_bfloat16*, const GemmContext&);
-template void linear_bias_gelu_tanh<__nv_bfloat16>(int64_t, int64_t, int64_t, const __nv_bfloat16*, const __nv_bfloat16*,
-                                          const __nv_bfloat16*, __nv_bfloat16*, const GemmContext&);
+                                            const __half*, __half*, const GemmContext&);
+template void gemm_batched<__nv_bfloat16>(const GemmShape&, int64_t, float, const __nv_bfloat16*,
+                                          int64_t, const __nv_bfloat16*, int64_t, float,
+                                          __nv_bfloat16*, int64_t, const GemmContext&);
+template void linear_bias<__nv_bfloat16>(int64_t, int64_t, int64_t, const __nv_bfloat16*,
+                                         const __nv_bfloat16*, const __nv_bfloat16*, __nv_bfloat16*,
+                                         const GemmContext&);
+template void linear_bias_gelu_tanh<__nv_bfloat16>(int64_t, int64_t, int64_t, const __nv_bfloat16*,
+                                                   const __nv_bfloat16*, const __nv_bfloat16*,
+                                                   __nv_bfloat16*, const GemmContext&);
 
 }  // namespace fovea::kernels::cuda

@@ -1,4 +1,5 @@
-// The index range check of index_select, embedding and gather on the device
+// The index range check of index_select, embedding, gather and the class-index losses on
+// the device
 // (kernels/cuda/index_check.h).
 //
 // Design: a thread per index compares it with [0, size); a bad one prints the op, the
@@ -29,7 +30,7 @@ __global__ void check_index_range_kernel(const int64_t* __restrict__ index, int6
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < count;
        k += stride) {
     const int64_t value = index[k];
-    if (value < 0 || value >= size) {
+    if ((value < 0 || value >= size) && !(label.has_ignore && value == label.ignore_index)) {
       printf("fovea: %s: index %lld is out of range for dim %lld of size %lld\n", label.op,
              static_cast<long long>(value), static_cast<long long>(label.dim),
              static_cast<long long>(size));

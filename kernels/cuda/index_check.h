@@ -8,10 +8,13 @@
 
 namespace fovea::kernels::cuda {
 
-// The op's name and the indexed dim, passed by value to the kernel for its message.
+// The op's name and the indexed dim, passed by value to the kernel for its message; with
+// has_ignore, ignore_index is accepted too (a loss's ignored samples).
 struct IndexCheckLabel {
   char op[32] = {};
   int64_t dim = 0;
+  bool has_ignore = false;
+  int64_t ignore_index = 0;
 };
 
 inline IndexCheckLabel index_check_label(const char* op, int64_t dim) {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "engine/host_sync.h"
 #include "engine/ops/factory.h"
 #include "engine/ops/loss.h"
 #include "engine/ops/softmax.h"
@@ -100,6 +101,22 @@ TEST(CrossEntropyCuda, IndexTargetsEveryOption) {
       }
     }
   }
+}
+
+// The class-index range check and the mean's denominator stay on the device: a weighted
+// mean cross-entropy with ignored samples, forward and backward, never waits for the GPU.
+TEST(CrossEntropyCuda, IndexTargetsNeverWaitForTheDevice) {
+  FOVEA_REQUIRE_GPU();
+  const Device gpu = Device::cuda(0);
+  const Tensor logits = input({33, 1000}, 300).to(gpu).requires_grad_(true);
+  const Tensor targets = targets_with_ignored(33, 1000).to(gpu);
+  CrossEntropyOptions options;
+  options.weight = input({1000}, 301, 0.1, 2.0).to(gpu);
+  const int64_t before = host_sync_count();
+  const Tensor loss = cross_entropy(logits, targets, options);
+  loss.backward();
+  EXPECT_EQ(host_sync_count(), before);
+  EXPECT_TRUE(logits.grad().defined());
 }
 
 TEST(CrossEntropyCuda, ProbabilityTargets) {

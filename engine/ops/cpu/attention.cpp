@@ -5,19 +5,6 @@
 
 namespace fovea::cpu {
 
-namespace {
-
-Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
-  return wanted ? make_tensor(shape, dtype, device) : Tensor();
-}
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
-}  // namespace
-
 TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
                              const Tensor& v, const Tensor& bias,
                              const kernels::ScoreLayout& bias_layout, const Tensor& mask,
@@ -28,8 +15,8 @@ TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor&
   Tensor out = make_tensor(out_shape, q.dtype(), q.device());
   visit_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = decltype(tag);
-    const kernels::ScoreOperand<T> bias_operand{ptr<T>(bias), bias_layout};
-    const kernels::ScoreOperand<bool> mask_operand{ptr<bool>(mask), mask_layout};
+    const kernels::ScoreOperand<T> bias_operand{data_or_null<T>(bias), bias_layout};
+    const kernels::ScoreOperand<bool> mask_operand{data_or_null<bool>(mask), mask_layout};
     kernels::cpu::attention_forward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(), bias_operand,
                                        mask_operand, dropout, probs.data<T>(), out.data<T>());
   });
@@ -43,14 +30,15 @@ TensorList attention_backward(const kernels::AttentionShape& shape, const Tensor
   const DType dtype = q.dtype();
   const Device device = q.device();
   Tensor grad_scores = make_tensor(score_shape, dtype, device);
-  Tensor grad_q = maybe(want_q, q.shape(), dtype, device);
-  Tensor grad_k = maybe(want_k, k.shape(), dtype, device);
-  Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
+  Tensor grad_q = output_if(want_q, q.shape(), dtype, device);
+  Tensor grad_k = output_if(want_k, k.shape(), dtype, device);
+  Tensor grad_v = output_if(want_v, v.shape(), dtype, device);
   visit_floating(dtype, "scaled_dot_product_attention backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::attention_backward<T>(
-        shape, q.data<T>(), k.data<T>(), v.data<T>(), probs.data<T>(), dropout, grad_out.data<T>(),
-        grad_scores.data<T>(), ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v));
+    kernels::cpu::attention_backward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(),
+                                        probs.data<T>(), dropout, grad_out.data<T>(),
+                                        grad_scores.data<T>(), data_or_null<T>(grad_q),
+                                        data_or_null<T>(grad_k), data_or_null<T>(grad_v));
   });
   return {grad_scores, grad_q, grad_k, grad_v};
 }

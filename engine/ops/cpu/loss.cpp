@@ -2,30 +2,20 @@
 // kernels/cpu/bce_loss.cpp.
 #include "engine/ops/cpu/loss.h"
 
+#include "engine/ops/class_targets.h"
 #include "engine/ops/dispatch.h"
 
 namespace fovea::cpu {
 
-namespace {
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+void check_class_indices(const Tensor& index, int64_t classes, int64_t ignore_index,
+                         const char* op) {
+  const int64_t* data = index.data<int64_t>();
+  for (int64_t r = 0; r < index.numel(); ++r) {
+    FOVEA_CHECK(data[r] == ignore_index || (data[r] >= 0 && data[r] < classes),
+                "{}: target class {} is out of range for {} classes (sample {})", op, data[r],
+                classes, r);
+  }
 }
-
-template <typename T>
-kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
-                                       const Tensor& probs, const Tensor& weight,
-                                       int64_t ignore_index) {
-  return {.rows = scores.size(0),
-          .classes = scores.size(1),
-          .target_index = ptr<const int64_t>(index),
-          .target_probs = ptr<const T>(probs),
-          .weight = ptr<const T>(weight),
-          .ignore_index = ignore_index};
-}
-
-}  // namespace
 
 void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
@@ -34,7 +24,7 @@ void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tenso
     using T = decltype(tag);
     kernels::cpu::cross_entropy_forward<T>(
         class_targets<T>(logits, index, probs, weight, ignore_index), label_smoothing,
-        ptr<const T>(logits), ptr<T>(loss), ptr<double>(lse));
+        data_or_null<const T>(logits), data_or_null<T>(loss), data_or_null<double>(lse));
   });
 }
 
@@ -46,8 +36,8 @@ void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tens
     using T = decltype(tag);
     kernels::cpu::cross_entropy_backward<T>(
         class_targets<T>(logits, index, probs, weight, ignore_index), label_smoothing,
-        ptr<const T>(logits), ptr<const double>(lse), ptr<const T>(grad_loss), grad_stride, scale,
-        ptr<T>(grad_logits));
+        data_or_null<const T>(logits), data_or_null<const double>(lse),
+        data_or_null<const T>(grad_loss), grad_stride, scale, data_or_null<T>(grad_logits));
   });
 }
 
@@ -56,7 +46,7 @@ void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index
   visit_floating(log_probs.dtype(), "nll_loss", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::nll_forward<T>(class_targets<T>(log_probs, index, Tensor(), weight, ignore_index),
-                                 ptr<const T>(log_probs), ptr<T>(loss));
+                                 data_or_null<const T>(log_probs), data_or_null<T>(loss));
   });
 }
 
@@ -67,7 +57,7 @@ void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_inde
     using T = decltype(tag);
     kernels::cpu::nll_backward<T>(
         class_targets<T>(grad_log_probs, index, Tensor(), weight, ignore_index),
-        ptr<const T>(grad_loss), grad_stride, scale, ptr<T>(grad_log_probs));
+        data_or_null<const T>(grad_loss), grad_stride, scale, data_or_null<T>(grad_log_probs));
   });
 }
 
@@ -78,7 +68,8 @@ void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::Foc
     using T = decltype(tag);
     kernels::cpu::focal_forward<T>(
         class_targets<T>(logits, index, Tensor(), Tensor(), ignore_index), params,
-        ptr<const T>(alpha), ptr<const T>(logits), ptr<T>(loss), ptr<double>(lse));
+        data_or_null<const T>(alpha), data_or_null<const T>(logits), data_or_null<T>(loss),
+        data_or_null<double>(lse));
   });
 }
 
@@ -90,8 +81,9 @@ void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::Fo
     using T = decltype(tag);
     kernels::cpu::focal_backward<T>(
         class_targets<T>(logits, index, Tensor(), Tensor(), ignore_index), params,
-        ptr<const T>(alpha), ptr<const T>(logits), ptr<const double>(lse), ptr<const T>(grad_loss),
-        grad_stride, scale, ptr<T>(grad_logits));
+        data_or_null<const T>(alpha), data_or_null<const T>(logits),
+        data_or_null<const double>(lse), data_or_null<const T>(grad_loss), grad_stride, scale,
+        data_or_null<T>(grad_logits));
   });
 }
 
@@ -99,9 +91,9 @@ void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, c
                              const Tensor& target, const Tensor& weight, const Tensor& pos_weight) {
   visit_floating(x.dtype(), "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::bce_with_logits_forward<T>(loop, ptr<T>(loss), ptr<const T>(x),
-                                             ptr<const T>(target), ptr<const T>(weight),
-                                             ptr<const T>(pos_weight));
+    kernels::cpu::bce_with_logits_forward<T>(
+        loop, data_or_null<T>(loss), data_or_null<const T>(x), data_or_null<const T>(target),
+        data_or_null<const T>(weight), data_or_null<const T>(pos_weight));
   });
 }
 
@@ -110,9 +102,10 @@ void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const 
                               const Tensor& weight, const Tensor& pos_weight) {
   visit_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::bce_with_logits_backward<T>(loop, scale, ptr<T>(grad_x), ptr<const T>(grad_loss),
-                                              ptr<const T>(x), ptr<const T>(target),
-                                              ptr<const T>(weight), ptr<const T>(pos_weight));
+    kernels::cpu::bce_with_logits_backward<T>(
+        loop, scale, data_or_null<T>(grad_x), data_or_null<const T>(grad_loss),
+        data_or_null<const T>(x), data_or_null<const T>(target), data_or_null<const T>(weight),
+        data_or_null<const T>(pos_weight));
   });
 }
 

@@ -9,6 +9,11 @@
 
 namespace fovea::cpu {
 
+// Every class index lies in [0, classes) or equals ignore_index; a bad one names `op`,
+// the value and the sample (on CUDA at the next synchronisation, from the device).
+void check_class_indices(const Tensor& index, int64_t classes, int64_t ignore_index,
+                         const char* op);
+
 void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
                            const Tensor& loss, const Tensor& lse);

@@ -31,14 +31,7 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
     y.zero_();
   }
   if (y.numel() > 0 && in_features > 0) {
-    const kernels::GemmShape shape{.trans_a = false,
-                                   .trans_b = true,
-                                   .m = rows,
-                                   .n = out_features,
-                                   .k = in_features,
-                                   .lda = in_features,
-                                   .ldb = in_features,
-                                   .ldc = out_features};
+    const kernels::GemmShape shape = kernels::linear_gemm_shape(rows, in_features, out_features);
     gemm_batched(shape, 1, x, 0, 0, weight, 0, 0, bias_in.defined() ? 1.0f : 0.0f, y, 0, 0);
   }
   return y.to(x_in.dtype());

@@ -7,23 +7,16 @@
 
 namespace fovea::cpu {
 
-namespace {
-
-// The raw data of an optional tensor; null when it is undefined.
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
                         const Tensor& y, const Tensor& mean, const Tensor& rstd, int64_t rows,
                         int64_t cols) {
   visit_floating(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::layer_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
-                                        eps, ptr<T>(y), ptr<T>(mean), ptr<T>(rstd), rows, cols);
+    kernels::cpu::layer_norm_forward<T>(data_or_null<const T>(x), data_or_null<const T>(weight),
+                                        data_or_null<const T>(bias), eps, data_or_null<T>(y),
+                                        data_or_null<T>(mean), data_or_null<T>(rstd), rows, cols);
   });
 }
 
@@ -33,9 +26,10 @@ void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
                          int64_t cols) {
   visit_floating(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::layer_norm_backward<T>(ptr<const T>(grad_y), ptr<const T>(x), ptr<const T>(mean),
-                                         ptr<const T>(rstd), ptr<const T>(weight), ptr<T>(grad_x),
-                                         ptr<T>(grad_weight), ptr<T>(grad_bias), rows, cols);
+    kernels::cpu::layer_norm_backward<T>(
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const T>(mean),
+        data_or_null<const T>(rstd), data_or_null<const T>(weight), data_or_null<T>(grad_x),
+        data_or_null<T>(grad_weight), data_or_null<T>(grad_bias), rows, cols);
   });
 }
 
@@ -43,7 +37,8 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
                       const Tensor& rstd, int64_t rows, int64_t channels) {
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::batch_norm_stats<T>(ptr<const T>(x), ptr<T>(mean), ptr<T>(var), rows, channels);
+    kernels::cpu::batch_norm_stats<T>(data_or_null<const T>(x), data_or_null<T>(mean),
+                                      data_or_null<T>(var), rows, channels);
   });
   NoGradGuard no_grad;
   Tensor out = rstd;
@@ -74,9 +69,10 @@ void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
                         int64_t channels) {
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::batch_norm_forward<T>(ptr<const T>(x), ptr<const T>(mean), ptr<const T>(rstd),
-                                        ptr<const T>(weight), ptr<const T>(bias), activation,
-                                        ptr<T>(y), rows, channels);
+    kernels::cpu::batch_norm_forward<T>(data_or_null<const T>(x), data_or_null<const T>(mean),
+                                        data_or_null<const T>(rstd), data_or_null<const T>(weight),
+                                        data_or_null<const T>(bias), activation, data_or_null<T>(y),
+                                        rows, channels);
   });
 }
 
@@ -88,9 +84,10 @@ void batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
   visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::batch_norm_backward<T>(
-        ptr<const T>(grad_y), ptr<const T>(x), ptr<const T>(mean), ptr<const T>(rstd),
-        ptr<const T>(weight), ptr<const T>(bias), activation, batch_stats, ptr<T>(grad_x),
-        ptr<T>(grad_weight), ptr<T>(grad_bias), rows, channels);
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const T>(mean),
+        data_or_null<const T>(rstd), data_or_null<const T>(weight), data_or_null<const T>(bias),
+        activation, batch_stats, data_or_null<T>(grad_x), data_or_null<T>(grad_weight),
+        data_or_null<T>(grad_bias), rows, channels);
   });
 }
 
@@ -99,8 +96,9 @@ void group_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
                         kernels::GroupNormShape shape) {
   visit_floating(x.dtype(), "group_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::group_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
-                                        eps, ptr<T>(y), ptr<T>(mean), ptr<T>(rstd), shape);
+    kernels::cpu::group_norm_forward<T>(data_or_null<const T>(x), data_or_null<const T>(weight),
+                                        data_or_null<const T>(bias), eps, data_or_null<T>(y),
+                                        data_or_null<T>(mean), data_or_null<T>(rstd), shape);
   });
 }
 
@@ -110,9 +108,10 @@ void group_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
                          kernels::GroupNormShape shape) {
   visit_floating(x.dtype(), "group_norm backward", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::group_norm_backward<T>(ptr<const T>(grad_y), ptr<const T>(x), ptr<const T>(mean),
-                                         ptr<const T>(rstd), ptr<const T>(weight), ptr<T>(grad_x),
-                                         ptr<T>(grad_weight), ptr<T>(grad_bias), shape);
+    kernels::cpu::group_norm_backward<T>(
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const T>(mean),
+        data_or_null<const T>(rstd), data_or_null<const T>(weight), data_or_null<T>(grad_x),
+        data_or_null<T>(grad_weight), data_or_null<T>(grad_bias), shape);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops/dispatch.h"
+#include "engine/ops/pool.h"
 
 namespace fovea::cpu {
 
@@ -11,11 +12,6 @@ namespace {
 
 using kernels::PoolAxis;
 using kernels::PoolShape;
-
-Shape nhwc(const PoolShape& s, bool output) {
-  return output ? Shape{s.batch, s.out_h, s.out_w, s.channels}
-                : Shape{s.batch, s.in_h, s.in_w, s.channels};
-}
 
 // `t` contiguous in the dtype the CPU kernels compute in, cut from the graph.
 Tensor compute_operand(const Tensor& t) {
@@ -33,8 +29,8 @@ Tensor narrowed(const Tensor& t, DType dtype) {
 void max_pool2d_forward(const PoolShape& shape, const PoolAxis& rows, const PoolAxis& cols,
                         const Tensor& x, Tensor& y, Tensor& indices) {
   const Tensor xc = compute_operand(x);
-  Tensor out = make_tensor(nhwc(shape, true), xc.dtype(), x.device());
-  indices = make_tensor(nhwc(shape, true), DType::i64, x.device());
+  Tensor out = make_tensor(pool_tensor_shape(shape, true), xc.dtype(), x.device());
+  indices = make_tensor(pool_tensor_shape(shape, true), DType::i64, x.device());
   const kernels::PoolWindows r = kernels::pool_windows(rows), c = kernels::pool_windows(cols);
   visit_floating(xc.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
@@ -48,7 +44,7 @@ Tensor max_pool2d_backward(const PoolShape& shape, const PoolAxis&, const PoolAx
                            const Tensor& grad_y, const Tensor& indices) {
   const Tensor g = compute_operand(grad_y);
   const Tensor idx = indices.contiguous();
-  Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
+  Tensor grad_x = make_tensor(pool_tensor_shape(shape, false), g.dtype(), g.device());
   visit_floating(g.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::max_pool2d_backward<T>(shape, g.data<T>(), idx.data<int64_t>(), grad_x.data<T>());
@@ -59,7 +55,7 @@ Tensor max_pool2d_backward(const PoolShape& shape, const PoolAxis&, const PoolAx
 Tensor avg_pool2d_forward(const PoolShape& shape, const PoolAxis& rows, const PoolAxis& cols,
                           const Tensor& x) {
   const Tensor xc = compute_operand(x);
-  Tensor y = make_tensor(nhwc(shape, true), xc.dtype(), x.device());
+  Tensor y = make_tensor(pool_tensor_shape(shape, true), xc.dtype(), x.device());
   const kernels::PoolWindows r = kernels::pool_windows(rows), c = kernels::pool_windows(cols);
   visit_floating(xc.dtype(), "avg_pool2d", [&](auto tag) {
     using T = decltype(tag);
@@ -71,7 +67,7 @@ Tensor avg_pool2d_forward(const PoolShape& shape, const PoolAxis& rows, const Po
 Tensor avg_pool2d_backward(const PoolShape& shape, const PoolAxis& rows, const PoolAxis& cols,
                            const Tensor& grad_y) {
   const Tensor g = compute_operand(grad_y);
-  Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
+  Tensor grad_x = make_tensor(pool_tensor_shape(shape, false), g.dtype(), g.device());
   const kernels::PoolWindows r = kernels::pool_windows(rows), c = kernels::pool_windows(cols);
   visit_floating(g.dtype(), "avg_pool2d backward", [&](auto tag) {
     using T = decltype(tag);

@@ -20,11 +20,6 @@ Tensor widened(const Tensor& t) {
   return t.defined() ? t.to(cpu_compute_dtype(t.dtype())).contiguous() : t;
 }
 
-template <typename T>
-const T* ptr(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 }  // namespace
 
 Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
@@ -36,7 +31,7 @@ Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
   Tensor out = make_tensor(out_shape, a.dtype(), a.device());
   visit_floating(a.dtype(), "channel_mean", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::spatial_sum<T>(a.data<T>(), ptr<T>(b), scale, out.data<T>(),
+    kernels::cpu::spatial_sum<T>(a.data<T>(), data_or_null<T>(b), scale, out.data<T>(),
                                  spatial_shape(a.shape()));
   });
   return out.to(a_in.dtype());
@@ -48,7 +43,7 @@ Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale, c
   Tensor out = make_tensor(shape, s.dtype(), s.device());
   visit_floating(s.dtype(), "channel_scale", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cpu::channel_broadcast<T>(ptr<T>(x), s.data<T>(), scale, out.data<T>(),
+    kernels::cpu::channel_broadcast<T>(data_or_null<T>(x), s.data<T>(), scale, out.data<T>(),
                                        spatial_shape(shape));
   });
   return out.to(s_in.dtype());

@@ -17,15 +17,6 @@ kernels::WindowAttentionShape window_shape(const Tensor& q, int64_t windows, dou
           .scale = scale};
 }
 
-Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
-  return wanted ? make_tensor(shape, dtype, device) : Tensor();
-}
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 }  // namespace
 
 TensorList window_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
@@ -37,8 +28,8 @@ TensorList window_attention_forward(const Tensor& q, const Tensor& k, const Tens
   visit_floating(q.dtype(), "window_attention", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::window_attention_forward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(),
-                                              ptr<T>(bias), ptr<T>(mask), probs.data<T>(),
-                                              out.data<T>());
+                                              data_or_null<T>(bias), data_or_null<T>(mask),
+                                              probs.data<T>(), out.data<T>());
   });
   return {probs, out};
 }
@@ -50,15 +41,16 @@ TensorList window_attention_backward(const Tensor& q, const Tensor& k, const Ten
   const auto shape = window_shape(q, windows, scale);
   const DType dtype = q.dtype();
   const Device device = q.device();
-  Tensor grad_q = maybe(want_q, q.shape(), dtype, device);
-  Tensor grad_k = maybe(want_k, k.shape(), dtype, device);
-  Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
-  Tensor grad_bias = maybe(want_bias, {shape.heads, shape.tokens, shape.tokens}, dtype, device);
+  Tensor grad_q = output_if(want_q, q.shape(), dtype, device);
+  Tensor grad_k = output_if(want_k, k.shape(), dtype, device);
+  Tensor grad_v = output_if(want_v, v.shape(), dtype, device);
+  Tensor grad_bias = output_if(want_bias, {shape.heads, shape.tokens, shape.tokens}, dtype, device);
   visit_floating(dtype, "window_attention backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cpu::window_attention_backward<T>(shape, q.data<T>(), k.data<T>(), v.data<T>(),
-                                               probs.data<T>(), grad_out.data<T>(), ptr<T>(grad_q),
-                                               ptr<T>(grad_k), ptr<T>(grad_v), ptr<T>(grad_bias));
+                                               probs.data<T>(), grad_out.data<T>(),
+                                               data_or_null<T>(grad_q), data_or_null<T>(grad_k),
+                                               data_or_null<T>(grad_v), data_or_null<T>(grad_bias));
   });
   return {grad_q, grad_k, grad_v, grad_bias};
 }

@@ -6,22 +6,10 @@
 #include <algorithm>
 
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cuda/attention.h"
 
 namespace fovea::cuda {
-
-namespace {
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
-Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
-  return wanted ? make_tensor(shape, dtype, device) : Tensor();
-}
-
-}  // namespace
 
 TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor& q, const Tensor& k,
                              const Tensor& v, const Tensor& bias,
@@ -35,15 +23,15 @@ TensorList attention_forward(const kernels::AttentionShape& shape, const Tensor&
   Tensor out = make_tensor(out_shape, q.dtype(), device);
   const Tensor scores =
       make_tensor({std::max<int64_t>(1, shape_numel(score_shape))}, DType::f32, device);
-  const Tensor dropped = maybe(dropout.p > 0, score_shape, q.dtype(), device);
+  const Tensor dropped = output_if(dropout.p > 0, score_shape, q.dtype(), device);
   visit_cuda_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = decltype(tag);
-    const kernels::ScoreOperand<T> bias_operand{ptr<const T>(bias), bias_layout};
-    const kernels::ScoreOperand<bool> mask_operand{ptr<const bool>(mask), mask_layout};
-    kernels::cuda::attention_forward<T>(shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v),
-                                        bias_operand, mask_operand, dropout, ptr<float>(scores),
-                                        ptr<T>(probs), ptr<T>(dropped), ptr<T>(out),
-                                        cublas_handle(device.index), stream_for(q));
+    const kernels::ScoreOperand<T> bias_operand{data_or_null<const T>(bias), bias_layout};
+    const kernels::ScoreOperand<bool> mask_operand{data_or_null<const bool>(mask), mask_layout};
+    kernels::cuda::attention_forward<T>(
+        shape, data_or_null<const T>(q), data_or_null<const T>(k), data_or_null<const T>(v),
+        bias_operand, mask_operand, dropout, data_or_null<float>(scores), data_or_null<T>(probs),
+        data_or_null<T>(dropped), data_or_null<T>(out), cublas_handle(device.index), stream_for(q));
   });
   return {probs, out};
 }
@@ -56,18 +44,20 @@ TensorList attention_backward(const kernels::AttentionShape& shape, const Tensor
   const Device device = q.device();
   const DType dtype = q.dtype();
   Tensor grad_scores = make_tensor(score_shape, dtype, device);
-  Tensor grad_q = maybe(want_q, q.shape(), dtype, device);
-  Tensor grad_k = maybe(want_k, k.shape(), dtype, device);
-  Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
+  Tensor grad_q = output_if(want_q, q.shape(), dtype, device);
+  Tensor grad_k = output_if(want_k, k.shape(), dtype, device);
+  Tensor grad_v = output_if(want_v, v.shape(), dtype, device);
   const Tensor grad_p =
       make_tensor({std::max<int64_t>(1, shape_numel(score_shape))}, DType::f32, device);
-  const Tensor dropped = maybe(dropout.p > 0 && want_v, score_shape, dtype, device);
+  const Tensor dropped = output_if(dropout.p > 0 && want_v, score_shape, dtype, device);
   visit_cuda_floating(dtype, "scaled_dot_product_attention backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::attention_backward<T>(
-        shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v), ptr<const T>(probs), dropout,
-        ptr<const T>(grad_out), ptr<float>(grad_p), ptr<T>(dropped), ptr<T>(grad_scores),
-        ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v), cublas_handle(device.index), stream_for(q));
+        shape, data_or_null<const T>(q), data_or_null<const T>(k), data_or_null<const T>(v),
+        data_or_null<const T>(probs), dropout, data_or_null<const T>(grad_out),
+        data_or_null<float>(grad_p), data_or_null<T>(dropped), data_or_null<T>(grad_scores),
+        data_or_null<T>(grad_q), data_or_null<T>(grad_k), data_or_null<T>(grad_v),
+        cublas_handle(device.index), stream_for(q));
   });
   return {grad_scores, grad_q, grad_k, grad_v};
 }

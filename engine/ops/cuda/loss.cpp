@@ -1,31 +1,23 @@
 // Host side of the CUDA losses: device guard and dtype dispatch around kernels/cuda/loss.h.
 #include "engine/ops/cuda/loss.h"
 
+#include "engine/ops/class_targets.h"
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/cuda/index_check.h"
 #include "kernels/cuda/loss.h"
 
 namespace fovea::cuda {
 
-namespace {
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+void check_class_indices(const Tensor& index, int64_t classes, int64_t ignore_index,
+                         const char* op) {
+  DeviceGuard guard(index.device().index);
+  kernels::cuda::IndexCheckLabel label = kernels::cuda::index_check_label(op, 1);
+  label.has_ignore = true;
+  label.ignore_index = ignore_index;
+  kernels::cuda::check_index_range(data_or_null<const int64_t>(index), index.numel(), classes,
+                                   label, stream_for(index));
 }
-
-template <typename T>
-kernels::ClassTargets<T> class_targets(const Tensor& scores, const Tensor& index,
-                                       const Tensor& probs, const Tensor& weight,
-                                       int64_t ignore_index) {
-  return {.rows = scores.size(0),
-          .classes = scores.size(1),
-          .target_index = ptr<const int64_t>(index),
-          .target_probs = ptr<const T>(probs),
-          .weight = ptr<const T>(weight),
-          .ignore_index = ignore_index};
-}
-
-}  // namespace
 
 void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tensor& weight,
                            int64_t ignore_index, double label_smoothing, const Tensor& logits,
@@ -35,7 +27,8 @@ void cross_entropy_forward(const Tensor& index, const Tensor& probs, const Tenso
     using T = decltype(tag);
     kernels::cuda::cross_entropy_forward<T>(
         class_targets<T>(logits, index, probs, weight, ignore_index), label_smoothing,
-        ptr<const T>(logits), ptr<T>(loss), ptr<float>(lse), stream_for(logits));
+        data_or_null<const T>(logits), data_or_null<T>(loss), data_or_null<float>(lse),
+        stream_for(logits));
   });
 }
 
@@ -48,8 +41,9 @@ void cross_entropy_backward(const Tensor& index, const Tensor& probs, const Tens
     using T = decltype(tag);
     kernels::cuda::cross_entropy_backward<T>(
         class_targets<T>(logits, index, probs, weight, ignore_index), label_smoothing,
-        ptr<const T>(logits), ptr<const float>(lse), ptr<const T>(grad_loss), grad_stride, scale,
-        ptr<T>(grad_logits), stream_for(logits));
+        data_or_null<const T>(logits), data_or_null<const float>(lse),
+        data_or_null<const T>(grad_loss), grad_stride, scale, data_or_null<T>(grad_logits),
+        stream_for(logits));
   });
 }
 
@@ -59,8 +53,8 @@ void nll_forward(const Tensor& index, const Tensor& weight, int64_t ignore_index
   visit_cuda_floating(log_probs.dtype(), "nll_loss", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::nll_forward<T>(
-        class_targets<T>(log_probs, index, Tensor(), weight, ignore_index), ptr<const T>(log_probs),
-        ptr<T>(loss), stream_for(log_probs));
+        class_targets<T>(log_probs, index, Tensor(), weight, ignore_index),
+        data_or_null<const T>(log_probs), data_or_null<T>(loss), stream_for(log_probs));
   });
 }
 
@@ -72,7 +66,7 @@ void nll_backward(const Tensor& index, const Tensor& weight, int64_t ignore_inde
     using T = decltype(tag);
     kernels::cuda::nll_backward<T>(
         class_targets<T>(grad_log_probs, index, Tensor(), weight, ignore_index),
-        ptr<const T>(grad_loss), grad_stride, scale, ptr<T>(grad_log_probs),
+        data_or_null<const T>(grad_loss), grad_stride, scale, data_or_null<T>(grad_log_probs),
         stream_for(grad_log_probs));
   });
 }
@@ -85,8 +79,8 @@ void focal_forward(const Tensor& index, int64_t ignore_index, const kernels::Foc
     using T = decltype(tag);
     kernels::cuda::focal_forward<T>(
         class_targets<T>(logits, index, Tensor(), Tensor(), ignore_index), params,
-        ptr<const T>(alpha), ptr<const T>(logits), ptr<T>(loss), ptr<float>(lse),
-        stream_for(logits));
+        data_or_null<const T>(alpha), data_or_null<const T>(logits), data_or_null<T>(loss),
+        data_or_null<float>(lse), stream_for(logits));
   });
 }
 
@@ -99,8 +93,9 @@ void focal_backward(const Tensor& index, int64_t ignore_index, const kernels::Fo
     using T = decltype(tag);
     kernels::cuda::focal_backward<T>(
         class_targets<T>(logits, index, Tensor(), Tensor(), ignore_index), params,
-        ptr<const T>(alpha), ptr<const T>(logits), ptr<const float>(lse), ptr<const T>(grad_loss),
-        grad_stride, scale, ptr<T>(grad_logits), stream_for(logits));
+        data_or_null<const T>(alpha), data_or_null<const T>(logits), data_or_null<const float>(lse),
+        data_or_null<const T>(grad_loss), grad_stride, scale, data_or_null<T>(grad_logits),
+        stream_for(logits));
   });
 }
 
@@ -109,9 +104,9 @@ void bce_with_logits_forward(const kernels::Loop<5>& loop, const Tensor& loss, c
   DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::bce_with_logits_forward<T>(loop, ptr<T>(loss), ptr<const T>(x),
-                                              ptr<const T>(target), ptr<const T>(weight),
-                                              ptr<const T>(pos_weight), stream_for(x));
+    kernels::cuda::bce_with_logits_forward<T>(
+        loop, data_or_null<T>(loss), data_or_null<const T>(x), data_or_null<const T>(target),
+        data_or_null<const T>(weight), data_or_null<const T>(pos_weight), stream_for(x));
   });
 }
 
@@ -122,8 +117,9 @@ void bce_with_logits_backward(const kernels::Loop<6>& loop, double scale, const 
   visit_cuda_floating(x.dtype(), "binary_cross_entropy_with_logits backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::bce_with_logits_backward<T>(
-        loop, scale, ptr<T>(grad_x), ptr<const T>(grad_loss), ptr<const T>(x), ptr<const T>(target),
-        ptr<const T>(weight), ptr<const T>(pos_weight), stream_for(x));
+        loop, scale, data_or_null<T>(grad_x), data_or_null<const T>(grad_loss),
+        data_or_null<const T>(x), data_or_null<const T>(target), data_or_null<const T>(weight),
+        data_or_null<const T>(pos_weight), stream_for(x));
   });
 }
 

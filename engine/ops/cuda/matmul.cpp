@@ -72,14 +72,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       kernels::cuda::linear_bias<T>(rows, in_features, out_features, device_data<T>(x),
                                     device_data<T>(weight), device_data<T>(bias), y_data, context);
     } else {
-      const kernels::GemmShape shape{.trans_a = false,
-                                     .trans_b = true,
-                                     .m = rows,
-                                     .n = out_features,
-                                     .k = in_features,
-                                     .lda = in_features,
-                                     .ldb = in_features,
-                                     .ldc = out_features};
+      const kernels::GemmShape shape = kernels::linear_gemm_shape(rows, in_features, out_features);
       kernels::cuda::gemm_batched<T>(shape, 1, 1.0f, device_data<T>(x), 0, device_data<T>(weight),
                                      0, 0.0f, y_data, 0, context);
     }

@@ -3,6 +3,7 @@
 #include "engine/ops/cuda/norm.h"
 
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/norm.h"
@@ -10,12 +11,6 @@
 namespace fovea::cuda {
 
 namespace {
-
-// The device pointer of an optional tensor; null when it is undefined.
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
 
 Tensor f32_workspace(int64_t count, const Tensor& like) {
   return make_tensor({count > 0 ? count : 1}, DType::f32, like.device());
@@ -29,8 +24,9 @@ void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
   DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::layer_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
-                                         eps, ptr<T>(y), ptr<float>(mean), ptr<float>(rstd), rows,
+    kernels::cuda::layer_norm_forward<T>(data_or_null<const T>(x), data_or_null<const T>(weight),
+                                         data_or_null<const T>(bias), eps, data_or_null<T>(y),
+                                         data_or_null<float>(mean), data_or_null<float>(rstd), rows,
                                          cols, stream_for(x));
   });
 }
@@ -47,9 +43,10 @@ void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
   visit_cuda_floating(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::layer_norm_backward<T>(
-        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
-        ptr<const T>(weight), ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
-        ptr<float>(workspace), rows, cols, stream_for(x));
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const float>(mean),
+        data_or_null<const float>(rstd), data_or_null<const T>(weight), data_or_null<T>(grad_x),
+        data_or_null<T>(grad_weight), data_or_null<T>(grad_bias), data_or_null<float>(workspace),
+        rows, cols, stream_for(x));
   });
 }
 
@@ -59,8 +56,9 @@ void batch_norm_stats(const Tensor& x, double eps, const Tensor& mean, const Ten
   const Tensor workspace = f32_workspace(kernels::cuda::batch_norm_workspace(rows, channels), x);
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::batch_norm_stats<T>(ptr<const T>(x), ptr<float>(mean), ptr<float>(var),
-                                       ptr<float>(rstd), eps, ptr<float>(workspace), rows, channels,
+    kernels::cuda::batch_norm_stats<T>(data_or_null<const T>(x), data_or_null<float>(mean),
+                                       data_or_null<float>(var), data_or_null<float>(rstd), eps,
+                                       data_or_null<float>(workspace), rows, channels,
                                        stream_for(x));
   });
 }
@@ -75,9 +73,10 @@ void batch_norm_update_running(const Tensor& mean, const Tensor& var, const Tens
               dtype_name(running_mean.dtype()), dtype_name(running_var.dtype()));
   visit_cuda_floating(running_mean.dtype(), "batch_norm running stats", [&](auto tag) {
     using R = decltype(tag);
-    kernels::cuda::batch_norm_update_running<R>(ptr<const float>(mean), ptr<const float>(var),
-                                                ptr<R>(running_mean), ptr<R>(running_var), momentum,
-                                                bessel, mean.numel(), stream_for(mean));
+    kernels::cuda::batch_norm_update_running<R>(
+        data_or_null<const float>(mean), data_or_null<const float>(var),
+        data_or_null<R>(running_mean), data_or_null<R>(running_var), momentum, bessel, mean.numel(),
+        stream_for(mean));
   });
 }
 
@@ -88,9 +87,9 @@ void batch_norm_eval_stats(const Tensor& running_mean, const Tensor& running_var
   const Tensor rv = running_var.to(running_mean.dtype()).contiguous();
   visit_cuda_floating(rm.dtype(), "batch_norm running stats", [&](auto tag) {
     using R = decltype(tag);
-    kernels::cuda::batch_norm_eval_stats<R>(ptr<const R>(rm), ptr<const R>(rv), eps,
-                                            ptr<float>(mean), ptr<float>(rstd), mean.numel(),
-                                            stream_for(mean));
+    kernels::cuda::batch_norm_eval_stats<R>(
+        data_or_null<const R>(rm), data_or_null<const R>(rv), eps, data_or_null<float>(mean),
+        data_or_null<float>(rstd), mean.numel(), stream_for(mean));
   });
 }
 
@@ -102,8 +101,9 @@ void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& rstd,
   visit_cuda_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::batch_norm_forward<T>(
-        ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd), ptr<const T>(weight),
-        ptr<const T>(bias), activation, ptr<T>(y), rows, channels, stream_for(x));
+        data_or_null<const T>(x), data_or_null<const float>(mean), data_or_null<const float>(rstd),
+        data_or_null<const T>(weight), data_or_null<const T>(bias), activation, data_or_null<T>(y),
+        rows, channels, stream_for(x));
   });
 }
 
@@ -128,9 +128,10 @@ void batch_norm_backward(const Tensor& grad_y_in, const Tensor& x, const Tensor&
   visit_cuda_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::batch_norm_backward<T>(
-        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
-        ptr<const T>(weight), batch_stats, ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
-        ptr<float>(workspace), rows, channels, stream_for(x));
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const float>(mean),
+        data_or_null<const float>(rstd), data_or_null<const T>(weight), batch_stats,
+        data_or_null<T>(grad_x), data_or_null<T>(grad_weight), data_or_null<T>(grad_bias),
+        data_or_null<float>(workspace), rows, channels, stream_for(x));
   });
 }
 
@@ -140,9 +141,10 @@ void group_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
   DeviceGuard guard(x.device().index);
   visit_cuda_floating(x.dtype(), "group_norm", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::group_norm_forward<T>(ptr<const T>(x), ptr<const T>(weight), ptr<const T>(bias),
-                                         eps, ptr<T>(y), ptr<float>(mean), ptr<float>(rstd), shape,
-                                         stream_for(x));
+    kernels::cuda::group_norm_forward<T>(data_or_null<const T>(x), data_or_null<const T>(weight),
+                                         data_or_null<const T>(bias), eps, data_or_null<T>(y),
+                                         data_or_null<float>(mean), data_or_null<float>(rstd),
+                                         shape, stream_for(x));
   });
 }
 
@@ -157,9 +159,10 @@ void group_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& me
   visit_cuda_floating(x.dtype(), "group_norm backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::group_norm_backward<T>(
-        ptr<const T>(grad_y), ptr<const T>(x), ptr<const float>(mean), ptr<const float>(rstd),
-        ptr<const T>(weight), ptr<T>(grad_x), ptr<T>(grad_weight), ptr<T>(grad_bias),
-        ptr<float>(workspace), shape, stream_for(x));
+        data_or_null<const T>(grad_y), data_or_null<const T>(x), data_or_null<const float>(mean),
+        data_or_null<const float>(rstd), data_or_null<const T>(weight), data_or_null<T>(grad_x),
+        data_or_null<T>(grad_weight), data_or_null<T>(grad_bias), data_or_null<float>(workspace),
+        shape, stream_for(x));
   });
 }
 

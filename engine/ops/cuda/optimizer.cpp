@@ -3,6 +3,7 @@
 
 #include "engine/cuda/runtime.h"
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/optimizer.h"
 
@@ -32,18 +33,13 @@ void check_param(const Tensor& param, const Tensor& grad, const Tensor& master, 
   if (param.dtype() != DType::f32) check_on(master, param, DType::f32, op, "f32 master copy");
 }
 
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
 // master: the f32 values updated; param: the 16-bit copy written from them (null for f32).
 float* master_of(const Tensor& param, const Tensor& master) {
-  return param.dtype() == DType::f32 ? ptr<float>(param) : ptr<float>(master);
+  return param.dtype() == DType::f32 ? data_or_null<float>(param) : data_or_null<float>(master);
 }
 template <typename T>
 T* working_copy_of(const Tensor& param) {
-  return param.dtype() == DType::f32 ? nullptr : ptr<T>(param);
+  return param.dtype() == DType::f32 ? nullptr : data_or_null<T>(param);
 }
 
 }  // namespace
@@ -66,9 +62,9 @@ void adamw_step(const kernels::AdamWStep& step, const std::vector<AdamWParam>& p
         if (p.param.dtype() != dtype) continue;
         tensors.push_back({.master = master_of(p.param, p.master),
                            .param = working_copy_of<T>(p.param),
-                           .grad = ptr<const T>(p.grad),
-                           .exp_avg = ptr<float>(p.exp_avg),
-                           .exp_avg_sq = ptr<float>(p.exp_avg_sq),
+                           .grad = data_or_null<const T>(p.grad),
+                           .exp_avg = data_or_null<float>(p.exp_avg),
+                           .exp_avg_sq = data_or_null<float>(p.exp_avg_sq),
                            .n = p.param.numel()});
       }
       if (!tensors.empty()) {
@@ -97,8 +93,8 @@ void sgd_step(const kernels::SgdStep& step, const std::vector<SgdParam>& params)
         if (p.param.dtype() != dtype) continue;
         tensors.push_back({.master = master_of(p.param, p.master),
                            .param = working_copy_of<T>(p.param),
-                           .grad = ptr<const T>(p.grad),
-                           .momentum_buffer = ptr<float>(p.momentum_buffer),
+                           .grad = data_or_null<const T>(p.grad),
+                           .momentum_buffer = data_or_null<float>(p.momentum_buffer),
                            .n = p.param.numel()});
       }
       if (!tensors.empty()) {
@@ -124,7 +120,7 @@ Tensor grad_summary(const std::vector<Tensor>& grads) {
   }
   // Two partials (sum of squares, inf/nan count) per chunk.
   const Tensor workspace = make_tensor({2 * chunks}, DType::f64, device);
-  double* partials = ptr<double>(workspace);
+  double* partials = data_or_null<double>(workspace);
   const cudaStream_t stream = stream_for(grads.front());
   int64_t offset = 0;
   for (DType dtype : kFloatingTypes) {
@@ -134,7 +130,7 @@ Tensor grad_summary(const std::vector<Tensor>& grads) {
       int64_t these_chunks = 0;
       for (const Tensor& g : grads) {
         if (g.dtype() != dtype) continue;
-        tensors.push_back({.grad = ptr<const T>(g), .n = g.numel()});
+        tensors.push_back({.grad = data_or_null<const T>(g), .n = g.numel()});
         these_chunks += kernels::cuda::multi_tensor_chunks(g.numel());
       }
       if (tensors.empty()) return;
@@ -146,7 +142,7 @@ Tensor grad_summary(const std::vector<Tensor>& grads) {
   // The totals go to their own tensor, so the partials' workspace is freed with this call
   // and the caller reads two doubles together with the rest of the step's readings.
   Tensor totals = make_tensor({2}, DType::f64, device);
-  kernels::cuda::reduce_grad_partials(partials, chunks, ptr<double>(totals), stream);
+  kernels::cuda::reduce_grad_partials(partials, chunks, data_or_null<double>(totals), stream);
   return totals;
 }
 

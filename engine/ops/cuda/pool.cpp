@@ -5,6 +5,7 @@
 
 #include "engine/ops/cuda/dispatch.h"
 #include "engine/ops/cuda/storage.h"
+#include "engine/ops/pool.h"
 #include "kernels/cuda/pool.h"
 
 namespace fovea::cuda {
@@ -14,19 +15,14 @@ namespace {
 using kernels::PoolAxis;
 using kernels::PoolShape;
 
-Shape nhwc(const PoolShape& s, bool output) {
-  return output ? Shape{s.batch, s.out_h, s.out_w, s.channels}
-                : Shape{s.batch, s.in_h, s.in_w, s.channels};
-}
-
 }  // namespace
 
 void max_pool2d_forward(const PoolShape& shape, const PoolAxis& rows, const PoolAxis& cols,
                         const Tensor& x_in, Tensor& y, Tensor& indices) {
   DeviceGuard guard(x_in.device().index);
   const Tensor x = x_in.contiguous();
-  y = make_tensor(nhwc(shape, true), x.dtype(), x.device());
-  indices = make_tensor(nhwc(shape, true), DType::i64, x.device());
+  y = make_tensor(pool_tensor_shape(shape, true), x.dtype(), x.device());
+  indices = make_tensor(pool_tensor_shape(shape, true), DType::i64, x.device());
   visit_cuda_floating(x.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::max_pool2d_forward<T>(shape, rows, cols, cuda_data<T>(x), cuda_data<T>(y),
@@ -38,7 +34,7 @@ Tensor max_pool2d_backward(const PoolShape& shape, const PoolAxis& rows, const P
                            const Tensor& grad_y, const Tensor& indices) {
   DeviceGuard guard(grad_y.device().index);
   const Tensor g = grad_y.contiguous(), idx = indices.contiguous();
-  Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
+  Tensor grad_x = make_tensor(pool_tensor_shape(shape, false), g.dtype(), g.device());
   visit_cuda_floating(g.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::max_pool2d_backward<T>(shape, rows, cols, cuda_data<T>(g),
@@ -52,7 +48,7 @@ Tensor avg_pool2d_forward(const PoolShape& shape, const PoolAxis& rows, const Po
                           const Tensor& x_in) {
   DeviceGuard guard(x_in.device().index);
   const Tensor x = x_in.contiguous();
-  Tensor y = make_tensor(nhwc(shape, true), x.dtype(), x.device());
+  Tensor y = make_tensor(pool_tensor_shape(shape, true), x.dtype(), x.device());
   visit_cuda_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::avg_pool2d_forward<T>(shape, rows, cols, cuda_data<T>(x), cuda_data<T>(y),
@@ -65,7 +61,7 @@ Tensor avg_pool2d_backward(const PoolShape& shape, const PoolAxis& rows, const P
                            const Tensor& grad_y) {
   DeviceGuard guard(grad_y.device().index);
   const Tensor g = grad_y.contiguous();
-  Tensor grad_x = make_tensor(nhwc(shape, false), g.dtype(), g.device());
+  Tensor grad_x = make_tensor(pool_tensor_shape(shape, false), g.dtype(), g.device());
   visit_cuda_floating(g.dtype(), "avg_pool2d backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::avg_pool2d_backward<T>(shape, rows, cols, cuda_data<T>(g), cuda_data<T>(grad_x),

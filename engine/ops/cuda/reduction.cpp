@@ -4,6 +4,7 @@
 
 #include "engine/ops/cuda/dispatch.h"
 #include "engine/ops/cuda/storage.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cuda/reduce.h"
 
 namespace fovea::cuda {
@@ -16,10 +17,6 @@ Tensor scratch(int64_t bytes, Device device) {
   return make_tensor({(bytes + 7) / 8}, DType::i64, device);
 }
 
-void* data_or_null(const Tensor& t) {
-  return t.defined() ? t.raw_data() : nullptr;
-}
-
 }  // namespace
 
 void reduce(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len,
@@ -29,13 +26,14 @@ void reduce(kernels::ReduceOp op, const Tensor& in, Tensor& out, int64_t outer, 
       scratch(kernels::cuda::reduce_workspace_bytes(outer, reduce_len, inner), in.device());
   if (in.dtype() == DType::i64) {
     kernels::cuda::reduce<int64_t>(op, cuda_data<int64_t>(in), cuda_data<int64_t>(out), outer,
-                                   reduce_len, inner, data_or_null(workspace), stream_for(in));
+                                   reduce_len, inner, data_or_null<void>(workspace),
+                                   stream_for(in));
     return;
   }
   visit_cuda_floating(in.dtype(), name, [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::reduce<T>(op, cuda_data<T>(in), cuda_data<T>(out), outer, reduce_len, inner,
-                             data_or_null(workspace), stream_for(in));
+                             data_or_null<void>(workspace), stream_for(in));
   });
 }
 
@@ -47,7 +45,7 @@ void variance(const Tensor& in, Tensor& out, int64_t outer, int64_t reduce_len, 
   visit_cuda_floating(in.dtype(), "var", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::variance<T>(cuda_data<T>(in), cuda_data<T>(out), outer, reduce_len, inner,
-                               correction, data_or_null(workspace), stream_for(in));
+                               correction, data_or_null<void>(workspace), stream_for(in));
   });
 }
 

@@ -2,6 +2,7 @@
 #include "engine/ops/cuda/squeeze_excite.h"
 
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cuda/squeeze_excite.h"
 
 namespace fovea::cuda {
@@ -12,11 +13,6 @@ kernels::SpatialShape spatial_shape(const Shape& shape) {
   kernels::SpatialShape s{.batch = shape.front(), .spatial = 1, .channels = shape.back()};
   for (size_t d = 1; d + 1 < shape.size(); ++d) s.spatial *= shape[d];
   return s;
-}
-
-template <typename T>
-const T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.raw_data()) : nullptr;
 }
 
 }  // namespace
@@ -34,7 +30,8 @@ Tensor spatial_sum(const Tensor& a_in, const Tensor& b_in, double scale) {
       {std::max<int64_t>(1, kernels::cuda::spatial_sum_workspace(shape))}, DType::f32, a.device());
   visit_cuda_floating(a.dtype(), "channel_mean", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::spatial_sum<T>(ptr<T>(a), ptr<T>(b), scale, static_cast<T*>(out.raw_data()),
+    kernels::cuda::spatial_sum<T>(data_or_null<T>(a), data_or_null<T>(b), scale,
+                                  static_cast<T*>(out.raw_data()),
                                   static_cast<float*>(workspace.raw_data()), shape, stream_for(a));
   });
   return out;
@@ -47,7 +44,7 @@ Tensor channel_broadcast(const Tensor& x_in, const Tensor& s_in, double scale, c
   Tensor out = make_tensor(shape, s.dtype(), s.device());
   visit_cuda_floating(s.dtype(), "channel_scale", [&](auto tag) {
     using T = decltype(tag);
-    kernels::cuda::channel_broadcast<T>(ptr<T>(x), ptr<T>(s), scale,
+    kernels::cuda::channel_broadcast<T>(data_or_null<T>(x), data_or_null<T>(s), scale,
                                         static_cast<T*>(out.raw_data()), spatial_shape(shape),
                                         stream_for(s));
   });

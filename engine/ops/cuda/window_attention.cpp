@@ -5,20 +5,12 @@
 #include <algorithm>
 
 #include "engine/ops/cuda/dispatch.h"
+#include "engine/ops/dispatch.h"
 #include "kernels/cuda/attention.h"
 
 namespace fovea::cuda {
 
 namespace {
-
-template <typename T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
-Tensor maybe(bool wanted, const Shape& shape, DType dtype, Device device) {
-  return wanted ? make_tensor(shape, dtype, device) : Tensor();
-}
 
 kernels::WindowAttentionShape window_shape(const Tensor& q, int64_t windows, double scale) {
   return {.windows_total = q.size(0),
@@ -41,8 +33,9 @@ TensorList window_attention_forward(const Tensor& q, const Tensor& k, const Tens
   visit_cuda_floating(q.dtype(), "window_attention", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::window_attention_forward<T>(
-        shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v), ptr<const T>(bias),
-        ptr<const T>(mask), ptr<T>(probs), ptr<T>(out), stream_for(q));
+        shape, data_or_null<const T>(q), data_or_null<const T>(k), data_or_null<const T>(v),
+        data_or_null<const T>(bias), data_or_null<const T>(mask), data_or_null<T>(probs),
+        data_or_null<T>(out), stream_for(q));
   });
   return {probs, out};
 }
@@ -55,10 +48,10 @@ TensorList window_attention_backward(const Tensor& q, const Tensor& k, const Ten
   const auto shape = window_shape(q, windows, scale);
   const DType dtype = q.dtype();
   const Device device = q.device();
-  Tensor grad_q = maybe(want_q, q.shape(), dtype, device);
-  Tensor grad_k = maybe(want_k, k.shape(), dtype, device);
-  Tensor grad_v = maybe(want_v, v.shape(), dtype, device);
-  Tensor grad_bias = maybe(want_bias, {shape.heads, shape.tokens, shape.tokens}, dtype, device);
+  Tensor grad_q = output_if(want_q, q.shape(), dtype, device);
+  Tensor grad_k = output_if(want_k, k.shape(), dtype, device);
+  Tensor grad_v = output_if(want_v, v.shape(), dtype, device);
+  Tensor grad_bias = output_if(want_bias, {shape.heads, shape.tokens, shape.tokens}, dtype, device);
   const Tensor workspace =
       want_bias
           ? make_tensor(
@@ -68,9 +61,10 @@ TensorList window_attention_backward(const Tensor& q, const Tensor& k, const Ten
   visit_cuda_floating(dtype, "window_attention backward", [&](auto tag) {
     using T = decltype(tag);
     kernels::cuda::window_attention_backward<T>(
-        shape, ptr<const T>(q), ptr<const T>(k), ptr<const T>(v), ptr<const T>(probs),
-        ptr<const T>(grad_out), ptr<T>(grad_q), ptr<T>(grad_k), ptr<T>(grad_v), ptr<T>(grad_bias),
-        ptr<float>(workspace), stream_for(q));
+        shape, data_or_null<const T>(q), data_or_null<const T>(k), data_or_null<const T>(v),
+        data_or_null<const T>(probs), data_or_null<const T>(grad_out), data_or_null<T>(grad_q),
+        data_or_null<T>(grad_k), data_or_null<T>(grad_v), data_or_null<T>(grad_bias),
+        data_or_null<float>(workspace), stream_for(q));
   });
   return {grad_q, grad_k, grad_v, grad_bias};
 }
