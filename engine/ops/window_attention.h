@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "engine/tensor.h"
+#include "kernels/attention.h"
 
 namespace fovea {
 
@@ -21,5 +22,17 @@ namespace fovea {
 Tensor window_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
                         const Tensor& mask, std::optional<double> scale = std::nullopt,
                         Tensor* probabilities = nullptr);
+
+// The kernels' view of the fused op's q [windows_total, heads, tokens, head_dim], with
+// `windows` distinct masks (1 without a mask); shared by both halves.
+inline kernels::WindowAttentionShape window_attention_shape(const Tensor& q, int64_t windows,
+                                                            double scale) {
+  return {.windows_total = q.size(0),
+          .windows = windows,
+          .heads = q.size(1),
+          .tokens = q.size(2),
+          .head_dim = q.size(3),
+          .scale = scale};
+}
 
 }  // namespace fovea

@@ -2,26 +2,14 @@
 #include "engine/ops/cpu/window_attention.h"
 
 #include "engine/ops/dispatch.h"
+#include "engine/ops/window_attention.h"
 #include "kernels/attention.h"
 
 namespace fovea::cpu {
 
-namespace {
-
-kernels::WindowAttentionShape window_shape(const Tensor& q, int64_t windows, double scale) {
-  return {.windows_total = q.size(0),
-          .windows = windows,
-          .heads = q.size(1),
-          .tokens = q.size(2),
-          .head_dim = q.size(3),
-          .scale = scale};
-}
-
-}  // namespace
-
 TensorList window_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor& bias, const Tensor& mask, double scale) {
-  const auto shape = window_shape(q, mask.defined() ? mask.size(0) : 1, scale);
+  const auto shape = window_attention_shape(q, mask.defined() ? mask.size(0) : 1, scale);
   Tensor probs = make_tensor({shape.windows_total, shape.heads, shape.tokens, shape.tokens},
                              q.dtype(), q.device());
   Tensor out = make_tensor(q.shape(), q.dtype(), q.device());
@@ -38,7 +26,7 @@ TensorList window_attention_backward(const Tensor& q, const Tensor& k, const Ten
                                      const Tensor& probs, const Tensor& grad_out, int64_t windows,
                                      double scale, bool want_q, bool want_k, bool want_v,
                                      bool want_bias) {
-  const auto shape = window_shape(q, windows, scale);
+  const auto shape = window_attention_shape(q, windows, scale);
   const DType dtype = q.dtype();
   const Device device = q.device();
   Tensor grad_q = output_if(want_q, q.shape(), dtype, device);
