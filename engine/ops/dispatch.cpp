@@ -19,16 +19,6 @@ Device common_device(const char* op, std::initializer_list<const Tensor*> tensor
   return first->device();
 }
 
-void check_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
-  const Device device = common_device(op, tensors);
-  FOVEA_CHECK(device.is_cpu(), "{}: no CUDA kernel for this op yet (tensor on {})", op,
-              device.str());
-}
-
-bool on_cuda(const char* op, std::initializer_list<const Tensor*> tensors) {
-  return common_device(op, tensors).is_cuda();
-}
-
 void check_inplace(const Tensor& self, const char* op) {
   FOVEA_CHECK(!(GradMode::enabled() && self.requires_grad()),
               "{}: in-place change of a tensor that requires grad (shape {}); do it inside a "

@@ -62,14 +62,6 @@ inline Tensor output_if(bool wanted, const Shape& shape, DType dtype, Device dev
 // All defined tensors must live on one device; returns it.
 Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
 
-// Ops whose CUDA kernels do not exist yet call this before touching data.
-void check_cpu(const char* op, std::initializer_list<const Tensor*> tensors);
-
-// True when the op's defined tensors are on a CUDA device (they must share one device).
-// An op's raw compute function branches on it to its kernels::cuda launcher; the
-// differentiable op and its backward stay the same for both devices.
-bool on_cuda(const char* op, std::initializer_list<const Tensor*> tensors);
-
 // In-place ops refuse tensors that require grad while grad mode is on: the graph may
 // have saved them, and fovea keeps no version counters to notice.
 void check_inplace(const Tensor& self, const char* op);
