@@ -20,6 +20,9 @@ namespace fovea::cuda {
 bool built();
 // Devices the driver shows; 0 without a driver or without the backend.
 int device_count();
+// The device this thread's CUDA calls go to (cudaGetDevice); ops set their tensors' device
+// for the call with a DeviceGuard (engine/cuda/runtime.h) and restore this one after.
+int current_device();
 
 // The caching allocator of one device (engine/cuda/allocator.cpp).
 Allocator& allocator(int device);

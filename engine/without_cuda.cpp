@@ -46,6 +46,7 @@ bool built() {
 int device_count() {
   return 0;
 }
+int current_device() { no_cuda("the current CUDA device"); }
 
 Allocator& allocator(int device) {
   no_cuda(fmt::format("cuda:{}", device).c_str());

@@ -6,10 +6,13 @@ kernels/cuda) is defined by the stub object too, so a -DFOVEA_CUDA=OFF build lin
 It runs in the CUDA build, on that build's object files, which saves building everything
 a second time without CUDA: the plain C++ objects are the same in both builds.
 
-Usage: check_without_cuda.py SOURCE_DIR FOVEA_OBJECT_DIR STUB_OBJECT
-  SOURCE_DIR        the repository (objects of deleted sources are ignored)
-  FOVEA_OBJECT_DIR  CMakeFiles/fovea.dir of the CUDA build
-  STUB_OBJECT       engine/without_cuda.cpp compiled on its own
+The test executables count as plain C++ too (tests/cuda/*.cpp compile without CUDA in
+a CPU-only build and call fovea::cuda:: functions such as upload_async).
+
+Usage: check_without_cuda.py SOURCE_DIR BUILD_DIR STUB_OBJECT
+  SOURCE_DIR   the repository (objects of deleted sources are ignored)
+  BUILD_DIR    the CUDA build
+  STUB_OBJECT  engine/without_cuda.cpp compiled on its own
 """
 import pathlib
 import subprocess
@@ -39,18 +42,24 @@ def main():
     if len(sys.argv) != 4:
         print(__doc__)
         return 2
-    source_dir, object_dir, stub = (pathlib.Path(arg) for arg in sys.argv[1:])
+    source_dir, build_dir, stub = (pathlib.Path(arg) for arg in sys.argv[1:])
     cuda_defined, plain_needs = set(), set()
-    for obj in sorted(object_dir.rglob("*.o")):
-        rel = obj.relative_to(object_dir).as_posix()
-        if not (source_dir / rel[: -len(".o")]).exists():
-            continue  # left over from a source that was moved or deleted
-        if rel.startswith(CUDA_FOLDERS):
-            cuda_defined |= symbols(obj, defined=True)
-        elif not rel.startswith("engine/without_cuda"):
-            plain_needs |= symbols(obj, defined=False)
+    # (object folder, the source folder its objects' paths are relative to)
+    folders = [(build_dir / "CMakeFiles" / "fovea.dir", source_dir)]
+    folders += [(d, source_dir / "tests") for d in sorted((build_dir / "tests" / "CMakeFiles").glob(
+        "fovea_*_tests.dir"))]
+    for object_dir, sources in folders:
+        for obj in sorted(object_dir.rglob("*.o")):
+            source = sources / obj.relative_to(object_dir).as_posix()[: -len(".o")]
+            if not source.exists():
+                continue  # left over from a source that was moved or deleted
+            rel = source.relative_to(source_dir).as_posix()
+            if rel.startswith(CUDA_FOLDERS):
+                cuda_defined |= symbols(obj, defined=True)
+            elif not rel.startswith("engine/without_cuda"):
+                plain_needs |= symbols(obj, defined=False)
     if not cuda_defined:
-        print(f"check_without_cuda: no CUDA objects under {object_dir}; is this a CUDA build?")
+        print(f"check_without_cuda: no CUDA objects under {build_dir}; is this a CUDA build?")
         return 2
     needed = plain_needs & cuda_defined
     missing = sorted(needed - symbols(stub, defined=True))

@@ -4,12 +4,11 @@
 // use. Only compiled with the CUDA backend; the rest of fovea sees engine/cuda_backend.h.
 #include <cstddef>
 
+#include "engine/cuda_backend.h"
 #include "kernels/cuda/check.h"
 #include "kernels/error.h"
 
 namespace fovea::cuda {
-
-int current_device();
 
 // Makes `device` current for its lifetime, then restores the previous one.
 class DeviceGuard {

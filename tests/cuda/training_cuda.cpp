@@ -2,20 +2,24 @@
 // randint and from_blob placed on the device, the Criterion's losses (label smoothing,
 // class weights, mixup's soft targets, focal loss with a scalar alpha, BCE with
 // pos_weight), the EMA update over parameters and integer buffers, and metrics computed
-// from device logits.
+// from device logits; and a short Trainer run on the GPU that reads the device once per
+// optimizer step (the loader's batches uploaded ahead on the copy stream).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "models/model.h"
 #include "tests/cuda/inputs.h"
 #include "tests/support/cuda_testing.h"
+#include "train/config.h"
 #include "train/criterion.h"
 #include "train/ema.h"
 #include "train/metrics.h"
+#include "train/trainer.h"
 
 namespace fovea {
 namespace {
@@ -182,6 +186,29 @@ TEST(CudaMetrics, FromDeviceLogits) {
   ASSERT_TRUE(got.top5_accuracy.has_value());
   EXPECT_EQ(*got.top5_accuracy, *want.top5_accuracy);
   EXPECT_NEAR(got.macro_auc, want.macro_auc, 1e-9);
+}
+
+TEST(CudaTrainer, ReadsTheDeviceOncePerOptimizerStep) {
+  FOVEA_REQUIRE_GPU();
+  namespace fs = std::filesystem;
+  const fs::path out = fs::path(FOVEA_BINARY_DIR) / "test_outputs" / "cuda_one_read_per_step";
+  fs::remove_all(out);
+  train::TrainConfig config =
+      train::load_config(std::string(FOVEA_SOURCE_DIR) + "/configs/fashion_mnist/base.yaml");
+  for (const char* assignment :
+       {"data.max_train_samples=1024", "data.max_eval_samples=256", "training.epochs=1",
+        "training.batch_size=64", "training.warmup_epochs=0", "training.accumulation_steps=2",
+        "training.clip_grad_norm=1.0", "training.amp=bf16", "training.device=cuda:0",
+        "training.early_stopping.patience=0"}) {
+    train::apply_override(config, assignment);
+  }
+  train::apply_override(config, "output.dir=" + out.string());
+  train::Trainer trainer(config, {.quiet = true});
+  const train::RunSummary summary = trainer.run();
+  EXPECT_EQ(summary.max_host_syncs_per_step, 1);
+  EXPECT_TRUE(std::isfinite(summary.final_train_loss));
+  ASSERT_TRUE(summary.validation && summary.validation->classification);
+  EXPECT_GT(summary.validation->classification->accuracy, 0.3) << "one short epoch learns";
 }
 
 }  // namespace
