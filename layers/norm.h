@@ -8,7 +8,8 @@
 namespace fovea {
 
 // With an activation it is timm's BatchNormAct2d (same state_dict): the activation is
-// applied to the output, in the same pass on CUDA for relu and silu.
+// applied to the output, for relu and silu in the same pass as the normalisation on every
+// device.
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double eps = 1e-5, double momentum = 0.1,
