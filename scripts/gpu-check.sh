@@ -124,7 +124,7 @@ depthwise_conv.cu   | ConvCuda.Depthwise*                     | depthwise kernel
 elementwise.cu      | CudaElementwise.*                       | unary, binary, compare, where
 gemm.cu             | MatmulCuda.*                            | cuBLASLt calls and epilogues on our buffers
 index_add.cu        | CudaIndexAdd.*                          | sorted segmented sum (CUB radix sort)
-index_check.cu      | CudaShape.IndexSelectEmbeddingGather    | device-side index range check (in range)
+index_check.cu      | CudaIndexCheck.*                        | device-side index range check (in range)
 group_norm.cu       | GroupNormCuda.*                         |
 interpolate.cu      | CudaInterpolate.*                       |
 layer_norm.cu       | LayerNormCuda.*                         |
