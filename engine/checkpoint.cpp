@@ -1,5 +1,7 @@
 #include "engine/checkpoint.h"
 
+#include <algorithm>
+
 #include "engine/autocast.h"
 #include "engine/rng.h"
 
@@ -7,6 +9,13 @@ namespace fovea {
 
 Tensor checkpoint(const Segment& segment, const TensorList& inputs) {
   if (!GradMode::enabled()) return segment(inputs);
+  // Backward reaches a checkpoint only through inputs that need a gradient. When none does
+  // (the image going into a model's first block), the replay would never run and the
+  // segment's parameters would get no gradient, so the segment keeps its graph instead.
+  const bool any_input_needs_grad = std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) {
+    return t.defined() && t.requires_grad();
+  });
+  if (!any_input_needs_grad) return segment(inputs);
   const RngState rng_before = default_generator().state();
   const AutocastState autocast_before = autocast_state();
 
@@ -20,7 +29,8 @@ Tensor checkpoint(const Segment& segment, const TensorList& inputs) {
   output = output.detach();
 
   TensorList saved_inputs;
-  for (const Tensor& input : inputs) saved_inputs.push_back(input.defined() ? input.detach() : input);
+  for (const Tensor& input : inputs)
+    saved_inputs.push_back(input.defined() ? input.detach() : input);
 
   record_op("checkpoint", inputs, {output},
             [segment, saved_inputs, rng_before, autocast_before](const BackwardContext& ctx) {

@@ -1,7 +1,7 @@
 #pragma once
 // Containers: ModuleList (children named "0", "1", ... held in order and run by their
 // owner), Sequential (a ModuleList that runs its children in order, and may also name
-// them), and Identity.
+// them), and Identity; and checkpoint_seq, the one way a model recomputes its blocks.
 #include <string>
 
 #include "layers/module.h"
@@ -34,6 +34,13 @@ class Sequential : public ModuleList {
   }
   Tensor forward(const Tensor& x) override;
 };
+
+// Runs the blocks in order, each as one gradient checkpoint (engine/checkpoint.h): a
+// block's activations are dropped after forward and recomputed in backward, so only the
+// inputs of the blocks stay in memory. timm's checkpoint_seq. Models call it where timm
+// does, when grad_checkpointing() is on:
+//   x = grad_checkpointing() ? checkpoint_seq(*blocks, x) : (*blocks)(x);
+Tensor checkpoint_seq(const ModuleList& blocks, const Tensor& x);
 
 class Identity : public Module {
  public:

@@ -34,17 +34,39 @@ Tensor Module::forward(const Tensor&) {
   fail("{} has no single-tensor forward(); call its own forward method", type_name_);
 }
 
-void Module::check_new_name(const std::string& name) const {
-  FOVEA_CHECK(!name.empty() && name.find('.') == std::string::npos,
-              "{}: invalid member name '{}' (non-empty, without dots)", type_name_, name);
-  auto taken = [&](const auto& list, auto get_name) {
+bool Module::name_taken(const std::string& name) const {
+  auto has = [&](const auto& list, auto get_name) {
     return std::any_of(list.begin(), list.end(),
                        [&](const auto& e) { return get_name(e) == name; });
   };
-  const bool duplicate = taken(parameters_, [](const Slot& s) { return s.name; }) ||
-                         taken(buffers_, [](const Slot& s) { return s.name; }) ||
-                         taken(children_, [](const auto& c) { return c.first; });
-  FOVEA_CHECK(!duplicate, "{}: the name '{}' is registered twice", type_name_, name);
+  if (has(parameters_, [](const Slot& s) { return s.name; }) ||
+      has(buffers_, [](const Slot& s) { return s.name; }) ||
+      has(children_, [](const auto& c) { return c.first; })) {
+    return true;
+  }
+  // An inline child's names are this module's names too.
+  return std::any_of(children_.begin(), children_.end(),
+                     [&](const auto& c) { return c.first.empty() && c.second->name_taken(name); });
+}
+
+void Module::check_new_name(const std::string& name) const {
+  FOVEA_CHECK(!name.empty() && name.find('.') == std::string::npos,
+              "{}: invalid member name '{}' (non-empty, without dots)", type_name_, name);
+  FOVEA_CHECK(!name_taken(name), "{}: the name '{}' is registered twice", type_name_, name);
+}
+
+void Module::register_inline(ModulePtr child) {
+  FOVEA_CHECK(child != nullptr, "{}: register_inline needs a module", type_name_);
+  std::vector<std::string> names;
+  for (const Slot& s : child->parameters_) names.push_back(s.name);
+  for (const Slot& s : child->buffers_) names.push_back(s.name);
+  for (const auto& [name, grandchild] : child->children_) names.push_back(name);
+  for (const std::string& name : names) {
+    FOVEA_CHECK(name.empty() || !name_taken(name),
+                "{}: the name '{}' of the inline {} is registered twice", type_name_, name,
+                child->type_name());
+  }
+  children_.emplace_back("", std::move(child));
 }
 
 void Module::replace_module(const std::string& name, ModulePtr child) {
@@ -92,7 +114,7 @@ void Module::visit_slots(const std::string& prefix, bool parameters, bool buffer
     }
   }
   for (const auto& [name, child] : children_) {
-    child->visit_slots(prefix + name + ".", parameters, buffers, visit);
+    child->visit_slots(child_prefix(prefix, name), parameters, buffers, visit);
   }
 }
 
@@ -121,7 +143,12 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out{{"", this}};
   for (const auto& [name, child] : children_) {
     for (auto& [sub_name, module] : child->named_modules()) {
-      out.emplace_back(sub_name.empty() ? name : name + "." + sub_name, module);
+      if (name.empty()) {
+        // An inline child is not listed itself; its children are listed as this module's.
+        if (!sub_name.empty()) out.emplace_back(sub_name, module);
+      } else {
+        out.emplace_back(sub_name.empty() ? name : name + "." + sub_name, module);
+      }
     }
   }
   return out;
@@ -185,6 +212,11 @@ Module::LoadResult Module::load_state_dict(const TensorMap& state, bool strict) 
 void Module::train(bool training) {
   training_ = training;
   for (auto& [name, child] : children_) child->train(training);
+}
+
+void Module::set_grad_checkpointing(bool enabled) {
+  grad_checkpointing_ = enabled;
+  for (auto& [name, child] : children_) child->set_grad_checkpointing(enabled);
 }
 
 namespace {

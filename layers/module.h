@@ -87,6 +87,11 @@ class Module {
   bool is_training() const { return training_; }
   void to(Device device);
   void to(DType dtype);  // floating parameters and buffers only
+  // Gradient checkpointing for the whole tree, as train() sets the mode: modules that run
+  // a sequence of blocks then recompute each block in backward (checkpoint_seq in
+  // layers/container.h) instead of keeping its activations.
+  void set_grad_checkpointing(bool enabled = true);
+  bool grad_checkpointing() const { return grad_checkpointing_; }
   void zero_grad();
   // requires_grad for every parameter matching `pattern` (freezing and unfreezing).
   void set_requires_grad(bool enabled, const std::string& pattern = "*");
@@ -102,6 +107,10 @@ class Module {
     children_.emplace_back(name, child);
     return child;
   }
+  // Registers `child` without a name of its own: its parameters, buffers and children
+  // appear directly under this module's names. timm's ResNet, EfficientNet and ViT keep
+  // their classifier's parts (global_pool, fc) at the top level this way.
+  void register_inline(ModulePtr child);
   // Puts `child` under `name`, replacing whatever was there (a classifier being reset);
   // a null child removes the entry.
   void replace_module(const std::string& name, ModulePtr child);
@@ -113,11 +122,16 @@ class Module {
     bool persistent;
   };
   void check_new_name(const std::string& name) const;
+  bool name_taken(const std::string& name) const;
+  static std::string child_prefix(const std::string& prefix, const std::string& name) {
+    return name.empty() ? prefix : prefix + name + ".";  // an inline child adds no name
+  }
   template <typename Visit>
   void visit_slots(const std::string& prefix, bool parameters, bool buffers, Visit&& visit) const;
 
   std::string type_name_;
   bool training_ = true;
+  bool grad_checkpointing_ = false;
   std::vector<Slot> parameters_;
   std::vector<Slot> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -4,11 +4,10 @@ namespace fovea {
 
 PatchEmbed::PatchEmbed(int64_t patch, int64_t in_chans, int64_t embed_dim, bool bias)
     : Module("PatchEmbed"), patch_size(patch) {
-  proj = register_module("proj", std::make_shared<Conv2d>(in_chans, embed_dim,
-                                                          Conv2dConfig{.kernel = {patch, patch},
-                                                                       .stride = {patch, patch},
-                                                                       .padding = {0, 0},
-                                                                       .bias = bias}));
+  proj = register_module(
+      "proj", std::make_shared<Conv2d>(
+                  in_chans, embed_dim,
+                  Conv2dConfig{.kernel = patch, .stride = patch, .padding = 0, .bias = bias}));
 }
 
 std::array<int64_t, 2> PatchEmbed::grid_size(int64_t height, int64_t width) const {

@@ -10,10 +10,12 @@ SqueezeExcite::SqueezeExcite(int64_t channels, const SqueezeExciteConfig& config
       gate_(activation_kind(config.gate)) {
   FOVEA_CHECK(config.reduced_channels > 0, "SqueezeExcite({}): reduced_channels must be positive",
               channels);
-  reduce = register_module(config.reduce_name,
-                           std::make_shared<Conv2d>(channels, config.reduced_channels, 1));
-  expand = register_module(config.expand_name,
-                           std::make_shared<Conv2d>(config.reduced_channels, channels, 1));
+  reduce = register_module(
+      config.reduce_name,
+      std::make_shared<Conv2d>(channels, config.reduced_channels, Conv2dConfig{.kernel = 1}));
+  expand = register_module(
+      config.expand_name,
+      std::make_shared<Conv2d>(config.reduced_channels, channels, Conv2dConfig{.kernel = 1}));
 }
 
 Tensor SqueezeExcite::forward(const Tensor& x) {

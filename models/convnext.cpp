@@ -86,14 +86,12 @@ class ConvNeXtStage : public Module {
   Tensor forward(const Tensor& x) override {         // x: [B, H, W, in]
     Tensor y = downsample_ ? (*downsample_)(x) : x;  // [B, H/2, W/2, out] after the first
     for (const auto& [name, block] : blocks_->children()) {
-      y = grad_checkpointing
+      y = grad_checkpointing()
               ? checkpoint([block](const TensorList& in) { return (*block)(in[0]); }, {y})
               : (*block)(y);
     }
     return y;
   }
-
-  bool grad_checkpointing = false;  // recompute each block in backward
 
  private:
   std::shared_ptr<Sequential> downsample_, blocks_;
@@ -170,10 +168,6 @@ class ConvNeXt : public Model {
     return head_->forward(features, pre_logits);
   }
 
-  void set_grad_checkpointing(bool enabled) override {
-    Model::set_grad_checkpointing(enabled);
-    for (const auto& stage : stage_list_) stage->grad_checkpointing = enabled;
-  }
   void reset_classifier(int64_t num_classes) override { head_->reset(num_classes); }
   std::string classifier_name() const override { return "head.fc"; }
   int64_t num_features() const override { return num_features_; }

@@ -64,13 +64,12 @@ class DenseLayer : public Module {
     auto bottleneck = [norm1 = norm1, conv1 = conv1](const TensorList& features) {
       return (*conv1)((*norm1)(cat(features, /*dim=*/3)));
     };
-    const Tensor y = memory_efficient ? checkpoint(bottleneck, previous) : bottleneck(previous);
+    const Tensor y = grad_checkpointing() ? checkpoint(bottleneck, previous) : bottleneck(previous);
     return (*conv2)((*norm2)(y));  // [B, H, W, k]
   }
 
   std::shared_ptr<BatchNormReLU> norm1, norm2;
   std::shared_ptr<Conv2d> conv1, conv2;
-  bool memory_efficient = false;
 };
 
 class DenseBlock : public Module {
@@ -162,16 +161,6 @@ class DenseNet : public Model {
   }
   std::string classifier_name() const override { return "classifier"; }
   int64_t num_features() const override { return num_features_; }
-
-  // Memory-efficient DenseNet: checkpoint every dense layer's bottleneck.
-  void set_grad_checkpointing(bool enabled) override {
-    Model::set_grad_checkpointing(enabled);
-    for (const std::shared_ptr<DenseBlock>& block : blocks_) {
-      for (const std::shared_ptr<DenseLayer>& layer : block->layers) {
-        layer->memory_efficient = enabled;
-      }
-    }
-  }
 
   std::shared_ptr<Sequential> features;
   std::shared_ptr<GlobalAvgPool> global_pool;

@@ -1,13 +1,13 @@
 #pragma once
 // What every architecture offers, the way timm's models do: forward_features (the
-// backbone), forward_head (pooling and classifier), a replaceable classifier for
-// fine-tuning, gradient checkpointing per stage, and the registry that creates models by
-// their timm names.
+// backbone), forward_head (the classifier head, layers/classifier.h), a replaceable
+// classifier for fine-tuning, gradient checkpointing (Module::set_grad_checkpointing),
+// and the registry that creates models by their timm names.
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "layers/module.h"
+#include "layers/classifier.h"
 
 namespace fovea {
 
@@ -27,15 +27,20 @@ class Model : public Module {
   // x [B, H, W, C] -> the last feature map [B, h, w, C'] (CNNs) or tokens [B, N, C'].
   virtual Tensor forward_features(const Tensor& x) = 0;
   // features -> logits [B, num_classes]; with pre_logits, the pooled features instead.
-  virtual Tensor forward_head(const Tensor& features, bool pre_logits = false) = 0;
+  // The head does it; a model overrides this only to put layers before the classifier.
+  virtual Tensor forward_head(const Tensor& features, bool pre_logits = false) {
+    return head().forward(features, pre_logits);
+  }
   Tensor forward(const Tensor& x) override { return forward_head(forward_features(x)); }
 
   // Replaces the classifier by a fresh one for `num_classes` (0 removes it), as timm's
   // reset_classifier does for fine-tuning.
-  virtual void reset_classifier(int64_t num_classes) = 0;
+  virtual void reset_classifier(int64_t num_classes) { head().reset(num_classes); }
   // The state_dict prefix of the classifier ("fc", "head", "classifier", "head.fc").
-  virtual std::string classifier_name() const = 0;
-  virtual int64_t num_features() const = 0;  // width of the pooled features
+  virtual std::string classifier_name() const;
+  // Width of the pooled features the classifier reads.
+  virtual int64_t num_features() const { return head().in_features(); }
+  ClassifierHead& head() const;
 
   // The attention probabilities of every attention block for input x, first block first
   // ([B, heads, N, N] for ViT; [B * windows, heads, 49, 49] per block for Swin). Models
@@ -48,12 +53,15 @@ class Model : public Module {
   // does. Most models leave the state as it is.
   virtual void adapt_pretrained(TensorMap& /*state*/) {}
 
-  // Recompute each stage (or block) in backward instead of storing its activations.
-  virtual void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
-  bool grad_checkpointing() const { return grad_checkpointing_; }
-
  protected:
-  bool grad_checkpointing_ = false;
+  // Makes `head` the model's classifier head, registered under `name` ("head": timm's
+  // ClassifierHead, state under head.fc), or with an empty name inline, its parts at the
+  // top level as timm's ResNet (fc), EfficientNet (classifier) and ViT (head) keep them.
+  void set_head(std::shared_ptr<ClassifierHead> head, const std::string& name = "head");
+
+ private:
+  std::shared_ptr<ClassifierHead> head_;
+  std::string head_name_;
 };
 
 using ModelPtr = std::shared_ptr<Model>;

@@ -18,13 +18,33 @@ std::vector<Tensor> Model::attention_maps(const Tensor&) {
   fail("{} has no attention layers; attention maps exist for ViT and Swin models", type_name());
 }
 
+void Model::set_head(std::shared_ptr<ClassifierHead> head, const std::string& name) {
+  FOVEA_CHECK(head_ == nullptr, "{}: the classifier head is set twice", type_name());
+  if (name.empty()) {
+    register_inline(head);
+  } else {
+    register_module(name, head);
+  }
+  head_ = std::move(head);
+  head_name_ = name;
+}
+
+ClassifierHead& Model::head() const {
+  FOVEA_CHECK(head_ != nullptr, "{}: the model has no classifier head (set_head)", type_name());
+  return *head_;
+}
+
+std::string Model::classifier_name() const {
+  return head_name_.empty() ? head().fc_name() : head_name_ + "." + head().fc_name();
+}
+
 const std::vector<ModelInfo>& model_registry() {
   static const std::vector<ModelInfo> registry = [] {
     std::vector<ModelInfo> all;
     for (std::vector<ModelInfo> family :
          {simple_models(), resnet_models(), densenet_models(), efficientnet_models(),
-          mobilenet_models(), regnet_models(), convnext_models(), vit_models(),
-          swin_models(), swinv2_models(), coatnet_models()}) {
+          mobilenet_models(), regnet_models(), convnext_models(), vit_models(), swin_models(),
+          swinv2_models(), coatnet_models()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     return all;

@@ -160,14 +160,12 @@ class RegStage : public Module {
   Tensor forward(const Tensor& x) override {
     Tensor y = x;
     for (const auto& block : blocks_) {
-      y = grad_checkpointing
+      y = grad_checkpointing()
               ? checkpoint([block](const TensorList& in) { return (*block)(in[0]); }, {y})
               : (*block)(y);
     }
     return y;
   }
-
-  bool grad_checkpointing = false;  // recompute each block in backward
 
  private:
   std::vector<std::shared_ptr<Bottleneck>> blocks_;
@@ -234,10 +232,6 @@ class RegNet : public Model {
     return head_->forward(features, pre_logits);
   }
 
-  void set_grad_checkpointing(bool enabled) override {
-    Model::set_grad_checkpointing(enabled);
-    for (const auto& stage : stages_) stage->grad_checkpointing = enabled;
-  }
   void reset_classifier(int64_t num_classes) override { head_->reset(num_classes); }
   std::string classifier_name() const override { return "head.fc"; }
   int64_t num_features() const override { return num_features_; }

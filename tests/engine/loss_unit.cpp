@@ -13,20 +13,6 @@
 namespace fovea {
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
-
-#define EXPECT_ERROR(statement, text)                                   \
-  EXPECT_NE(error_of([&] { statement; }).find(text), std::string::npos) \
-      << "got: " << error_of([&] { statement; })
-
 Tensor indices(const std::vector<int64_t>& values) {
   return from_vector<int64_t>(values, {static_cast<int64_t>(values.size())});
 }

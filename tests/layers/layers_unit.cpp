@@ -23,9 +23,11 @@ std::vector<std::string> keys(const Module& m) {
 }
 
 TEST(Layers, ConvAndLinearUseFoveaLayoutsUnderTimmNames) {
-  Conv2d conv(8, 16, Conv2dConfig{.kernel = {3, 3}, .stride = {2, 2}, .groups = 2});
+  Conv2d conv(8, 16, {.kernel = 3, .stride = 2, .padding = symmetric_padding(3, 2), .groups = 2});
   EXPECT_EQ(keys(conv), (std::vector<std::string>{"bias[16]", "weight[16, 3, 3, 4]"}));
   EXPECT_EQ(conv.options().padding[0], 1);  // timm's symmetric padding for k3 s2
+  EXPECT_EQ(Conv2d(8, 4, {.kernel = {1, 7}}).weight.shape(), (Shape{4, 1, 7, 8}));
+  EXPECT_EQ(Conv2d(8, 4, {.kernel = 3}).options().padding, (std::array<int64_t, 2>{0, 0}));
   EXPECT_EQ(conv(zeros({2, 9, 9, 8})).shape(), (Shape{2, 5, 5, 16}));
   Linear fc(5, 3, /*bias=*/false);
   EXPECT_EQ(keys(fc), (std::vector<std::string>{"weight[3, 5]"}));

@@ -6,6 +6,15 @@
 
 namespace fovea::testing {
 
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
 ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol,
                                      double rtol) {
   if (actual.shape() != expected.shape()) {

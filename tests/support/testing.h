@@ -19,6 +19,16 @@ namespace fovea::testing {
 #define EXPECT_ALL_CLOSE(actual, expected, atol, rtol) \
   EXPECT_TRUE(::fovea::testing::all_close((actual), (expected), (atol), (rtol)))
 
+// The message of the fovea::Error that f throws, or "<no error>".
+std::string error_of(const std::function<void()>& f);
+
+// Expects `statement` to throw an Error whose message contains `text`.
+#define EXPECT_ERROR(statement, text)                                                 \
+  do {                                                                                \
+    const std::string fovea_error_ = ::fovea::testing::error_of([&] { statement; });  \
+    EXPECT_NE(fovea_error_.find(text), std::string::npos) << "got: " << fovea_error_; \
+  } while (false)
+
 // A contiguous f64 leaf with values uniform in [low, high), requiring grad.
 Tensor random_leaf(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0);
 
