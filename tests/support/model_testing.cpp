@@ -2,6 +2,22 @@
 
 namespace fovea::testing {
 
+Shape state_shape(const Module& model, const std::string& key) {
+  const TensorMap state = model.state_dict();
+  auto it = state.find(key);
+  if (it == state.end()) {
+    ADD_FAILURE() << "no state_dict key " << key;
+    return {};
+  }
+  return it->second.shape();
+}
+
+size_t bytes_held_by_forward(Model& model, const Tensor& x) {
+  const size_t before = cpu_allocator().stats().current_bytes;
+  const Tensor logits = model.forward(x);
+  return cpu_allocator().stats().current_bytes - before;
+}
+
 TensorMap training_step_gradients(Model& model, const Tensor& x) {
   model.zero_grad();
   manual_seed(7);

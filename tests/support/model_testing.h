@@ -5,6 +5,13 @@
 
 namespace fovea::testing {
 
+// The shape of state_dict()[key]; a missing key fails the test and gives {}.
+Shape state_shape(const Module& model, const std::string& key);
+
+// The bytes the CPU allocator still holds after model.forward(x) returns, with its graph
+// alive: what a training step keeps for backward.
+size_t bytes_held_by_forward(Model& model, const Tensor& x);
+
 // The gradients of one training step on `x` (loss sum(logits^2); dropout and drop-path
 // masks drawn from a fixed seed): "input" and every parameter by name.
 TensorMap training_step_gradients(Model& model, const Tensor& x);
