@@ -33,6 +33,11 @@ class Sequential : public ModuleList {
     return register_module(name, std::move(child));
   }
   Tensor forward(const Tensor& x) override;
+
+ protected:
+  // For a stage that is a Sequential of its blocks under its own type name (RegNet's
+  // RegStage, whose blocks b1..bN sit directly in it).
+  explicit Sequential(std::string type_name) : ModuleList(std::move(type_name)) {}
 };
 
 // Runs the blocks in order, each as one gradient checkpoint (engine/checkpoint.h): a

@@ -15,6 +15,7 @@
 #include <map>
 #include <regex>
 
+#include "layers/classifier.h"
 #include "layers/container.h"
 #include "layers/conv.h"
 #include "layers/init.h"
@@ -43,84 +44,54 @@ struct ConvNeXtConfig {
 // mixes channels, as attention and the MLP do in a transformer block.
 class ConvNeXtBlock : public Module {
  public:
-  ConvNeXtBlock(int64_t dim, double layer_scale_init, double drop_path) : Module("ConvNeXtBlock") {
-    conv_dw = register_module("conv_dw", std::make_shared<Conv2d>(dim, dim, 7, 1, /*groups=*/dim));
+  ConvNeXtBlock(int64_t dim, double layer_scale_init, double drop_path_rate)
+      : Module("ConvNeXtBlock") {
+    conv_dw = register_module(
+        "conv_dw",
+        std::make_shared<Conv2d>(dim, dim, Conv2dConfig{.kernel = 7, .padding = 3, .groups = dim}));
     norm = register_module("norm", std::make_shared<LayerNorm>(dim, kLayerNormEps));
     mlp = register_module("mlp", std::make_shared<Mlp>(dim, 4 * dim, dim, "gelu"));
     register_parameter("gamma", &gamma, full({dim}, layer_scale_init));
-    drop_path_ = register_module("drop_path", std::make_shared<DropPath>(drop_path));
+    drop_path = register_module("drop_path", std::make_shared<DropPath>(drop_path_rate));
   }
 
   Tensor forward(const Tensor& x) override {  // x: [B, H, W, C]
     const Tensor y = mul((*mlp)((*norm)((*conv_dw)(x))), gamma);
-    return add((*drop_path_)(y), x);
+    return add((*drop_path)(y), x);
   }
 
   std::shared_ptr<Conv2d> conv_dw;
   std::shared_ptr<LayerNorm> norm;
   std::shared_ptr<Mlp> mlp;
   Tensor gamma;  // [C], layer scale
-
- private:
-  std::shared_ptr<DropPath> drop_path_;
+  std::shared_ptr<DropPath> drop_path;
 };
 
 // Downsampling (LayerNorm, 2x2 stride-2 conv; none in the first stage), then the blocks.
 class ConvNeXtStage : public Module {
  public:
   ConvNeXtStage(int64_t in, int64_t out, int64_t depth, double layer_scale_init,
-                const std::vector<double>& drop_path)
+                const std::vector<double>& drop_path_rates)
       : Module("ConvNeXtStage") {
     if (in != out) {
-      downsample_ = register_module("downsample", std::make_shared<Sequential>());
-      downsample_->add(std::make_shared<LayerNorm>(in, kLayerNormEps));
-      downsample_->add(std::make_shared<Conv2d>(
-          in, out, Conv2dConfig{.kernel = {2, 2}, .stride = {2, 2}, .padding = {0, 0}}));
+      downsample = register_module("downsample", std::make_shared<Sequential>());
+      downsample->add(std::make_shared<LayerNorm>(in, kLayerNormEps));
+      downsample->add(
+          std::make_shared<Conv2d>(in, out, Conv2dConfig{.kernel = 2, .stride = 2, .padding = 0}));
     }
-    blocks_ = register_module("blocks", std::make_shared<Sequential>());
+    blocks = register_module("blocks", std::make_shared<Sequential>());
     for (int64_t i = 0; i < depth; ++i) {
-      blocks_->add(std::make_shared<ConvNeXtBlock>(out, layer_scale_init, drop_path[i]));
+      blocks->add(std::make_shared<ConvNeXtBlock>(out, layer_scale_init, drop_path_rates[i]));
     }
   }
 
-  Tensor forward(const Tensor& x) override {         // x: [B, H, W, in]
-    Tensor y = downsample_ ? (*downsample_)(x) : x;  // [B, H/2, W/2, out] after the first
-    for (const auto& [name, block] : blocks_->children()) {
-      y = grad_checkpointing()
-              ? checkpoint([block](const TensorList& in) { return (*block)(in[0]); }, {y})
-              : (*block)(y);
-    }
-    return y;
+  Tensor forward(const Tensor& x) override {             // x: [B, H, W, in]
+    const Tensor y = downsample ? (*downsample)(x) : x;  // [B, H/2, W/2, out] after the first
+    return grad_checkpointing() ? checkpoint_seq(*blocks, y) : (*blocks)(y);
   }
 
- private:
-  std::shared_ptr<Sequential> downsample_, blocks_;
-};
-
-// timm's NormMlpClassifierHead without the hidden layer: pool, LayerNorm, dropout, fc.
-class NormClassifierHead : public Module {
- public:
-  NormClassifierHead(int64_t features, int64_t num_classes, double drop_rate)
-      : Module("NormMlpClassifierHead"), features_(features) {
-    norm = register_module("norm", std::make_shared<LayerNorm>(features, kLayerNormEps));
-    drop_ = register_module("drop", std::make_shared<Dropout>(drop_rate));
-    reset(num_classes);
-  }
-  Tensor forward(const Tensor& x) override { return forward(x, false); }
-  Tensor forward(const Tensor& x, bool pre_logits) {           // x: [B, h, w, C]
-    const Tensor pooled = (*drop_)((*norm)(mean(x, {1, 2})));  // [B, C]
-    return pre_logits || !fc ? pooled : (*fc)(pooled);
-  }
-  void reset(int64_t num_classes) {
-    fc = num_classes > 0 ? std::make_shared<Linear>(features_, num_classes) : nullptr;
-    replace_module("fc", fc);
-  }
-  std::shared_ptr<LayerNorm> norm;
-  std::shared_ptr<Linear> fc;
-
- private:
-  int64_t features_;
-  std::shared_ptr<Dropout> drop_;
+  std::shared_ptr<Sequential> downsample;  // null in the first stage
+  std::shared_ptr<Sequential> blocks;
 };
 
 class ConvNeXt : public Model {
@@ -131,28 +102,20 @@ class ConvNeXt : public Model {
                 "downsamples 32x)",
                 config.img_size);
     const auto& [depths, dims, layer_scale_init, head_init_scale] = arch;
-    stem_ = register_module("stem", std::make_shared<Sequential>());
-    stem_->add(std::make_shared<Conv2d>(
-        config.in_chans, dims[0],
-        Conv2dConfig{.kernel = {4, 4}, .stride = {4, 4}, .padding = {0, 0}}));
-    stem_->add(std::make_shared<LayerNorm>(dims[0], kLayerNormEps));
+    stem = register_module("stem", std::make_shared<Sequential>());
+    stem->add(std::make_shared<Conv2d>(config.in_chans, dims[0],
+                                       Conv2dConfig{.kernel = 4, .stride = 4, .padding = 0}));
+    stem->add(std::make_shared<LayerNorm>(dims[0], kLayerNormEps));
 
-    int64_t total_blocks = 0;
-    for (int64_t depth : depths) total_blocks += depth;
-    stages_ = register_module("stages", std::make_shared<Sequential>());
-    int64_t block_index = 0;
+    const std::vector<std::vector<double>> drop_path =
+        drop_path_rates(config.drop_path_rate, {depths.begin(), depths.end()});
+    stages = register_module("stages", std::make_shared<Sequential>());
     for (size_t s = 0; s < 4; ++s) {
-      std::vector<double> drop_path;  // timm's linear schedule over all blocks
-      for (int64_t i = 0; i < depths[s]; ++i, ++block_index) {
-        drop_path.push_back(config.drop_path_rate * static_cast<double>(block_index) /
-                            static_cast<double>(total_blocks - 1));
-      }
-      stage_list_.push_back(stages_->add(std::make_shared<ConvNeXtStage>(
-          s == 0 ? dims[0] : dims[s - 1], dims[s], depths[s], layer_scale_init, drop_path)));
+      stages->add(std::make_shared<ConvNeXtStage>(s == 0 ? dims[0] : dims[s - 1], dims[s],
+                                                  depths[s], layer_scale_init, drop_path[s]));
     }
-    num_features_ = dims[3];
-    head_ = register_module("head", std::make_shared<NormClassifierHead>(
-                                        num_features_, config.num_classes, config.drop_rate));
+    set_head(std::make_shared<NormClassifierHead>(dims[3], config.num_classes, config.drop_rate,
+                                                  kLayerNormEps));
     init_weights(head_init_scale);
   }
 
@@ -161,16 +124,11 @@ class ConvNeXt : public Model {
                 "ConvNeXt: images must be at least 32x32 (the network downsamples 32x), got "
                 "input {}",
                 shape_str(x.shape()));
-    Tensor y = (*stem_)(x);  // [B, H/4, W/4, 96]
-    return (*stages_)(y);    // [B, H/32, W/32, 768]
-  }
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    return head_->forward(features, pre_logits);
+    const Tensor y = (*stem)(x);  // [B, H/4, W/4, 96]
+    return (*stages)(y);          // [B, H/32, W/32, 768]
   }
 
-  void reset_classifier(int64_t num_classes) override { head_->reset(num_classes); }
-  std::string classifier_name() const override { return "head.fc"; }
-  int64_t num_features() const override { return num_features_; }
+  std::shared_ptr<Sequential> stem, stages;
 
  private:
   // timm's _init_weights: truncated normal (std 0.02) for every conv and linear weight,
@@ -194,11 +152,6 @@ class ConvNeXt : public Model {
       }
     }
   }
-
-  std::shared_ptr<Sequential> stem_, stages_;
-  std::vector<std::shared_ptr<ConvNeXtStage>> stage_list_;
-  std::shared_ptr<NormClassifierHead> head_;
-  int64_t num_features_ = 0;
 };
 
 // torchvision's ConvNeXt names -> timm's:

@@ -51,10 +51,12 @@ class DenseLayer : public Module {
     const int64_t bottleneck = spec.bn_size * spec.growth_rate;
     norm1 = register_module("norm1", std::make_shared<BatchNormReLU>(in_channels));
     conv1 = register_module(
-        "conv1", std::make_shared<Conv2d>(in_channels, bottleneck, 1, 1, 1, /*bias=*/false));
+        "conv1", std::make_shared<Conv2d>(in_channels, bottleneck,
+                                          Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
     norm2 = register_module("norm2", std::make_shared<BatchNormReLU>(bottleneck));
     conv2 = register_module(
-        "conv2", std::make_shared<Conv2d>(bottleneck, spec.growth_rate, 3, 1, 1, /*bias=*/false));
+        "conv2", std::make_shared<Conv2d>(bottleneck, spec.growth_rate,
+                                          Conv2dConfig{.kernel = 3, .padding = 1, .bias = false}));
   }
 
   // previous: the block input and every earlier layer's output, [B, H, W, c_j] each.
@@ -98,7 +100,8 @@ class DenseBlock : public Module {
 std::shared_ptr<Sequential> transition(int64_t in_channels, int64_t out_channels) {
   auto t = std::make_shared<Sequential>();
   t->add("norm", std::make_shared<BatchNormReLU>(in_channels));
-  t->add("conv", std::make_shared<Conv2d>(in_channels, out_channels, 1, 1, 1, /*bias=*/false));
+  t->add("conv", std::make_shared<Conv2d>(in_channels, out_channels,
+                                          Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
   t->add("pool", std::make_shared<AvgPool2d>(2, 2));
   return t;
 }
@@ -114,8 +117,10 @@ class DenseNet : public Model {
     // Stem: x [B, H, W, in_chans] -> [B, H/4, W/4, 2k].
     features = register_module("features", std::make_shared<Sequential>());
     int64_t channels = 2 * spec.growth_rate;
-    features->add("conv0", std::make_shared<Conv2d>(config.in_chans, channels, 7, 2, 1,
-                                                    /*bias=*/false));
+    features->add("conv0",
+                  std::make_shared<Conv2d>(
+                      config.in_chans, channels,
+                      Conv2dConfig{.kernel = 7, .stride = 2, .padding = 3, .bias = false}));
     features->add("norm0", std::make_shared<BatchNormReLU>(channels));
     features->add("pool0", std::make_shared<MaxPool2d>(3, 2, 1));
 
@@ -123,9 +128,8 @@ class DenseNet : public Model {
     // 1/4, 1/8, 1/16 and 1/32 of the input.
     for (size_t i = 0; i < spec.block_config.size(); ++i) {
       const int64_t num_layers = spec.block_config[i];
-      auto block = features->add("denseblock" + std::to_string(i + 1),
-                                 std::make_shared<DenseBlock>(num_layers, channels, spec));
-      blocks_.push_back(block);
+      features->add("denseblock" + std::to_string(i + 1),
+                    std::make_shared<DenseBlock>(num_layers, channels, spec));
       channels += num_layers * spec.growth_rate;
       if (i + 1 < spec.block_config.size()) {
         features->add("transition" + std::to_string(i + 1), transition(channels, channels / 2));
@@ -133,11 +137,11 @@ class DenseNet : public Model {
       }
     }
     features->add("norm5", std::make_shared<BatchNormReLU>(channels));
-    num_features_ = channels;
-
-    global_pool = register_module("global_pool", std::make_shared<GlobalAvgPool>());
-    head_drop = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    // timm keeps global_pool and classifier at the top level.
+    set_head(std::make_shared<ClassifierHead>(
+                 channels, config.num_classes,
+                 ClassifierHeadConfig{.drop_rate = config.drop_rate, .fc_name = "classifier"}),
+             /*name=*/"");
     init_weights();
   }
 
@@ -150,21 +154,7 @@ class DenseNet : public Model {
     return (*features)(x);  // [B, H/32, W/32, num_features]
   }
 
-  Tensor forward_head(const Tensor& x, bool pre_logits) override {
-    const Tensor pooled = (*head_drop)((*global_pool)(x));  // [B, num_features]
-    return pre_logits || !classifier_ ? pooled : (*classifier_)(pooled);
-  }
-
-  void reset_classifier(int64_t num_classes) override {
-    classifier_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-    replace_module("classifier", classifier_);
-  }
-  std::string classifier_name() const override { return "classifier"; }
-  int64_t num_features() const override { return num_features_; }
-
   std::shared_ptr<Sequential> features;
-  std::shared_ptr<GlobalAvgPool> global_pool;
-  std::shared_ptr<Dropout> head_drop;
 
  private:
   // The official torchvision init that timm keeps: He-normal (fan_in) convs, BatchNorm at
@@ -175,12 +165,8 @@ class DenseNet : public Model {
         init::kaiming_normal_(conv->weight, init::FanMode::fan_in);
       }
     }
-    if (classifier_) init::zeros_(classifier_->bias);
+    if (head().fc) init::zeros_(head().fc->bias);
   }
-
-  std::vector<std::shared_ptr<DenseBlock>> blocks_;
-  std::shared_ptr<Linear> classifier_;
-  int64_t num_features_ = 0;
 };
 
 // torchvision before 0.4 saved dense layers as "norm.1", "conv.2" (nn.Sequential names);

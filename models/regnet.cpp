@@ -17,6 +17,8 @@
 #include <cmath>
 #include <regex>
 
+#include "layers/classifier.h"
+#include "layers/container.h"
 #include "layers/conv.h"
 #include "layers/init.h"
 #include "layers/linear.h"
@@ -90,11 +92,11 @@ std::vector<StageSpec> regnet_stages(const RegNetConfig& c) {
 // Convolution + BatchNorm (+ ReLU): timm's ConvNormAct, state under conv.* and bn.*.
 class ConvNormAct : public Module {
  public:
-  ConvNormAct(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t groups = 1,
-              bool apply_act = true)
+  // The conv has no bias: the BatchNorm's shift takes its place.
+  ConvNormAct(int64_t in, int64_t out, Conv2dConfig conv_config, bool apply_act = true)
       : Module("ConvNormAct"), apply_act_(apply_act) {
-    conv = register_module("conv", std::make_shared<Conv2d>(in, out, kernel, stride, groups,
-                                                            /*bias=*/false));
+    conv_config.bias = false;
+    conv = register_module("conv", std::make_shared<Conv2d>(in, out, conv_config));
     bn = register_module("bn", std::make_shared<BatchNorm2d>(out));
   }
   Tensor forward(const Tensor& x) override {
@@ -113,128 +115,88 @@ class ConvNormAct : public Module {
 class Bottleneck : public Module {
  public:
   Bottleneck(int64_t in, int64_t out, int64_t stride, int64_t group_size, double se_ratio,
-             double drop_path)
+             double drop_path_rate)
       : Module("Bottleneck") {
-    conv1 = register_module("conv1", std::make_shared<ConvNormAct>(in, out, 1));
-    conv2 = register_module("conv2",
-                            std::make_shared<ConvNormAct>(out, out, 3, stride, out / group_size));
+    conv1 = register_module("conv1", std::make_shared<ConvNormAct>(in, out, Conv2dConfig{}));
+    conv2 = register_module(
+        "conv2",
+        std::make_shared<ConvNormAct>(
+            out, out,
+            Conv2dConfig{.kernel = 3, .stride = stride, .padding = 1, .groups = out / group_size}));
     // The SE bottleneck is a quarter of the block's *input* width, as in pycls.
     se = register_module(
         "se", std::make_shared<SqueezeExcite>(
                   out, SqueezeExciteConfig{.reduced_channels = round_half_even(in * se_ratio)}));
-    conv3 = register_module("conv3", std::make_shared<ConvNormAct>(out, out, 1, 1, 1,
-                                                                   /*apply_act=*/false));
+    conv3 = register_module(
+        "conv3", std::make_shared<ConvNormAct>(out, out, Conv2dConfig{}, /*apply_act=*/false));
     if (in != out || stride != 1) {
       downsample = register_module(
-          "downsample", std::make_shared<ConvNormAct>(in, out, 1, stride, 1, /*apply_act=*/false));
+          "downsample", std::make_shared<ConvNormAct>(in, out, Conv2dConfig{.stride = stride},
+                                                      /*apply_act=*/false));
     }
-    drop_path_ = register_module("drop_path", std::make_shared<DropPath>(drop_path));
+    drop_path = register_module("drop_path", std::make_shared<DropPath>(drop_path_rate));
   }
 
   Tensor forward(const Tensor& x) override {            // x: [B, H, W, in]
     Tensor y = (*conv3)((*se)((*conv2)((*conv1)(x))));  // [B, H/stride, W/stride, out]
     const Tensor shortcut = downsample ? (*downsample)(x) : x;
-    return relu(add((*drop_path_)(y), shortcut));
+    return relu(add((*drop_path)(y), shortcut));
   }
 
-  std::shared_ptr<ConvNormAct> conv1, conv2, conv3, downsample;
+  std::shared_ptr<ConvNormAct> conv1, conv2, conv3;
   std::shared_ptr<SqueezeExcite> se;
-
- private:
-  std::shared_ptr<DropPath> drop_path_;
+  std::shared_ptr<ConvNormAct> downsample;  // null when the shape stays
+  std::shared_ptr<DropPath> drop_path;
 };
 
-// Blocks b1..bN of one width; b1 halves the resolution.
-class RegStage : public Module {
+// Blocks b1..bN of one width, run in order; b1 halves the resolution.
+class RegStage : public Sequential {
  public:
-  RegStage(int64_t in, const StageSpec& spec, double se_ratio, const std::vector<double>& drop_path)
-      : Module("RegStage") {
+  RegStage(int64_t in, const StageSpec& spec, double se_ratio,
+           const std::vector<double>& drop_path_rates)
+      : Sequential("RegStage") {
     for (int64_t i = 0; i < spec.depth; ++i) {
-      blocks_.push_back(register_module(
-          fmt::format("b{}", i + 1),
+      add(fmt::format("b{}", i + 1),
           std::make_shared<Bottleneck>(i == 0 ? in : spec.width, spec.width, i == 0 ? 2 : 1,
-                                       spec.group_size, se_ratio, drop_path[i])));
+                                       spec.group_size, se_ratio, drop_path_rates[i]));
     }
   }
 
   Tensor forward(const Tensor& x) override {
-    Tensor y = x;
-    for (const auto& block : blocks_) {
-      y = grad_checkpointing()
-              ? checkpoint([block](const TensorList& in) { return (*block)(in[0]); }, {y})
-              : (*block)(y);
-    }
-    return y;
+    return grad_checkpointing() ? checkpoint_seq(*this, x) : Sequential::forward(x);
   }
-
- private:
-  std::vector<std::shared_ptr<Bottleneck>> blocks_;
-};
-
-// timm's ClassifierHead: global average pool, dropout, fc.
-class ClassifierHead : public Module {
- public:
-  ClassifierHead(int64_t features, int64_t num_classes, double drop_rate)
-      : Module("ClassifierHead"), features_(features) {
-    drop_ = register_module("drop", std::make_shared<Dropout>(drop_rate));
-    reset(num_classes);
-  }
-  Tensor forward(const Tensor& x) override { return forward(x, false); }
-  Tensor forward(const Tensor& x, bool pre_logits) {  // x: [B, h, w, C]
-    const Tensor pooled = (*drop_)(mean(x, {1, 2}));  // [B, C]
-    return pre_logits || !fc ? pooled : (*fc)(pooled);
-  }
-  void reset(int64_t num_classes) {
-    fc = num_classes > 0 ? std::make_shared<Linear>(features_, num_classes) : nullptr;
-    replace_module("fc", fc);
-  }
-  std::shared_ptr<Linear> fc;
-
- private:
-  int64_t features_;
-  std::shared_ptr<Dropout> drop_;
 };
 
 class RegNet : public Model {
  public:
   RegNet(const RegNetConfig& arch, const ModelConfig& config) : Model("RegNet") {
-    stem_ = register_module("stem",
-                            std::make_shared<ConvNormAct>(config.in_chans, arch.stem_width, 3, 2));
+    stem = register_module("stem", std::make_shared<ConvNormAct>(
+                                       config.in_chans, arch.stem_width,
+                                       Conv2dConfig{.kernel = 3, .stride = 2, .padding = 1}));
     const std::vector<StageSpec> specs = regnet_stages(arch);
-    int64_t total_blocks = 0;
-    for (const StageSpec& spec : specs) total_blocks += spec.depth;
-    int64_t width = arch.stem_width, block_index = 0;
+    std::vector<int64_t> depths;
+    for (const StageSpec& spec : specs) depths.push_back(spec.depth);
+    const std::vector<std::vector<double>> drop_path =
+        drop_path_rates(config.drop_path_rate, depths);
+    int64_t width = arch.stem_width;
     for (size_t s = 0; s < specs.size(); ++s) {
-      std::vector<double> drop_path;  // timm's linear schedule over all blocks
-      for (int64_t i = 0; i < specs[s].depth; ++i, ++block_index) {
-        drop_path.push_back(total_blocks > 1
-                                ? config.drop_path_rate * static_cast<double>(block_index) /
-                                      static_cast<double>(total_blocks - 1)
-                                : 0.0);
-      }
-      stages_.push_back(
-          register_module(fmt::format("s{}", s + 1),
-                          std::make_shared<RegStage>(width, specs[s], arch.se_ratio, drop_path)));
+      stages_.push_back(register_module(
+          fmt::format("s{}", s + 1),
+          std::make_shared<RegStage>(width, specs[s], arch.se_ratio, drop_path[s])));
       width = specs[s].width;
     }
-    num_features_ = width;
-    head_ = register_module(
-        "head", std::make_shared<ClassifierHead>(width, config.num_classes, config.drop_rate));
+    set_head(std::make_shared<ClassifierHead>(width, config.num_classes,
+                                              ClassifierHeadConfig{.drop_rate = config.drop_rate}));
     init_weights();
   }
 
   Tensor forward_features(const Tensor& x) override {   // x: [B, H, W, in_chans]
-    Tensor y = (*stem_)(x);                             // [B, H/2, W/2, 32]
+    Tensor y = (*stem)(x);                              // [B, H/2, W/2, 32]
     for (const auto& stage : stages_) y = (*stage)(y);  // s1..s4 halve the size each
     return y;                                           // [B, H/32, W/32, num_features]
   }
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    return head_->forward(features, pre_logits);
-  }
 
-  void reset_classifier(int64_t num_classes) override { head_->reset(num_classes); }
-  std::string classifier_name() const override { return "head.fc"; }
-  int64_t num_features() const override { return num_features_; }
+  std::shared_ptr<ConvNormAct> stem;
 
  private:
   // timm's _init_weights: He normal on fan-out for convs (counting the group's outputs
@@ -257,10 +219,7 @@ class RegNet : public Model {
     }
   }
 
-  std::shared_ptr<ConvNormAct> stem_;
-  std::vector<std::shared_ptr<RegStage>> stages_;
-  std::shared_ptr<ClassifierHead> head_;
-  int64_t num_features_ = 0;
+  std::vector<std::shared_ptr<RegStage>> stages_;  // s1..s4
 };
 
 // torchvision's RegNet names -> timm's:

@@ -47,184 +47,176 @@ int64_t squeeze_channels(int64_t channels) {
   return std::max<int64_t>(8, static_cast<int64_t>(reduced + 4.0) / 8 * 8);
 }
 
-// What every residual block shares: the shortcut, the optional squeeze-excite on the
-// residual branch, stochastic depth, and the ReLU after the sum.
-//   y = relu(drop_path(se(residual(x))) + shortcut(x))
-class ResidualBlock : public Module {
+// timm's downsample_conv: the shortcut of a block that changes shape, a strided 1x1 conv
+// and BatchNorm (downsample.0, downsample.1).
+std::shared_ptr<Sequential> downsample_conv(int64_t in_channels, int64_t out_channels,
+                                            int64_t stride) {
+  auto downsample = std::make_shared<Sequential>();
+  downsample->add(std::make_shared<Conv2d>(
+      in_channels, out_channels,
+      Conv2dConfig{.kernel = 1, .stride = stride, .padding = 0, .bias = false}));
+  downsample->add(std::make_shared<BatchNorm2d>(out_channels));
+  return downsample;
+}
+
+std::shared_ptr<SqueezeExcite> squeeze_excite(int64_t channels) {
+  return std::make_shared<SqueezeExcite>(
+      channels, SqueezeExciteConfig{.reduced_channels = squeeze_channels(channels)});
+}
+
+// ResNet-18/34: two 3x3 convs.
+class BasicBlock : public Module {
  public:
-  using Module::Module;
-
-  Tensor forward(const Tensor& x) override {
-    Tensor branch = residual(x);
-    if (se) branch = (*se)(branch);
-    if (drop_path) branch = (*drop_path)(branch);
-    const Tensor shortcut = downsample ? (*downsample)(x) : x;
-    return relu(add(branch, shortcut));
-  }
-
-  // Zeroes the scale of the branch's last BatchNorm, so that every block starts as the
-  // identity (Goyal et al., 2017); timm does this by default (zero_init_last=True).
-  virtual void zero_init_last() = 0;
-
-  std::shared_ptr<SqueezeExcite> se;
-  std::shared_ptr<Sequential> downsample;  // 0: 1x1 conv, 1: BatchNorm
-  std::shared_ptr<DropPath> drop_path;
-
- protected:
-  virtual Tensor residual(const Tensor& x) = 0;
-
-  // Registers the shared parts after the block's own convs, in timm's order.
-  void register_tail(int64_t in_channels, int64_t out_channels, int64_t stride,
-                     const ResNetSpec& spec, double drop_path_rate) {
-    if (spec.squeeze_excite) {
-      se = register_module(
-          "se", std::make_shared<SqueezeExcite>(
-                    out_channels,
-                    SqueezeExciteConfig{.reduced_channels = squeeze_channels(out_channels)}));
-    }
-    if (stride != 1 || in_channels != out_channels) {
-      downsample = register_module("downsample", std::make_shared<Sequential>());
-      downsample->add(std::make_shared<Conv2d>(in_channels, out_channels, 1, stride, 1,
-                                               /*bias=*/false));
-      downsample->add(std::make_shared<BatchNorm2d>(out_channels));
+  BasicBlock(int64_t in_channels, int64_t planes, int64_t stride, const ResNetSpec& spec,
+             double drop_path_rate)
+      : Module("BasicBlock") {
+    conv1 = register_module(
+        "conv1", std::make_shared<Conv2d>(
+                     in_channels, planes,
+                     Conv2dConfig{.kernel = 3, .stride = stride, .padding = 1, .bias = false}));
+    bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
+    conv2 = register_module(
+        "conv2", std::make_shared<Conv2d>(planes, planes,
+                                          Conv2dConfig{.kernel = 3, .padding = 1, .bias = false}));
+    bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
+    if (spec.squeeze_excite) se = register_module("se", squeeze_excite(planes));
+    if (stride != 1 || in_channels != planes) {
+      downsample = register_module("downsample", downsample_conv(in_channels, planes, stride));
     }
     if (drop_path_rate > 0.0) {
       drop_path = register_module("drop_path", std::make_shared<DropPath>(drop_path_rate));
     }
   }
-};
 
-// ResNet-18/34: two 3x3 convs.
-class BasicBlock : public ResidualBlock {
- public:
-  BasicBlock(int64_t in_channels, int64_t planes, int64_t stride, const ResNetSpec& spec,
-             double drop_path_rate)
-      : ResidualBlock("BasicBlock") {
-    conv1 = register_module("conv1", std::make_shared<Conv2d>(in_channels, planes, 3, stride, 1,
-                                                              /*bias=*/false));
-    bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
-    conv2 =
-        register_module("conv2", std::make_shared<Conv2d>(planes, planes, 3, 1, 1, /*bias=*/false));
-    bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
-    register_tail(in_channels, planes, stride, spec, drop_path_rate);
+  Tensor forward(const Tensor& x) override {  // x: [B, H, W, in]
+    Tensor y = relu((*bn1)((*conv1)(x)));     // [B, H/stride, W/stride, planes]
+    y = (*bn2)((*conv2)(y));
+    if (se) y = (*se)(y);
+    if (drop_path) y = (*drop_path)(y);
+    const Tensor shortcut = downsample ? (*downsample)(x) : x;
+    return relu(add(y, shortcut));
   }
 
-  void zero_init_last() override { init::zeros_(bn2->weight); }
+  // Zeroes the scale of the branch's last BatchNorm, so that every block starts as the
+  // identity (Goyal et al., 2017); timm does this by default (zero_init_last=True).
+  void zero_init_last() { init::zeros_(bn2->weight); }
 
   std::shared_ptr<Conv2d> conv1, conv2;
   std::shared_ptr<BatchNorm2d> bn1, bn2;
-
- protected:
-  Tensor residual(const Tensor& x) override {    // x: [B, H, W, in]
-    const Tensor y = relu((*bn1)((*conv1)(x)));  // [B, H/stride, W/stride, planes]
-    return (*bn2)((*conv2)(y));
-  }
+  std::shared_ptr<SqueezeExcite> se;       // SE-ResNeXt only
+  std::shared_ptr<Sequential> downsample;  // null when the shape stays
+  std::shared_ptr<DropPath> drop_path;     // null without stochastic depth
 };
 
 // ResNet-50 and deeper: 1x1 reduce, 3x3 (grouped for ResNeXt, strided), 1x1 expand x4.
-class Bottleneck : public ResidualBlock {
+class Bottleneck : public Module {
  public:
   Bottleneck(int64_t in_channels, int64_t planes, int64_t stride, const ResNetSpec& spec,
              double drop_path_rate)
-      : ResidualBlock("Bottleneck") {
+      : Module("Bottleneck") {
     // ResNeXt-50 32x4d at planes 64: 32 groups of 4 channels = 128.
     const int64_t width = planes * spec.base_width / 64 * spec.cardinality;
     const int64_t out_channels = planes * expansion(BlockType::bottleneck);
-    conv1 = register_module("conv1",
-                            std::make_shared<Conv2d>(in_channels, width, 1, 1, 1, /*bias=*/false));
+    conv1 = register_module(
+        "conv1", std::make_shared<Conv2d>(in_channels, width,
+                                          Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
     bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(width));
-    conv2 = register_module("conv2", std::make_shared<Conv2d>(width, width, 3, stride,
-                                                              spec.cardinality, /*bias=*/false));
+    conv2 =
+        register_module("conv2", std::make_shared<Conv2d>(width, width,
+                                                          Conv2dConfig{.kernel = 3,
+                                                                       .stride = stride,
+                                                                       .padding = 1,
+                                                                       .groups = spec.cardinality,
+                                                                       .bias = false}));
     bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(width));
-    conv3 = register_module("conv3",
-                            std::make_shared<Conv2d>(width, out_channels, 1, 1, 1, /*bias=*/false));
+    conv3 = register_module(
+        "conv3", std::make_shared<Conv2d>(width, out_channels,
+                                          Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
     bn3 = register_module("bn3", std::make_shared<BatchNorm2d>(out_channels));
-    register_tail(in_channels, out_channels, stride, spec, drop_path_rate);
+    if (spec.squeeze_excite) se = register_module("se", squeeze_excite(out_channels));
+    if (stride != 1 || in_channels != out_channels) {
+      downsample =
+          register_module("downsample", downsample_conv(in_channels, out_channels, stride));
+    }
+    if (drop_path_rate > 0.0) {
+      drop_path = register_module("drop_path", std::make_shared<DropPath>(drop_path_rate));
+    }
   }
 
-  void zero_init_last() override { init::zeros_(bn3->weight); }
+  Tensor forward(const Tensor& x) override {  // x: [B, H, W, in]
+    Tensor y = relu((*bn1)((*conv1)(x)));     // [B, H, W, width]
+    y = relu((*bn2)((*conv2)(y)));            // [B, H/stride, W/stride, width]
+    y = (*bn3)((*conv3)(y));                  // [B, H/stride, W/stride, 4 * planes]
+    if (se) y = (*se)(y);
+    if (drop_path) y = (*drop_path)(y);
+    const Tensor shortcut = downsample ? (*downsample)(x) : x;
+    return relu(add(y, shortcut));
+  }
+
+  void zero_init_last() { init::zeros_(bn3->weight); }
 
   std::shared_ptr<Conv2d> conv1, conv2, conv3;
   std::shared_ptr<BatchNorm2d> bn1, bn2, bn3;
-
- protected:
-  Tensor residual(const Tensor& x) override {  // x: [B, H, W, in]
-    Tensor y = relu((*bn1)((*conv1)(x)));      // [B, H, W, width]
-    y = relu((*bn2)((*conv2)(y)));             // [B, H/stride, W/stride, width]
-    return (*bn3)((*conv3)(y));                // [B, H/stride, W/stride, 4 * planes]
-  }
+  std::shared_ptr<SqueezeExcite> se;       // SE-ResNeXt only
+  std::shared_ptr<Sequential> downsample;  // null when the shape stays
+  std::shared_ptr<DropPath> drop_path;     // null without stochastic depth
 };
 
 class ResNet : public Model {
  public:
   ResNet(const ResNetSpec& spec, const ModelConfig& config) : Model("ResNet") {
     // Stem: x [B, H, W, in_chans] -> [B, H/4, W/4, 64].
-    conv1 = register_module("conv1", std::make_shared<Conv2d>(config.in_chans, 64, 7, 2, 1,
-                                                              /*bias=*/false));
+    conv1 = register_module(
+        "conv1", std::make_shared<Conv2d>(
+                     config.in_chans, 64,
+                     Conv2dConfig{.kernel = 7, .stride = 2, .padding = 3, .bias = false}));
     bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(64));
     act1 = register_module("act1", make_activation("relu"));
     maxpool = register_module("maxpool", std::make_shared<MaxPool2d>(3, 2, 1));
 
-    // Stages: layer{i+1} has 64 * 2^i planes and, for i > 0, halves the resolution.
-    const int64_t total_blocks = spec.depths[0] + spec.depths[1] + spec.depths[2] + spec.depths[3];
+    // Stages: layer{s+1} has 64 * 2^s planes and, for s > 0, halves the resolution in its
+    // first block.
+    const std::vector<std::vector<double>> drop_path =
+        drop_path_rates(config.drop_path_rate, {spec.depths.begin(), spec.depths.end()});
     int64_t channels = 64;
-    int64_t block_index = 0;
     for (int stage = 0; stage < 4; ++stage) {
       const int64_t planes = int64_t{64} << stage;
       auto layer =
           register_module("layer" + std::to_string(stage + 1), std::make_shared<Sequential>());
       for (int64_t i = 0; i < spec.depths[stage]; ++i) {
         const int64_t stride = (stage > 0 && i == 0) ? 2 : 1;
-        // timm's linear stochastic-depth schedule over all blocks of the network.
-        const double drop_path_rate = config.drop_path_rate * static_cast<double>(block_index++) /
-                                      static_cast<double>(std::max<int64_t>(total_blocks - 1, 1));
-        std::shared_ptr<ResidualBlock> block;
+        const double rate = drop_path[stage][i];
         if (spec.block == BlockType::basic) {
-          block = std::make_shared<BasicBlock>(channels, planes, stride, spec, drop_path_rate);
+          layer->add(std::make_shared<BasicBlock>(channels, planes, stride, spec, rate));
         } else {
-          block = std::make_shared<Bottleneck>(channels, planes, stride, spec, drop_path_rate);
+          layer->add(std::make_shared<Bottleneck>(channels, planes, stride, spec, rate));
         }
-        blocks_.push_back(layer->add(block));
         channels = planes * expansion(spec.block);
       }
+      layers_.push_back(layer);
     }
-    num_features_ = channels;  // 512 (basic) or 2048 (bottleneck)
-
-    global_pool = register_module("global_pool", std::make_shared<GlobalAvgPool>());
-    head_drop = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    // 512 (basic) or 2048 (bottleneck) features; timm keeps global_pool and fc at the top.
+    set_head(std::make_shared<ClassifierHead>(
+                 channels, config.num_classes,
+                 ClassifierHeadConfig{.drop_rate = config.drop_rate, .fc_name = "fc"}),
+             /*name=*/"");
     init_weights();
   }
 
   Tensor forward_features(const Tensor& x) override {     // x: [B, H, W, in_chans]
     Tensor y = (*maxpool)((*act1)((*bn1)((*conv1)(x))));  // [B, H/4, W/4, 64]
-    for (const std::shared_ptr<ResidualBlock>& block : blocks_) {
-      // One checkpoint per block, as timm's checkpoint_seq over the flattened stages.
-      y = grad_checkpointing()
-              ? checkpoint([block](const TensorList& in) { return (*block)(in[0]); }, {y})
-              : (*block)(y);
+    // layer1..layer4; with checkpointing, one checkpoint per block (timm's checkpoint_seq
+    // over the flattened stages).
+    for (const std::shared_ptr<Sequential>& layer : layers_) {
+      y = grad_checkpointing() ? checkpoint_seq(*layer, y) : (*layer)(y);
     }
     return y;  // [B, H/32, W/32, num_features]
   }
-
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    const Tensor pooled = (*head_drop)((*global_pool)(features));  // [B, num_features]
-    return pre_logits || !fc_ ? pooled : (*fc_)(pooled);
-  }
-
-  void reset_classifier(int64_t num_classes) override {
-    fc_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-    replace_module("fc", fc_);
-  }
-  std::string classifier_name() const override { return "fc"; }
-  int64_t num_features() const override { return num_features_; }
 
   std::shared_ptr<Conv2d> conv1;
   std::shared_ptr<BatchNorm2d> bn1;
   std::shared_ptr<Activation> act1;
   std::shared_ptr<MaxPool2d> maxpool;
-  std::shared_ptr<GlobalAvgPool> global_pool;
-  std::shared_ptr<Dropout> head_drop;
 
  private:
   // timm's ResNet.init_weights: He-normal (fan_out) for every conv, the squeeze-excite
@@ -236,12 +228,13 @@ class ResNet : public Model {
         init::kaiming_normal_(conv->weight, init::FanMode::fan_out);
       }
     }
-    for (const std::shared_ptr<ResidualBlock>& block : blocks_) block->zero_init_last();
+    for (const auto& [name, module] : named_modules()) {
+      if (auto* block = dynamic_cast<BasicBlock*>(module)) block->zero_init_last();
+      if (auto* block = dynamic_cast<Bottleneck*>(module)) block->zero_init_last();
+    }
   }
 
-  std::vector<std::shared_ptr<ResidualBlock>> blocks_;  // layer1..layer4, in order
-  std::shared_ptr<Linear> fc_;
-  int64_t num_features_ = 0;
+  std::vector<std::shared_ptr<Sequential>> layers_;  // layer1..layer4
 };
 
 ModelInfo resnet_info(const std::string& name, const ResNetSpec& spec) {

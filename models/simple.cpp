@@ -22,8 +22,9 @@ class ConvStage : public Module {
  public:
   ConvStage(int64_t in_channels, int64_t out_channels, bool pool)
       : Module("ConvStage"), pool_(pool) {
-    conv = register_module("conv", std::make_shared<Conv2d>(in_channels, out_channels, 3, 1, 1,
-                                                            /*bias=*/false));
+    conv = register_module(
+        "conv", std::make_shared<Conv2d>(in_channels, out_channels,
+                                         Conv2dConfig{.kernel = 3, .padding = 1, .bias = false}));
     bn = register_module("bn", std::make_shared<BatchNorm2d>(out_channels));
   }
   Tensor forward(const Tensor& x) override {
@@ -42,44 +43,26 @@ class SimpleCnn : public Model {
  public:
   explicit SimpleCnn(const ModelConfig& config) : Model("SimpleCnn") {
     static constexpr int64_t kWidths[] = {32, 64, 128, 256, 256};
-    stages_ = register_module("stages", std::make_shared<Sequential>());
+    stages = register_module("stages", std::make_shared<Sequential>());
     int64_t channels = config.in_chans;
     for (int i = 0; i < 5; ++i) {
-      stages_->add(std::make_shared<ConvStage>(channels, kWidths[i], /*pool=*/i < 4));
+      stages->add(std::make_shared<ConvStage>(channels, kWidths[i], /*pool=*/i < 4));
       channels = kWidths[i];
     }
-    num_features_ = channels;
-    drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    // As timm's ResNet: global_pool and fc at the top level.
+    set_head(std::make_shared<ClassifierHead>(
+                 channels, config.num_classes,
+                 ClassifierHeadConfig{.drop_rate = config.drop_rate, .fc_name = "fc"}),
+             /*name=*/"");
   }
 
   Tensor forward_features(const Tensor& x) override {  // x: [B, H, W, C]
-    Tensor y = x;
-    for (const auto& [name, stage] : stages_->children()) {
-      y = grad_checkpointing()
-              ? checkpoint([&](const TensorList& in) { return (*stage)(in[0]); }, {y})
-              : (*stage)(y);
-    }
-    return y;  // [B, H/16, W/16, 256]
+    // With checkpointing, one checkpoint per stage.
+    return grad_checkpointing() ? checkpoint_seq(*stages, x)
+                                : (*stages)(x);  // [B, H/16, W/16, 256]
   }
 
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    const Tensor pooled = (*drop_)(mean(features, {1, 2}));  // [B, 256]
-    return pre_logits || !fc_ ? pooled : (*fc_)(pooled);
-  }
-
-  void reset_classifier(int64_t num_classes) override {
-    fc_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-    replace_module("fc", fc_);
-  }
-  std::string classifier_name() const override { return "fc"; }
-  int64_t num_features() const override { return num_features_; }
-
- private:
-  std::shared_ptr<Sequential> stages_;
-  std::shared_ptr<Dropout> drop_;
-  std::shared_ptr<Linear> fc_;
-  int64_t num_features_ = 0;
+  std::shared_ptr<Sequential> stages;
 };
 
 class LogisticRegression : public Model {
@@ -88,8 +71,11 @@ class LogisticRegression : public Model {
       : Model("LogisticRegression"),
         num_features_(config.in_chans * config.img_size * config.img_size),
         img_size_(config.img_size) {
-    drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    set_head(std::make_shared<ClassifierHead>(
+                 num_features_, config.num_classes,
+                 ClassifierHeadConfig{
+                     .pool = HeadPool::none, .drop_rate = config.drop_rate, .fc_name = "fc"}),
+             /*name=*/"");
   }
 
   Tensor forward_features(const Tensor& x) override {
@@ -99,23 +85,9 @@ class LogisticRegression : public Model {
     return x.flatten(1);  // [B, H*W*C]
   }
 
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    const Tensor x = (*drop_)(features);
-    return pre_logits || !fc_ ? x : (*fc_)(x);
-  }
-
-  void reset_classifier(int64_t num_classes) override {
-    fc_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-    replace_module("fc", fc_);
-  }
-  std::string classifier_name() const override { return "fc"; }
-  int64_t num_features() const override { return num_features_; }
-
  private:
   int64_t num_features_;
   int64_t img_size_;
-  std::shared_ptr<Dropout> drop_;
-  std::shared_ptr<Linear> fc_;
 };
 
 }  // namespace

@@ -17,21 +17,6 @@ bool has(const Model& model, const std::string& key) {
   return model.state_dict().count(key) > 0;
 }
 
-void expect_error_containing(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
-
-Shape shape_of(const Model& model, const std::string& key) {
-  const TensorMap state = model.state_dict();
-  EXPECT_TRUE(state.count(key)) << "no " << key;
-  return state.count(key) ? state.at(key).shape() : Shape{};
-}
-
 // Creating a ConvNeXt-T costs a second or two, and ctest runs each test in a process of its
 // own, so each test builds one model and checks all it can on it.
 
@@ -39,19 +24,20 @@ TEST(ConvNeXt, TinyHasTimmsParameterCountNamesAndInit) {
   manual_seed(0);
   ModelPtr model = create_model("convnext_tiny");
   EXPECT_EQ(model->num_parameters(), 28'589'128);
-  EXPECT_EQ(shape_of(*model, "stem.0.weight"), (Shape{96, 4, 4, 3}));
-  EXPECT_EQ(shape_of(*model, "stem.1.bias"), (Shape{96}));
+  EXPECT_EQ(testing::state_shape(*model, "stem.0.weight"), (Shape{96, 4, 4, 3}));
+  EXPECT_EQ(testing::state_shape(*model, "stem.1.bias"), (Shape{96}));
   EXPECT_FALSE(has(*model, "stages.0.downsample.0.weight"));  // the stem already downsampled
-  EXPECT_EQ(shape_of(*model, "stages.1.downsample.0.weight"), (Shape{96}));
-  EXPECT_EQ(shape_of(*model, "stages.1.downsample.1.weight"), (Shape{192, 2, 2, 96}));
-  EXPECT_EQ(shape_of(*model, "stages.2.blocks.8.conv_dw.weight"), (Shape{384, 7, 7, 1}));
-  EXPECT_EQ(shape_of(*model, "stages.2.blocks.8.norm.weight"), (Shape{384}));
-  EXPECT_EQ(shape_of(*model, "stages.2.blocks.8.gamma"), (Shape{384}));
-  EXPECT_EQ(shape_of(*model, "stages.3.blocks.2.mlp.fc1.weight"), (Shape{3072, 768}));
-  EXPECT_EQ(shape_of(*model, "stages.3.blocks.2.mlp.fc2.weight"), (Shape{768, 3072}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.1.downsample.0.weight"), (Shape{96}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.1.downsample.1.weight"), (Shape{192, 2, 2, 96}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.2.blocks.8.conv_dw.weight"),
+            (Shape{384, 7, 7, 1}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.2.blocks.8.norm.weight"), (Shape{384}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.2.blocks.8.gamma"), (Shape{384}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.3.blocks.2.mlp.fc1.weight"), (Shape{3072, 768}));
+  EXPECT_EQ(testing::state_shape(*model, "stages.3.blocks.2.mlp.fc2.weight"), (Shape{768, 3072}));
   EXPECT_FALSE(has(*model, "stages.3.blocks.3.gamma"));
-  EXPECT_EQ(shape_of(*model, "head.norm.weight"), (Shape{768}));
-  EXPECT_EQ(shape_of(*model, "head.fc.weight"), (Shape{1000, 768}));
+  EXPECT_EQ(testing::state_shape(*model, "head.norm.weight"), (Shape{768}));
+  EXPECT_EQ(testing::state_shape(*model, "head.fc.weight"), (Shape{1000, 768}));
   EXPECT_EQ(model->state_dict().size(), 182u);  // as timm's: no buffers
 
   // timm's init: truncated normal (std 0.02) for every conv and linear weight, zero biases,
@@ -92,14 +78,13 @@ TEST(ConvNeXt, AnyChannelCountImageSizeAndHeadlessModel) {
   manual_seed(0);
   ModelPtr gray = create_model("convnext_tiny", {.num_classes = 10, .in_chans = 1, .img_size = 32});
   gray->eval();
-  EXPECT_EQ(shape_of(*gray, "stem.0.weight"), (Shape{96, 4, 4, 1}));
+  EXPECT_EQ(testing::state_shape(*gray, "stem.0.weight"), (Shape{96, 4, 4, 1}));
   EXPECT_EQ(gray->forward(randn({2, 32, 32, 1})).shape(), (Shape{2, 10}));
   EXPECT_EQ(gray->forward_features(randn({1, 72, 40, 1})).shape(), (Shape{1, 2, 1, 768}));
   // Fashion-MNIST's 28x28 would vanish in the last downsampling: a clear error instead,
   // when the model is created for that size and when such an image comes in.
-  expect_error_containing([&] { gray->forward(randn({1, 28, 28, 1})); }, "at least 32x32");
-  expect_error_containing([] { create_model("convnext_tiny", {.img_size = 28}); },
-                          "at least 32x32");
+  EXPECT_ERROR(gray->forward(randn({1, 28, 28, 1})), "at least 32x32");
+  EXPECT_ERROR(create_model("convnext_tiny", {.img_size = 28}), "at least 32x32");
   // num_classes 0 (here through reset_classifier, as for fine-tuning): pooled, normalised
   // features; the head keeps its norm, as timm's does.
   gray->reset_classifier(0);

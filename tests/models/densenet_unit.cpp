@@ -34,26 +34,24 @@ TEST(DenseNet, CheXNetHasFourteenLabelsByDefault) {
       create_model("chexnet", {.num_classes = 0})->state_dict().count("classifier.weight"));
 }
 
-Shape shape_of(const TensorMap& state, const std::string& key) {
-  EXPECT_TRUE(state.count(key)) << "no key " << key;
-  return state.count(key) ? state.at(key).shape() : Shape{};
-}
-
 TEST(DenseNet, StateDictUsesTimmNames) {
   const TensorMap state = create_model("densenet121")->state_dict();
-  EXPECT_EQ(shape_of(state, "features.conv0.weight"), (Shape{64, 7, 7, 3}));
-  EXPECT_EQ(shape_of(state, "features.norm0.running_mean"), (Shape{64}));
+  EXPECT_EQ(testing::state_shape(state, "features.conv0.weight"), (Shape{64, 7, 7, 3}));
+  EXPECT_EQ(testing::state_shape(state, "features.norm0.running_mean"), (Shape{64}));
   // Layer i of a block reads c0 + 32 i channels and adds 32 through a 128-wide bottleneck.
-  EXPECT_EQ(shape_of(state, "features.denseblock1.denselayer1.norm1.weight"), (Shape{64}));
-  EXPECT_EQ(shape_of(state, "features.denseblock1.denselayer6.conv1.weight"),
+  EXPECT_EQ(testing::state_shape(state, "features.denseblock1.denselayer1.norm1.weight"),
+            (Shape{64}));
+  EXPECT_EQ(testing::state_shape(state, "features.denseblock1.denselayer6.conv1.weight"),
             (Shape{128, 1, 1, 64 + 5 * 32}));
-  EXPECT_EQ(shape_of(state, "features.denseblock1.denselayer6.conv2.weight"),
+  EXPECT_EQ(testing::state_shape(state, "features.denseblock1.denselayer6.conv2.weight"),
             (Shape{32, 3, 3, 128}));
-  EXPECT_EQ(shape_of(state, "features.transition1.norm.weight"), (Shape{256}));
-  EXPECT_EQ(shape_of(state, "features.transition1.conv.weight"), (Shape{128, 1, 1, 256}));
-  EXPECT_EQ(shape_of(state, "features.denseblock4.denselayer16.norm2.bias"), (Shape{128}));
-  EXPECT_EQ(shape_of(state, "features.norm5.weight"), (Shape{1024}));
-  EXPECT_EQ(shape_of(state, "classifier.weight"), (Shape{1000, 1024}));
+  EXPECT_EQ(testing::state_shape(state, "features.transition1.norm.weight"), (Shape{256}));
+  EXPECT_EQ(testing::state_shape(state, "features.transition1.conv.weight"),
+            (Shape{128, 1, 1, 256}));
+  EXPECT_EQ(testing::state_shape(state, "features.denseblock4.denselayer16.norm2.bias"),
+            (Shape{128}));
+  EXPECT_EQ(testing::state_shape(state, "features.norm5.weight"), (Shape{1024}));
+  EXPECT_EQ(testing::state_shape(state, "classifier.weight"), (Shape{1000, 1024}));
   EXPECT_FALSE(state.count("features.transition4.conv.weight"));
 }
 
@@ -130,14 +128,9 @@ TEST(DenseNet, MemoryEfficientCheckpointingKeepsLessOfTheGraph) {
   manual_seed(0);
   ModelPtr model = create_model("densenet121", {.num_classes = 10});
   const Tensor x = randn({2, 64, 64, 3});
-  auto bytes_held_by_forward = [&] {
-    const size_t before = cpu_allocator().stats().current_bytes;
-    const Tensor logits = model->forward(x);
-    return cpu_allocator().stats().current_bytes - before;
-  };
-  const size_t plain = bytes_held_by_forward();
+  const size_t plain = testing::bytes_held_by_forward(*model, x);
   model->set_grad_checkpointing(true);
-  const size_t efficient = bytes_held_by_forward();
+  const size_t efficient = testing::bytes_held_by_forward(*model, x);
   // The concatenations, their normalised copies and the 4k-wide bottlenecks are no longer
   // kept; each layer's k new channels and the block outputs are.
   EXPECT_LT(efficient * 2, plain) << efficient << " vs " << plain << " bytes";

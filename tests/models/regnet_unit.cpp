@@ -17,12 +17,6 @@ bool has(const Model& model, const std::string& key) {
   return model.state_dict().count(key) > 0;
 }
 
-Shape shape_of(const Model& model, const std::string& key) {
-  const TensorMap state = model.state_dict();
-  EXPECT_TRUE(state.count(key)) << "no " << key;
-  return state.count(key) ? state.at(key).shape() : Shape{};
-}
-
 int64_t blocks_in_stage(const Model& model, int stage) {
   int64_t blocks = 0;
   while (has(model, fmt::format("s{}.b{}.conv1.conv.weight", stage, blocks + 1))) ++blocks;
@@ -46,10 +40,11 @@ void expect_timms_model(const Model& model, int64_t parameters, size_t state_siz
     const std::string b1 = fmt::format("s{}.b1.", s);
     EXPECT_EQ(blocks_in_stage(model, s), e.depth);
     // The grouped 3x3 conv: [width, 3, 3, width / groups].
-    EXPECT_EQ(shape_of(model, b1 + "conv2.conv.weight"),
+    EXPECT_EQ(testing::state_shape(model, b1 + "conv2.conv.weight"),
               (Shape{e.width, 3, 3, e.width / e.groups}));
-    EXPECT_EQ(shape_of(model, b1 + "se.fc1.weight"), (Shape{e.se_of_first_block, 1, 1, e.width}));
-    EXPECT_EQ(shape_of(model, b1 + "downsample.conv.weight")[0], e.width);
+    EXPECT_EQ(testing::state_shape(model, b1 + "se.fc1.weight"),
+              (Shape{e.se_of_first_block, 1, 1, e.width}));
+    EXPECT_EQ(testing::state_shape(model, b1 + "downsample.conv.weight")[0], e.width);
   }
   EXPECT_EQ(model.num_features(), stages[3].width);
 }
@@ -60,12 +55,12 @@ TEST(RegNet, Regnety008IsTimmsWithTimmsNamesAndInit) {
   expect_timms_model(*model, 6'263'168, 340,
                      {{64, 1, 4, 8}, {128, 3, 8, 16}, {320, 8, 20, 32}, {768, 2, 48, 80}});
 
-  EXPECT_EQ(shape_of(*model, "stem.conv.weight"), (Shape{32, 3, 3, 3}));
-  EXPECT_EQ(shape_of(*model, "stem.bn.running_var"), (Shape{32}));
-  EXPECT_EQ(shape_of(*model, "s1.b1.downsample.bn.num_batches_tracked"), (Shape{}));
-  EXPECT_EQ(shape_of(*model, "s3.b8.conv3.bn.weight"), (Shape{320}));
-  EXPECT_EQ(shape_of(*model, "s3.b8.se.fc2.bias"), (Shape{320}));
-  EXPECT_EQ(shape_of(*model, "head.fc.weight"), (Shape{1000, 768}));
+  EXPECT_EQ(testing::state_shape(*model, "stem.conv.weight"), (Shape{32, 3, 3, 3}));
+  EXPECT_EQ(testing::state_shape(*model, "stem.bn.running_var"), (Shape{32}));
+  EXPECT_EQ(testing::state_shape(*model, "s1.b1.downsample.bn.num_batches_tracked"), (Shape{}));
+  EXPECT_EQ(testing::state_shape(*model, "s3.b8.conv3.bn.weight"), (Shape{320}));
+  EXPECT_EQ(testing::state_shape(*model, "s3.b8.se.fc2.bias"), (Shape{320}));
+  EXPECT_EQ(testing::state_shape(*model, "head.fc.weight"), (Shape{1000, 768}));
   // Identity shortcuts and timm's identity final_conv hold nothing.
   EXPECT_FALSE(has(*model, "s3.b2.downsample.conv.weight"));
   EXPECT_EQ(model->classifier_name(), "head.fc");
@@ -120,7 +115,7 @@ TEST(RegNet, AnyChannelCountImageSizeAndHeadlessModel) {
   manual_seed(0);
   ModelPtr gray = create_model("regnety_008", {.num_classes = 10, .in_chans = 1, .img_size = 28});
   gray->eval();
-  EXPECT_EQ(shape_of(*gray, "stem.conv.weight"), (Shape{32, 3, 3, 1}));
+  EXPECT_EQ(testing::state_shape(*gray, "stem.conv.weight"), (Shape{32, 3, 3, 1}));
   EXPECT_EQ(gray->forward(randn({2, 28, 28, 1})).shape(), (Shape{2, 10}));
   // Every stride-2 conv pads by one, so odd sizes round up: 45 -> 23 -> 12 -> 6 -> 3 -> 2.
   EXPECT_EQ(gray->forward_features(randn({1, 45, 37, 1})).shape(), (Shape{1, 2, 2, 768}));
@@ -129,7 +124,7 @@ TEST(RegNet, AnyChannelCountImageSizeAndHeadlessModel) {
   EXPECT_EQ(gray->forward(randn({2, 28, 28, 1})).shape(), (Shape{2, 768}));
   EXPECT_FALSE(has(*gray, "head.fc.weight"));
   gray->reset_classifier(3);
-  EXPECT_EQ(shape_of(*gray, "head.fc.weight"), (Shape{3, 768}));
+  EXPECT_EQ(testing::state_shape(*gray, "head.fc.weight"), (Shape{3, 768}));
 }
 
 TEST(RegNet, DropRatesAndGradCheckpointing) {

@@ -26,34 +26,29 @@ TEST(ResNet, ParameterCountsMatchTimm) {
   }
 }
 
-Shape shape_of(const TensorMap& state, const std::string& key) {
-  EXPECT_TRUE(state.count(key)) << "no key " << key;
-  return state.count(key) ? state.at(key).shape() : Shape{};
-}
-
 TEST(ResNet, StateDictUsesTimmNames) {
   const TensorMap r18 = create_model("resnet18")->state_dict();
-  EXPECT_EQ(shape_of(r18, "conv1.weight"), (Shape{64, 7, 7, 3}));  // NHWC conv weights
-  EXPECT_EQ(shape_of(r18, "layer1.1.bn2.running_var"), (Shape{64}));
-  EXPECT_EQ(shape_of(r18, "layer2.0.downsample.0.weight"), (Shape{128, 1, 1, 64}));
-  EXPECT_EQ(shape_of(r18, "layer4.1.conv2.weight"), (Shape{512, 3, 3, 512}));
-  EXPECT_EQ(shape_of(r18, "fc.weight"), (Shape{1000, 512}));
+  EXPECT_EQ(testing::state_shape(r18, "conv1.weight"), (Shape{64, 7, 7, 3}));  // NHWC conv weights
+  EXPECT_EQ(testing::state_shape(r18, "layer1.1.bn2.running_var"), (Shape{64}));
+  EXPECT_EQ(testing::state_shape(r18, "layer2.0.downsample.0.weight"), (Shape{128, 1, 1, 64}));
+  EXPECT_EQ(testing::state_shape(r18, "layer4.1.conv2.weight"), (Shape{512, 3, 3, 512}));
+  EXPECT_EQ(testing::state_shape(r18, "fc.weight"), (Shape{1000, 512}));
   EXPECT_FALSE(r18.count("layer1.0.downsample.0.weight"));  // 64 -> 64 at stride 1
   EXPECT_EQ(r18.at("bn1.num_batches_tracked").dtype(), DType::i64);
 
   const TensorMap r50 = create_model("resnet50")->state_dict();
-  EXPECT_EQ(shape_of(r50, "layer1.0.downsample.1.weight"), (Shape{256}));  // 64 -> 256
-  EXPECT_EQ(shape_of(r50, "layer3.5.conv3.weight"), (Shape{1024, 1, 1, 256}));
-  EXPECT_EQ(shape_of(r50, "fc.weight"), (Shape{1000, 2048}));
+  EXPECT_EQ(testing::state_shape(r50, "layer1.0.downsample.1.weight"), (Shape{256}));  // 64 -> 256
+  EXPECT_EQ(testing::state_shape(r50, "layer3.5.conv3.weight"), (Shape{1024, 1, 1, 256}));
+  EXPECT_EQ(testing::state_shape(r50, "fc.weight"), (Shape{1000, 2048}));
 
   // ResNeXt 32x4d: the 3x3 conv has 32 groups of 4 channels at layer1 (width 128).
   const TensorMap se = create_model("seresnext50_32x4d")->state_dict();
-  EXPECT_EQ(shape_of(se, "layer1.0.conv2.weight"), (Shape{128, 3, 3, 4}));
-  EXPECT_EQ(shape_of(se, "layer4.2.conv2.weight"), (Shape{1024, 3, 3, 32}));
+  EXPECT_EQ(testing::state_shape(se, "layer1.0.conv2.weight"), (Shape{128, 3, 3, 4}));
+  EXPECT_EQ(testing::state_shape(se, "layer4.2.conv2.weight"), (Shape{1024, 3, 3, 32}));
   // timm's SEModule: make_divisible(channels / 16, 8) reduced channels, with biases.
-  EXPECT_EQ(shape_of(se, "layer1.0.se.fc1.weight"), (Shape{16, 1, 1, 256}));
-  EXPECT_EQ(shape_of(se, "layer1.0.se.fc1.bias"), (Shape{16}));
-  EXPECT_EQ(shape_of(se, "layer4.2.se.fc2.weight"), (Shape{2048, 1, 1, 128}));
+  EXPECT_EQ(testing::state_shape(se, "layer1.0.se.fc1.weight"), (Shape{16, 1, 1, 256}));
+  EXPECT_EQ(testing::state_shape(se, "layer1.0.se.fc1.bias"), (Shape{16}));
+  EXPECT_EQ(testing::state_shape(se, "layer4.2.se.fc2.weight"), (Shape{2048, 1, 1, 128}));
 }
 
 TEST(ResNet, InitialisesAsTimm) {
@@ -124,14 +119,9 @@ TEST(ResNet, GradientCheckpointingKeepsLessOfTheGraph) {
   manual_seed(0);
   ModelPtr model = create_model("resnet50", {.num_classes = 10});
   const Tensor x = randn({2, 64, 64, 3});
-  auto bytes_held_by_forward = [&] {
-    const size_t before = cpu_allocator().stats().current_bytes;
-    const Tensor logits = model->forward(x);
-    return cpu_allocator().stats().current_bytes - before;
-  };
-  const size_t plain = bytes_held_by_forward();
+  const size_t plain = testing::bytes_held_by_forward(*model, x);
   model->set_grad_checkpointing(true);
-  const size_t checkpointed = bytes_held_by_forward();
+  const size_t checkpointed = testing::bytes_held_by_forward(*model, x);
   // Only the stem's activations and the 16 block inputs stay, instead of every conv, norm
   // and ReLU output (about 5 MB against 20 MB here).
   EXPECT_LT(checkpointed * 3, plain) << checkpointed << " vs " << plain << " bytes";

@@ -3,7 +3,10 @@
 namespace fovea::testing {
 
 Shape state_shape(const Module& model, const std::string& key) {
-  const TensorMap state = model.state_dict();
+  return state_shape(model.state_dict(), key);
+}
+
+Shape state_shape(const TensorMap& state, const std::string& key) {
   auto it = state.find(key);
   if (it == state.end()) {
     ADD_FAILURE() << "no state_dict key " << key;

@@ -5,7 +5,9 @@
 
 namespace fovea::testing {
 
-// The shape of state_dict()[key]; a missing key fails the test and gives {}.
+// The shape of state[key] or model.state_dict()[key]; a missing key fails the test and
+// gives {}.
+Shape state_shape(const TensorMap& state, const std::string& key);
 Shape state_shape(const Module& model, const std::string& key);
 
 // The bytes the CPU allocator still holds after model.forward(x) returns, with its graph
