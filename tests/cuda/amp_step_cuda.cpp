@@ -60,13 +60,18 @@ constexpr double kClipGradNorm = 5.0;
 class SmallConvNet : public Module {
  public:
   SmallConvNet() : Module("SmallConvNet") {
-    stem = register_module("stem", std::make_shared<Conv2d>(3, 16, 3, 2, 1, false));
+    stem = register_module(
+        "stem", std::make_shared<Conv2d>(
+                    3, 16, Conv2dConfig{.kernel = 3, .stride = 2, .padding = 1, .bias = false}));
     bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(16));
-    dw = register_module("dw", std::make_shared<Conv2d>(16, 16, 3, 1, 16, false));
+    dw = register_module(
+        "dw", std::make_shared<Conv2d>(
+                  16, 16, Conv2dConfig{.kernel = 3, .padding = 1, .groups = 16, .bias = false}));
     bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(16));
     se = register_module("se", std::make_shared<SqueezeExcite>(
                                    16, SqueezeExciteConfig{.reduced_channels = 4, .act = "silu"}));
-    pw = register_module("pw", std::make_shared<Conv2d>(16, 24, 1, 1, 1, false));
+    pw = register_module(
+        "pw", std::make_shared<Conv2d>(16, 24, Conv2dConfig{.kernel = 1, .bias = false}));
     bn3 = register_module("bn3", std::make_shared<BatchNorm2d>(24));
     pool = register_module("pool", std::make_shared<GlobalAvgPool>());
     fc = register_module("fc", std::make_shared<Linear>(24, 10));
