@@ -17,9 +17,10 @@
 // input width, the output projection widening it.
 #include <cmath>
 
+#include "layers/classifier.h"
 #include "layers/container.h"
+#include "layers/conv.h"
 #include "layers/init.h"
-#include "layers/linear.h"
 #include "layers/norm.h"
 #include "layers/pooling.h"
 #include "layers/regularization.h"
@@ -64,7 +65,9 @@ class Downsample2d : public Module {
   Downsample2d(int64_t in, int64_t out, bool bias) : Module("Downsample2d") {
     pool = register_module("pool", std::make_shared<AvgPool2d>(2, 2));
     if (in != out)
-      expand = register_module("expand", std::make_shared<Conv2d>(in, out, 1, 1, 1, bias));
+      expand = register_module(
+          "expand",
+          std::make_shared<Conv2d>(in, out, Conv2dConfig{.kernel = 1, .padding = 0, .bias = bias}));
   }
   Tensor forward(const Tensor& x) override {
     const Tensor pooled = (*pool)(x);
@@ -78,9 +81,14 @@ class Downsample2d : public Module {
 class Stem : public Module {
  public:
   Stem(int64_t in_chans, std::array<int64_t, 2> width) : Module("Stem") {
-    conv1 = register_module("conv1", std::make_shared<Conv2d>(in_chans, width[0], 3, 2, 1, false));
+    conv1 = register_module(
+        "conv1", std::make_shared<Conv2d>(
+                     in_chans, width[0],
+                     Conv2dConfig{.kernel = 3, .stride = 2, .padding = 1, .bias = false}));
     norm1 = register_module("norm1", std::make_shared<BatchNormAct2d>(width[0]));
-    conv2 = register_module("conv2", std::make_shared<Conv2d>(width[0], width[1], 3, 1, 1, false));
+    conv2 = register_module(
+        "conv2", std::make_shared<Conv2d>(width[0], width[1],
+                                          Conv2dConfig{.kernel = 3, .padding = 1, .bias = false}));
     init_conv_efficientnet(*conv1);
     init_conv_efficientnet(*conv2);
   }
@@ -94,22 +102,30 @@ class Stem : public Module {
 //   out = drop_path(y) + shortcut(x)
 class MbConvBlock : public Module {
  public:
-  MbConvBlock(int64_t in, int64_t out, int64_t stride, double drop_path) : Module("MbConvBlock") {
+  MbConvBlock(int64_t in, int64_t out, int64_t stride, double drop_path_rate)
+      : Module("MbConvBlock") {
     const int64_t mid = in * kExpandRatio;  // widths here are multiples of 8 already
     if (stride == 2) {
       shortcut = register_module("shortcut", std::make_shared<Downsample2d>(in, out, false));
     }
     pre_norm = register_module("pre_norm", std::make_shared<BatchNormAct2d>(in));
     if (stride == 2) down = register_module("down", std::make_shared<Downsample2d>(in, in, true));
-    conv1_1x1 = register_module("conv1_1x1", std::make_shared<Conv2d>(in, mid, 1, 1, 1, false));
+    conv1_1x1 = register_module(
+        "conv1_1x1",
+        std::make_shared<Conv2d>(in, mid, Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
     norm1 = register_module("norm1", std::make_shared<BatchNormAct2d>(mid));
-    conv2_kxk = register_module("conv2_kxk", std::make_shared<Conv2d>(mid, mid, 3, 1, mid, false));
+    conv2_kxk = register_module(
+        "conv2_kxk",
+        std::make_shared<Conv2d>(
+            mid, mid, Conv2dConfig{.kernel = 3, .padding = 1, .groups = mid, .bias = false}));
     se_early = register_module(
         "se_early",
         std::make_shared<SqueezeExcite>(mid, SqueezeExciteConfig{.reduced_channels = mid / 4}));
     norm2 = register_module("norm2", std::make_shared<BatchNormAct2d>(mid));
-    conv3_1x1 = register_module("conv3_1x1", std::make_shared<Conv2d>(mid, out, 1, 1, 1, false));
-    drop_path_ = register_module("drop_path", std::make_shared<DropPath>(drop_path));
+    conv3_1x1 = register_module(
+        "conv3_1x1",
+        std::make_shared<Conv2d>(mid, out, Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
+    drop_path = register_module("drop_path", std::make_shared<DropPath>(drop_path_rate));
     for (const auto& [name, module] : named_modules()) {
       if (auto* conv = dynamic_cast<Conv2d*>(module)) init_conv_efficientnet(*conv);
     }
@@ -118,19 +134,17 @@ class MbConvBlock : public Module {
   Tensor forward(const Tensor& x) override {  // x: [B, H, W, in]
     const Tensor skip = shortcut ? (*shortcut)(x) : x;
     Tensor y = (*pre_norm)(x);
-    if (down) y = (*down)(y);                          // [B, H/s, W/s, in]
-    y = (*norm1)((*conv1_1x1)(y));                     // [B, H/s, W/s, mid]
-    y = (*norm2)((*se_early)((*conv2_kxk)(y)));        // [B, H/s, W/s, mid]
-    return add((*drop_path_)((*conv3_1x1)(y)), skip);  // [B, H/s, W/s, out]
+    if (down) y = (*down)(y);                         // [B, H/s, W/s, in]
+    y = (*norm1)((*conv1_1x1)(y));                    // [B, H/s, W/s, mid]
+    y = (*norm2)((*se_early)((*conv2_kxk)(y)));       // [B, H/s, W/s, mid]
+    return add((*drop_path)((*conv3_1x1)(y)), skip);  // [B, H/s, W/s, out]
   }
 
   std::shared_ptr<Downsample2d> shortcut, down;  // null at stride 1
   std::shared_ptr<BatchNormAct2d> pre_norm, norm1, norm2;
   std::shared_ptr<Conv2d> conv1_1x1, conv2_kxk, conv3_1x1;
   std::shared_ptr<SqueezeExcite> se_early;
-
- private:
-  std::shared_ptr<DropPath> drop_path_;
+  std::shared_ptr<DropPath> drop_path;
 };
 
 // A learned bias per head for every relative offset (dy, dx) between two positions of an
@@ -170,9 +184,11 @@ class Attention2d : public Module {
  public:
   Attention2d(int64_t dim, int64_t dim_out, std::array<int64_t, 2> size)
       : Module("Attention2d"), num_heads_(dim / kDimHead) {
-    qkv = register_module("qkv", std::make_shared<Conv2d>(dim, 3 * dim, 1));
+    qkv = register_module(
+        "qkv", std::make_shared<Conv2d>(dim, 3 * dim, Conv2dConfig{.kernel = 1, .padding = 0}));
     rel_pos = register_module("rel_pos", std::make_shared<RelPosBias>(size, num_heads_));
-    proj = register_module("proj", std::make_shared<Conv2d>(dim, dim_out, 1));
+    proj = register_module(
+        "proj", std::make_shared<Conv2d>(dim, dim_out, Conv2dConfig{.kernel = 1, .padding = 0}));
   }
   Tensor forward(const Tensor& x) override {  // x: [B, H, W, C]
     const int64_t batch = x.size(0), height = x.size(1), width = x.size(2);
@@ -197,8 +213,10 @@ class Attention2d : public Module {
 class ConvMlp : public Module {
  public:
   ConvMlp(int64_t dim, int64_t hidden) : Module("ConvMlp") {
-    fc1 = register_module("fc1", std::make_shared<Conv2d>(dim, hidden, 1));
-    fc2 = register_module("fc2", std::make_shared<Conv2d>(hidden, dim, 1));
+    fc1 = register_module(
+        "fc1", std::make_shared<Conv2d>(dim, hidden, Conv2dConfig{.kernel = 1, .padding = 0}));
+    fc2 = register_module(
+        "fc2", std::make_shared<Conv2d>(hidden, dim, Conv2dConfig{.kernel = 1, .padding = 0}));
   }
   Tensor forward(const Tensor& x) override { return (*fc2)(gelu((*fc1)(x))); }
   std::shared_ptr<Conv2d> fc1, fc2;
@@ -210,7 +228,7 @@ class ConvMlp : public Module {
 class TransformerBlock2d : public Module {
  public:
   TransformerBlock2d(int64_t dim, int64_t dim_out, int64_t stride, std::array<int64_t, 2> size,
-                     double drop_path)
+                     double drop_path_rate)
       : Module("TransformerBlock2d") {
     if (stride == 2) {
       shortcut = register_module("shortcut", std::make_shared<Downsample2d>(dim, dim_out, false));
@@ -224,17 +242,17 @@ class TransformerBlock2d : public Module {
       norm1 = register_module("norm1", std::make_shared<LayerNorm>(dim, kTransformerEps));
     }
     attn = register_module("attn", std::make_shared<Attention2d>(dim, dim_out, size));
-    drop_path1_ = register_module("drop_path1", std::make_shared<DropPath>(drop_path));
+    drop_path1 = register_module("drop_path1", std::make_shared<DropPath>(drop_path_rate));
     norm2 = register_module("norm2", std::make_shared<LayerNorm>(dim_out, kTransformerEps));
     mlp = register_module("mlp", std::make_shared<ConvMlp>(dim_out, dim_out * kExpandRatio));
-    drop_path2_ = register_module("drop_path2", std::make_shared<DropPath>(drop_path));
+    drop_path2 = register_module("drop_path2", std::make_shared<DropPath>(drop_path_rate));
     init_weights();
   }
 
   Tensor forward(const Tensor& x) override {  // x: [B, H, W, dim]
     const Tensor skip = shortcut ? (*shortcut)(x) : x;
-    const Tensor y = add(skip, (*drop_path1_)((*attn)((*norm1)(x))));  // [B, H/s, W/s, out]
-    return add(y, (*drop_path2_)((*mlp)((*norm2)(y))));
+    const Tensor y = add(skip, (*drop_path1)((*attn)((*norm1)(x))));  // [B, H/s, W/s, out]
+    return add(y, (*drop_path2)((*mlp)((*norm2)(y))));
   }
 
   std::shared_ptr<Downsample2d> shortcut;  // null at stride 1
@@ -242,6 +260,7 @@ class TransformerBlock2d : public Module {
   std::shared_ptr<Attention2d> attn;
   std::shared_ptr<LayerNorm> norm2;
   std::shared_ptr<ConvMlp> mlp;
+  std::shared_ptr<DropPath> drop_path1, drop_path2;
 
  private:
   // timm's ViT-like init of the transformer part: xavier_uniform weights, zero biases
@@ -259,16 +278,15 @@ class TransformerBlock2d : public Module {
       }
     }
   }
-  std::shared_ptr<DropPath> drop_path1_, drop_path2_;
 };
 
-// One stage: its first block halves the resolution and sets the width.
+// One stage: its first block halves the resolution and sets the width (timm's MaxxVitStage).
 class CoatStage : public Module {
  public:
   CoatStage(char type, int64_t in, int64_t out, int64_t depth, std::array<int64_t, 2> size,
             const std::vector<double>& drop_path)
       : Module("MaxxVitStage") {
-    blocks = register_module("blocks", std::make_shared<ModuleList>());
+    blocks = register_module("blocks", std::make_shared<Sequential>());
     for (int64_t i = 0; i < depth; ++i) {
       const int64_t block_in = i == 0 ? in : out, stride = i == 0 ? 2 : 1;
       const double rate = drop_path[static_cast<size_t>(i)];
@@ -279,95 +297,50 @@ class CoatStage : public Module {
       }
     }
   }
-  std::shared_ptr<ModuleList> blocks;
-};
-
-// Global average pooling, dropout, the classifier (timm's ClassifierHead, "head.fc").
-class ClassifierHead : public Module {
- public:
-  ClassifierHead(int64_t features, int64_t num_classes, double drop_rate)
-      : Module("ClassifierHead"), features_(features) {
-    global_pool = register_module("global_pool", std::make_shared<GlobalAvgPool>());
-    drop = register_module("drop", std::make_shared<Dropout>(drop_rate));
-    reset(num_classes);
+  Tensor forward(const Tensor& x) override {
+    return grad_checkpointing() ? checkpoint_seq(*blocks, x) : (*blocks)(x);
   }
-  void reset(int64_t num_classes) {
-    fc = num_classes > 0 ? std::make_shared<Linear>(features_, num_classes) : nullptr;
-    replace_module("fc", fc);
-  }
-  Tensor forward(const Tensor& x) override { return forward(x, false); }
-  Tensor forward(const Tensor& x, bool pre_logits) {  // x: [B, H, W, C] -> [B, classes]
-    const Tensor pooled = (*drop)((*global_pool)(x));
-    return pre_logits || !fc ? pooled : (*fc)(pooled);
-  }
-  std::shared_ptr<GlobalAvgPool> global_pool;
-  std::shared_ptr<Dropout> drop;
-  std::shared_ptr<Linear> fc;
-
- private:
-  int64_t features_;
+  std::shared_ptr<Sequential> blocks;
 };
 
 class CoatNet : public Model {
  public:
-  CoatNet(const CoatNetConfig& cfg, const ModelConfig& config)
-      : Model("MaxxVit"), num_features_(cfg.embed_dim.back()) {
+  CoatNet(const CoatNetConfig& cfg, const ModelConfig& config) : Model("MaxxVit") {
     // Each stage's average pooling floors, while the relative position tables are sized
     // for exact halving: the image must halve cleanly five times.
     FOVEA_CHECK(config.img_size % 32 == 0,
                 "coatnet: img_size {} must be a multiple of 32 (the stem and four stages each "
                 "halve it)",
                 config.img_size);
-    stem_ = register_module("stem", std::make_shared<Stem>(config.in_chans, cfg.stem_width));
-    stages_ = register_module("stages", std::make_shared<ModuleList>());
-    int64_t total_depth = 0;
-    for (int64_t depth : cfg.depths) total_depth += depth;
-    int64_t in = cfg.stem_width[1], block_index = 0, feature_size = config.img_size / 2;
+    stem = register_module("stem", std::make_shared<Stem>(config.in_chans, cfg.stem_width));
+    stages = register_module("stages", std::make_shared<Sequential>());
+    const std::vector<std::vector<double>> drop_path =
+        drop_path_rates(config.drop_path_rate, {cfg.depths.begin(), cfg.depths.end()});
+    int64_t in = cfg.stem_width[1], feature_size = config.img_size / 2;
     for (size_t s = 0; s < cfg.depths.size(); ++s) {
       feature_size /= 2;
-      std::vector<double> rates;  // timm's linear stochastic-depth rule over all blocks
-      for (int64_t i = 0; i < cfg.depths[s]; ++i, ++block_index) {
-        rates.push_back(total_depth > 1 ? config.drop_path_rate * static_cast<double>(block_index) /
-                                              static_cast<double>(total_depth - 1)
-                                        : 0.0);
-      }
-      stages_->add(std::make_shared<CoatStage>(cfg.block_type[s], in, cfg.embed_dim[s],
-                                               cfg.depths[s],
-                                               std::array{feature_size, feature_size}, rates));
+      stages->add(std::make_shared<CoatStage>(cfg.block_type[s], in, cfg.embed_dim[s],
+                                              cfg.depths[s], std::array{feature_size, feature_size},
+                                              drop_path[s]));
       in = cfg.embed_dim[s];
     }
-    norm_ = register_module("norm", std::make_shared<LayerNorm>(num_features_, kTransformerEps));
-    head_ = register_module("head", std::make_shared<ClassifierHead>(
-                                        num_features_, config.num_classes, config.drop_rate));
+    const int64_t num_features = cfg.embed_dim.back();
+    norm = register_module("norm", std::make_shared<LayerNorm>(num_features, kTransformerEps));
+    set_head(std::make_shared<ClassifierHead>(
+                 num_features, config.num_classes,
+                 ClassifierHeadConfig{.pool = HeadPool::avg, .drop_rate = config.drop_rate}),
+             "head");
   }
 
   Tensor forward_features(const Tensor& x) override {  // x: [B, H, W, C]
-    Tensor y = (*stem_)(x);                            // [B, H/2, W/2, 64]
-    for (const auto& [stage_name, stage] : stages_->children()) {
-      // stages: [B, H/4, W/4, 96] -> /8, 192 -> /16, 384 -> /32, 768
-      for (const auto& [name, block] : static_cast<CoatStage&>(*stage).blocks->children()) {
-        y = grad_checkpointing()
-                ? checkpoint([&](const TensorList& in) { return (*block)(in[0]); }, {y})
-                : (*block)(y);
-      }
-    }
-    return (*norm_)(y);  // [B, H/32, W/32, 768]
+    const Tensor y = (*stem)(x);                       // [B, H/2, W/2, 64]
+    // stages: [B, H/4, W/4, 96] -> /8, 192 -> /16, 384 -> /32, 768
+    return (*norm)((*stages)(y));  // [B, H/32, W/32, 768]
   }
 
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    return head_->forward(features, pre_logits);
-  }
-
-  void reset_classifier(int64_t num_classes) override { head_->reset(num_classes); }
-  std::string classifier_name() const override { return "head.fc"; }
-  int64_t num_features() const override { return num_features_; }
-
- private:
-  int64_t num_features_;
-  std::shared_ptr<Stem> stem_;
-  std::shared_ptr<ModuleList> stages_;
-  std::shared_ptr<LayerNorm> norm_;
-  std::shared_ptr<ClassifierHead> head_;
+  std::shared_ptr<Stem> stem;
+  std::shared_ptr<Sequential> stages;
+  std::shared_ptr<LayerNorm> norm;
 };
 
 }  // namespace

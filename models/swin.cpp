@@ -91,7 +91,7 @@ class SwinTransformerBlock : public Block {
 
 }  // namespace
 
-// ---- stage, head and model (both versions) ----
+// ---- stage and model (both versions) ----
 
 PatchEmbedNorm::PatchEmbedNorm(int64_t patch, int64_t in_chans, int64_t embed_dim)
     : PatchEmbed(patch, in_chans, embed_dim) {
@@ -103,51 +103,29 @@ Tensor PatchEmbedNorm::forward(const Tensor& x) {
   return (*norm)((*proj)(x));       // [B, H/p, W/p, D]
 }
 
-Stage::Stage(std::shared_ptr<PatchMerging> downsample, std::vector<std::shared_ptr<Block>> blocks)
-    : Module("SwinStage"), downsample_(std::move(downsample)), blocks_(std::move(blocks)) {
-  if (downsample_) register_module("downsample", downsample_);
-  auto list = register_module("blocks", std::make_shared<ModuleList>());
-  for (const auto& block : blocks_) list->add(block);
+Stage::Stage(std::shared_ptr<PatchMerging> downsample_layer,
+             std::vector<std::shared_ptr<Block>> stage_blocks)
+    : Module("SwinStage"), blocks_(std::move(stage_blocks)) {
+  if (downsample_layer) downsample = register_module("downsample", std::move(downsample_layer));
+  blocks = register_module("blocks", std::make_shared<Sequential>());
+  for (const auto& block : blocks_) blocks->add(block);
 }
 
-Tensor Stage::forward(const Tensor& x, std::vector<Tensor>* attention_maps, bool checkpointing) {
-  Tensor y = downsample_ ? (*downsample_)(x) : x;
-  for (const auto& block : blocks_) {
-    if (attention_maps) {
-      y = block->forward(y, attention_maps);
-    } else if (checkpointing) {
-      y = checkpoint([&](const TensorList& in) { return (*block)(in[0]); }, {y});
-    } else {
-      y = (*block)(y);
-    }
-  }
+Tensor Stage::forward(const Tensor& x, std::vector<Tensor>* attention_maps) {
+  Tensor y = downsample ? (*downsample)(x) : x;
+  if (!attention_maps) return grad_checkpointing() ? checkpoint_seq(*blocks, y) : (*blocks)(y);
+  for (const auto& block : blocks_) y = block->forward(y, attention_maps);
   return y;
-}
-
-ClassifierHead::ClassifierHead(int64_t in_features, int64_t num_classes, double drop_rate)
-    : Module("ClassifierHead"), in_features_(in_features) {
-  drop = register_module("drop", std::make_shared<Dropout>(drop_rate));
-  reset(num_classes);
-}
-
-Tensor ClassifierHead::forward(const Tensor& x, bool pre_logits) {
-  const Tensor pooled = (*drop)(mean(x, {1, 2}));  // [B, C]
-  return pre_logits || !fc ? pooled : (*fc)(pooled);
-}
-
-void ClassifierHead::reset(int64_t num_classes) {
-  fc = num_classes > 0 ? std::make_shared<Linear>(in_features_, num_classes) : nullptr;
-  replace_module("fc", fc);
 }
 
 SwinTransformer::SwinTransformer(const ModelConfig& config, const Architecture& arch)
     : Model(arch.name), img_size_(config.img_size) {
   const Variant& v = arch.variant;
-  patch_embed_ = register_module(
+  patch_embed = register_module(
       "patch_embed", std::make_shared<PatchEmbedNorm>(v.patch_size, config.in_chans, v.embed_dim));
   // The token grid of each stage: patch merging halves it before stages 1-3.
   std::array<Window, 4> grids;
-  const auto [grid_h, grid_w] = patch_embed_->grid_size(img_size_, img_size_);
+  const auto [grid_h, grid_w] = patch_embed->grid_size(img_size_, img_size_);
   grids[0] = {grid_h, grid_w};
   for (size_t s = 1; s < grids.size(); ++s) {
     const Window& before = grids[s - 1];
@@ -158,9 +136,10 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const Architecture& 
     grids[s] = {before[0] / 2, before[1] / 2};
   }
 
-  const int64_t total_blocks = v.depths[0] + v.depths[1] + v.depths[2] + v.depths[3];
-  int64_t block_index = 0, dim = v.embed_dim;
-  auto layers = register_module("layers", std::make_shared<ModuleList>());
+  const std::vector<std::vector<double>> drop_path =
+      drop_path_rates(config.drop_path_rate, {v.depths.begin(), v.depths.end()});
+  int64_t dim = v.embed_dim;
+  layers = register_module("layers", std::make_shared<ModuleList>());
   for (size_t s = 0; s < grids.size(); ++s) {
     std::shared_ptr<PatchMerging> downsample;
     if (s > 0) {
@@ -168,23 +147,21 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const Architecture& 
       dim *= 2;
     }
     std::vector<std::shared_ptr<Block>> blocks;
-    for (int64_t b = 0; b < v.depths[s]; ++b, ++block_index) {
-      // timm's drop_path schedule: linspace(0, rate, total_blocks).
-      const double drop_path =
-          total_blocks > 1 ? config.drop_path_rate * block_index / (total_blocks - 1) : 0.0;
+    for (int64_t b = 0; b < v.depths[s]; ++b) {
       blocks.push_back(arch.make_block({.dim = dim,
                                         .num_heads = v.num_heads[s],
                                         .grid = grids[s],
                                         .window = fit_window(grids[s], v.window, b % 2 == 1),
                                         .mlp_ratio = v.mlp_ratio,
-                                        .drop_path = drop_path}));
+                                        .drop_path = drop_path[s][static_cast<size_t>(b)]}));
     }
     stages_.push_back(layers->add(std::make_shared<Stage>(downsample, std::move(blocks))));
   }
-  num_features_ = dim;
-  norm_ = register_module("norm", std::make_shared<LayerNorm>(dim));
-  head_ = register_module(
-      "head", std::make_shared<ClassifierHead>(dim, config.num_classes, config.drop_rate));
+  norm = register_module("norm", std::make_shared<LayerNorm>(dim));
+  set_head(std::make_shared<ClassifierHead>(
+               dim, config.num_classes,
+               ClassifierHeadConfig{.pool = HeadPool::avg, .drop_rate = config.drop_rate}),
+           "head");
   for (const auto& [name, module] : named_modules()) {
     if (auto* linear = dynamic_cast<Linear*>(module)) {
       init::trunc_normal_(linear->weight, 0.0, 0.02);
@@ -198,23 +175,13 @@ Tensor SwinTransformer::features(const Tensor& x, std::vector<Tensor>* attention
               "{}: built for {}x{} images (img_size {}), got input {}; create the model with the "
               "img_size you feed it",
               type_name(), img_size_, img_size_, img_size_, shape_str(x.shape()));
-  Tensor y = (*patch_embed_)(x);  // [B, H/4, W/4, D]
-  for (const auto& stage : stages_) {
-    y = stage->forward(y, attention_maps, grad_checkpointing());
-  }
-  return (*norm_)(y);  // [B, H/32, W/32, 8D]
+  Tensor y = (*patch_embed)(x);  // [B, H/4, W/4, D]
+  for (const auto& stage : stages_) y = stage->forward(y, attention_maps);
+  return (*norm)(y);  // [B, H/32, W/32, 8D]
 }
 
 Tensor SwinTransformer::forward_features(const Tensor& x) {
   return features(x, nullptr);
-}
-
-Tensor SwinTransformer::forward_head(const Tensor& features, bool pre_logits) {
-  return head_->forward(features, pre_logits);
-}
-
-void SwinTransformer::reset_classifier(int64_t num_classes) {
-  head_->reset(num_classes);
 }
 
 std::vector<Tensor> SwinTransformer::attention_maps(const Tensor& x) {

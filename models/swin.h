@@ -99,17 +99,20 @@ class PatchEmbedNorm : public PatchEmbed {
   std::shared_ptr<LayerNorm> norm;
 };
 
-// One stage: an optional PatchMerging ("downsample"), then its blocks. Each block is
-// recomputed in backward when checkpointing is on (timm's checkpoint_seq).
+// One stage: an optional PatchMerging ("downsample"), then its blocks, each recomputed in
+// backward when gradient checkpointing is on (timm's SwinTransformerStage).
 class Stage : public Module {
  public:
   Stage(std::shared_ptr<PatchMerging> downsample, std::vector<std::shared_ptr<Block>> blocks);
-  Tensor forward(const Tensor& x) override { return forward(x, nullptr, false); }
-  Tensor forward(const Tensor& x, std::vector<Tensor>* attention_maps, bool checkpointing);
+  Tensor forward(const Tensor& x) override { return forward(x, nullptr); }
+  // Appends each block's attention map to `attention_maps` when given.
+  Tensor forward(const Tensor& x, std::vector<Tensor>* attention_maps);
+
+  std::shared_ptr<PatchMerging> downsample;  // null in stage 0
+  std::shared_ptr<Sequential> blocks;
 
  private:
-  std::shared_ptr<PatchMerging> downsample_;
-  std::vector<std::shared_ptr<Block>> blocks_;
+  std::vector<std::shared_ptr<Block>> blocks_;  // the same blocks, typed, for attention maps
 };
 
 struct Architecture {
@@ -119,44 +122,25 @@ struct Architecture {
   BlockFactory make_block;
 };
 
-// The Swin backbone and classifier: patch_embed -> layers (4 stages) -> norm -> mean over
-// the grid -> head.fc. Linear layers start as trunc_normal(std 0.02) with zero biases, as
-// both timm models initialise them; each block initialises the rest of itself.
-// timm's ClassifierHead for NHWC features: mean over the grid, dropout, then fc (absent
-// with 0 classes, which leaves the pooled features).
-class ClassifierHead : public Module {
- public:
-  ClassifierHead(int64_t in_features, int64_t num_classes, double drop_rate);
-  Tensor forward(const Tensor& x) override { return forward(x, false); }
-  Tensor forward(const Tensor& x, bool pre_logits);  // [B, H, W, C] -> [B, classes] or [B, C]
-  void reset(int64_t num_classes);
-
-  std::shared_ptr<Dropout> drop;
-  std::shared_ptr<Linear> fc;  // null with 0 classes
-
- private:
-  int64_t in_features_;
-};
-
+// The Swin backbone and classifier: patch_embed -> layers (4 stages) -> norm -> head (mean
+// over the grid, dropout, fc). Linear layers start as trunc_normal(std 0.02) with zero
+// biases, as both timm models initialise them; each block initialises the rest of itself.
 class SwinTransformer : public Model {
  public:
   SwinTransformer(const ModelConfig& config, const Architecture& architecture);
 
   Tensor forward_features(const Tensor& x) override;  // [B, H, W, C] -> [B, H/32, W/32, 8D]
-  Tensor forward_head(const Tensor& features, bool pre_logits = false) override;
-  void reset_classifier(int64_t num_classes) override;
-  std::string classifier_name() const override { return "head.fc"; }
-  int64_t num_features() const override { return num_features_; }
   std::vector<Tensor> attention_maps(const Tensor& x) override;
+
+  std::shared_ptr<PatchEmbedNorm> patch_embed;
+  std::shared_ptr<ModuleList> layers;
+  std::shared_ptr<LayerNorm> norm;
 
  private:
   Tensor features(const Tensor& x, std::vector<Tensor>* attention_maps);
 
-  int64_t img_size_, num_features_;
-  std::shared_ptr<PatchEmbedNorm> patch_embed_;
-  std::vector<std::shared_ptr<Stage>> stages_;
-  std::shared_ptr<LayerNorm> norm_;
-  std::shared_ptr<ClassifierHead> head_;
+  int64_t img_size_;
+  std::vector<std::shared_ptr<Stage>> stages_;  // layers, typed, for attention maps
 };
 
 // torchvision's swin_t / swin_v2_t keys -> timm's: features.0.{0,2} is the patch
