@@ -13,15 +13,6 @@ namespace {
 
 constexpr const char* kName = "swin_tiny_patch4_window7_224";
 
-void expect_error_containing(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
-
 // Creating a Swin-T costs about a second of random draws, and ctest runs every test in a
 // process of its own, so each test below builds one model and checks all it can on it.
 
@@ -42,10 +33,7 @@ TEST(Swin, DefaultModelHasTimmCountsNamesAndInit) {
       {"layers.3.blocks.1.mlp.fc2.bias", {768}},
       {"norm.weight", {768}},
       {"head.fc.weight", {1000, 768}}};
-  for (const auto& [key, shape] : spots) {
-    ASSERT_TRUE(state.count(key)) << key;
-    EXPECT_EQ(state.at(key).shape(), shape) << key;
-  }
+  for (const auto& [key, shape] : spots) EXPECT_EQ(testing::state_shape(state, key), shape) << key;
   for (const auto& [key, tensor] : state) {
     EXPECT_EQ(key.find("relative_position_index"), std::string::npos) << key;  // computed
     EXPECT_EQ(key.find("attn_mask"), std::string::npos) << key;
@@ -82,7 +70,7 @@ TEST(Swin, At64PadsAndClampsWindowsAsTimm) {
   const Tensor x = randn({2, 64, 64, 3});
   EXPECT_EQ(model->forward(x).shape(), (Shape{2, 768}));  // no classifier: pooled features
   EXPECT_EQ(model->forward_features(x).shape(), (Shape{2, 2, 2, 768}));
-  expect_error_containing([&] { model->forward(randn({1, 96, 96, 3})); }, "img_size 64");
+  EXPECT_ERROR(model->forward(randn({1, 96, 96, 3})), "img_size 64");
 
   const std::vector<Tensor> maps = model->attention_maps(x);
   ASSERT_EQ(maps.size(), 12u);
@@ -102,7 +90,7 @@ TEST(Swin, OneChannelAt96AndSizesPatchMergingCannotHalve) {
   gray->eval();
   EXPECT_EQ(gray->forward(randn({1, 96, 96, 1})).shape(), (Shape{1, 5}));
   // 80: a 5x5 grid before stage 3 (checked before anything is built).
-  expect_error_containing([&] { create_model(kName, {.img_size = 80}); }, "multiple of 32");
+  EXPECT_ERROR(create_model(kName, {.img_size = 80}), "multiple of 32");
 }
 
 TEST(Swin, DropPathScheduleAndGradientCheckpointing) {
@@ -122,17 +110,17 @@ TEST(Swin, DropPathScheduleAndGradientCheckpointing) {
 }
 
 TEST(Swin, TorchvisionKeysMapToTimm) {
-  const KeyMap map = model_info(kName).torchvision_keys;
-  EXPECT_EQ(map("features.0.0.weight"), "patch_embed.proj.weight");
-  EXPECT_EQ(map("features.0.2.bias"), "patch_embed.norm.bias");
-  EXPECT_EQ(map("features.5.3.mlp.3.bias"), "layers.2.blocks.3.mlp.fc2.bias");
-  EXPECT_EQ(map("features.7.1.mlp.0.weight"), "layers.3.blocks.1.mlp.fc1.weight");
-  EXPECT_EQ(map("features.1.0.attn.relative_position_bias_table"),
-            "layers.0.blocks.0.attn.relative_position_bias_table");
-  EXPECT_EQ(map("features.6.reduction.weight"), "layers.3.downsample.reduction.weight");
-  EXPECT_EQ(map("features.1.0.attn.relative_position_index"), "");
-  EXPECT_EQ(map("norm.weight"), "norm.weight");
-  EXPECT_EQ(map("head.bias"), "head.fc.bias");
+  testing::expect_torchvision_keys(
+      kName, {{"features.0.0.weight", "patch_embed.proj.weight"},
+              {"features.0.2.bias", "patch_embed.norm.bias"},
+              {"features.5.3.mlp.3.bias", "layers.2.blocks.3.mlp.fc2.bias"},
+              {"features.7.1.mlp.0.weight", "layers.3.blocks.1.mlp.fc1.weight"},
+              {"features.1.0.attn.relative_position_bias_table",
+               "layers.0.blocks.0.attn.relative_position_bias_table"},
+              {"features.6.reduction.weight", "layers.3.downsample.reduction.weight"},
+              {"features.1.0.attn.relative_position_index", ""},
+              {"norm.weight", "norm.weight"},
+              {"head.bias", "head.fc.bias"}});
 }
 
 TEST(Swin, WindowsFitTheGridAsInTimm) {

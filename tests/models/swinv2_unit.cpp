@@ -33,10 +33,7 @@ TEST(SwinV2, DefaultModelHasTimmCountsNamesAndInit) {
       {"layers.1.downsample.reduction.weight", {192, 384}},
       {"layers.1.downsample.norm.weight", {192}},  // normalises after the reduction
       {"head.fc.weight", {1000, 768}}};
-  for (const auto& [key, shape] : spots) {
-    ASSERT_TRUE(state.count(key)) << key;
-    EXPECT_EQ(state.at(key).shape(), shape) << key;
-  }
+  for (const auto& [key, shape] : spots) EXPECT_EQ(testing::state_shape(state, key), shape) << key;
   for (const char* absent :
        {"layers.0.blocks.0.attn.qkv.bias", "layers.0.blocks.0.attn.k_bias",
         "layers.0.blocks.0.attn.cpb_mlp.2.bias", "layers.0.blocks.0.attn.relative_coords_table",
@@ -86,13 +83,7 @@ TEST(SwinV2, At64BlocksStartAsIdentitiesMapsCoverEveryBlockAnd96DoesNotFit) {
 
   // 96: the 12x12 grid of stage 1 is neither a multiple of 8 nor within one window; timm's
   // Swin V2 does not pad, and neither does fovea.
-  try {
-    create_model(kName, {.img_size = 96});
-    FAIL() << "img_size 96 does not fit 8-windows";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not a multiple of the 8x8 window"), std::string::npos)
-        << e.what();
-  }
+  EXPECT_ERROR(create_model(kName, {.img_size = 96}), "not a multiple of the 8x8 window");
 }
 
 TEST(SwinV2, GradientCheckpointingGivesTheSameGradients) {
@@ -106,9 +97,9 @@ TEST(SwinV2, GradientCheckpointingGivesTheSameGradients) {
 TEST(SwinV2, TorchvisionQkvBiasSplitsIntoQAndV) {
   const ModelInfo& info = model_info(kName);
   EXPECT_EQ(info.torchvision_name, "swin_v2_t");
-  EXPECT_EQ(info.torchvision_keys("features.3.1.attn.cpb_mlp.2.weight"),
-            "layers.1.blocks.1.attn.cpb_mlp.2.weight");
-  EXPECT_EQ(info.torchvision_keys("features.3.1.attn.relative_coords_table"), "");
+  testing::expect_torchvision_keys(
+      kName, {{"features.3.1.attn.cpb_mlp.2.weight", "layers.1.blocks.1.attn.cpb_mlp.2.weight"},
+              {"features.3.1.attn.relative_coords_table", ""}});
   TensorMap torchvision = {
       {"features.1.0.attn.qkv.bias", from_vector<float>({1, 2, 3, 4, 5, 6}, {6})},
       {"features.1.0.attn.logit_scale", zeros({3, 1, 1})}};

@@ -15,6 +15,15 @@ Shape state_shape(const TensorMap& state, const std::string& key) {
   return it->second.shape();
 }
 
+void expect_torchvision_keys(const std::string& model_name,
+                             const std::vector<std::pair<std::string, std::string>>& renames) {
+  const KeyMap& map = model_info(model_name).torchvision_keys;
+  ASSERT_TRUE(map) << model_name << " has no torchvision key map";
+  for (const auto& [torchvision_key, timm_key] : renames) {
+    EXPECT_EQ(map(torchvision_key), timm_key) << torchvision_key;
+  }
+}
+
 size_t bytes_held_by_forward(Model& model, const Tensor& x) {
   const size_t before = cpu_allocator().stats().current_bytes;
   const Tensor logits = model.forward(x);

@@ -10,6 +10,12 @@ namespace fovea::testing {
 Shape state_shape(const TensorMap& state, const std::string& key);
 Shape state_shape(const Module& model, const std::string& key);
 
+// Expects model_info(model_name).torchvision_keys to rename each torchvision key to the
+// timm name paired with it ("" where the key is dropped), naming any key it renames
+// otherwise.
+void expect_torchvision_keys(const std::string& model_name,
+                             const std::vector<std::pair<std::string, std::string>>& renames);
+
 // The bytes the CPU allocator still holds after model.forward(x) returns, with its graph
 // alive: what a training step keeps for backward.
 size_t bytes_held_by_forward(Model& model, const Tensor& x);
