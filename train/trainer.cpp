@@ -380,14 +380,14 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   s.model->set_grad_checkpointing(s.config.model.grad_checkpointing);
   apply_freezing(*s.model, s.config.model);
   s.model->to(s.device);
-  s.optimizer = make_optimizer(*s.model, s.config.training);
+  s.optimizer = create_optimizer(*s.model, s.config.training);
   const int64_t steps_per_epoch =
       (s.data.train_loader->batches_per_epoch() + s.config.training.accumulation_steps - 1) /
       s.config.training.accumulation_steps;
   s.schedule = std::make_unique<LrSchedule>(s.config.training, steps_per_epoch);
   if (s.config.training.ema)
     s.ema = std::make_unique<ModelEma>(*s.model, s.config.training.ema_decay);
-  s.criterion = std::make_unique<Criterion>(s.config.training, s.data.train->class_counts());
+  s.criterion = create_criterion(s.config.training, s.data.train->class_counts());
 
   if (options.resume) {
     s.restore_state();

@@ -84,7 +84,7 @@ TEST(CudaFactories, RandintAndFromBlobPlaceTheCpuValuesOnTheDevice) {
 void expect_criterion_matches(const train::TrainingSection& config, const Tensor& soft_targets,
                               const std::string& what) {
   const std::vector<int64_t> counts = {5, 1, 3, 2, 9};
-  const train::Criterion criterion(config, counts);
+  const std::unique_ptr<train::Criterion> criterion = train::create_criterion(config, counts);
   const Tensor labels = from_vector<int64_t>({0, 3, 4, 1, 1, 2}, {6});
   const Tensor logits = uniform_input({6, 5}, 41, -3.0, 3.0);
   Tensor grads[2];
@@ -94,7 +94,7 @@ void expect_criterion_matches(const train::TrainingSection& config, const Tensor
     Tensor leaf = logits.to(devices[d]).clone();  // a fresh leaf on each device
     leaf.requires_grad_(true);
     const Tensor soft = soft_targets.defined() ? soft_targets.to(devices[d]) : Tensor();
-    const Tensor loss = criterion(leaf, labels.to(devices[d]), soft);
+    const Tensor loss = (*criterion)(leaf, labels.to(devices[d]), soft);
     EXPECT_EQ(loss.device(), devices[d]) << what;
     losses[d] = loss.item();
     loss.backward();
