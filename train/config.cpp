@@ -27,6 +27,12 @@ struct DefaultSetter {
   }
 };
 
+template <typename Section>
+void fill_defaults(Section& section) {
+  DefaultSetter defaults;
+  visit_fields(section, defaults);
+}
+
 // Assigns the node to the field whose path matches.
 struct Assigner {
   const std::string& path;
@@ -100,20 +106,16 @@ struct YamlWriter {
 }  // namespace
 
 ModelSection::ModelSection() {
-  DefaultSetter defaults;
-  visit_fields(*this, defaults);
+  fill_defaults(*this);
 }
 DataSection::DataSection() {
-  DefaultSetter defaults;
-  visit_fields(*this, defaults);
+  fill_defaults(*this);
 }
 TrainingSection::TrainingSection() {
-  DefaultSetter defaults;
-  visit_fields(*this, defaults);
+  fill_defaults(*this);
 }
 OutputSection::OutputSection() {
-  DefaultSetter defaults;
-  visit_fields(*this, defaults);
+  fill_defaults(*this);
 }
 
 std::optional<DeviceChoice> DeviceChoice::parse(std::string_view text) {
