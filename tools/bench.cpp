@@ -50,7 +50,7 @@ void run_bench(const BenchArgs& args) {
 
   model->train();
   train::TrainingSection optimizer_config;
-  auto optimizer = train::make_optimizer(*model, optimizer_config);
+  auto optimizer = train::create_optimizer(*model, optimizer_config);
   allocator.reset_peak();
   const double step = seconds_per_step(args.warmup, args.steps, [&] {
     Tensor loss;

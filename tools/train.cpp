@@ -1,5 +1,6 @@
 // `fovea train --config configs/convnext_tiny.yaml [--set key=value ...]`
 // `fovea train --resume outputs/convnext_tiny`
+// `fovea train --help-config`: every config key with its default, range and help
 #include <filesystem>
 #include <iostream>
 
@@ -17,6 +18,7 @@ struct TrainArgs {
   std::string amp;
   std::string device;
   bool quiet = false;
+  bool help_config = false;
 };
 
 void print_outcome(const train::RunSummary& s, const std::string& out_dir) {
@@ -30,12 +32,17 @@ void print_outcome(const train::RunSummary& s, const std::string& out_dir) {
                            s.stopped_early ? ", stopped early" : "");
   line("validation", s.validation);
   line("test", s.test);
-  std::cout << fmt::format("outputs in {}: best_model.safetensors, config.yaml, metrics.json, "
-                           "history.csv, confusion_matrix.png, curves.png\n",
-                           out_dir);
+  std::cout << fmt::format(
+      "outputs in {}: best_model.safetensors, config.yaml, metrics.json, "
+      "history.csv, confusion_matrix.png, curves.png\n",
+      out_dir);
 }
 
 void run_train(const TrainArgs& args) {
+  if (args.help_config) {
+    std::cout << train::config_help();
+    return;
+  }
   train::TrainConfig config;
   if (!args.resume.empty()) {
     const std::filesystem::path saved = std::filesystem::path(args.resume) / "config.yaml";
@@ -67,9 +74,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--set", args->overrides, "override a key, e.g. --set training.lr=1e-3")
       ->take_all();
   cmd->add_option("--resume", args->resume, "continue the run saved in this output folder");
-  cmd->add_option("--amp", args->amp, "mixed precision: bf16, fp16 or off");
-  cmd->add_option("--device", args->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--amp", args->amp, "training.amp: " + train::choice_list<train::Amp>());
+  cmd->add_option("--device", args->device, "training.device: auto, cpu, cuda or cuda:N");
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bars");
+  cmd->add_flag("--help-config", args->help_config,
+                "list every config key with its default, range or choices, and help; then exit");
   cmd->callback([args] { run_train(*args); });
 }
 

@@ -3,90 +3,34 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cmath>
 #include <filesystem>
-#include <type_traits>
 
-#include "kernels/error.h"
 #include "engine/text.h"
+#include "kernels/error.h"
 #include "train/config_fields.h"
 #include "train/config_source.h"
+#include "train/config_values.h"
 
 namespace fovea::train {
 
+using config_values::emit;
+using config_values::parse;
+
 namespace {
 
-template <typename T>
-struct is_vector : std::false_type {};
-template <typename T>
-struct is_vector<std::vector<T>> : std::true_type {};
-
-template <typename T>
-const char* expected_form() {
-  if constexpr (std::is_same_v<T, bool>) return "true or false";
-  if constexpr (std::is_integral_v<T>) return "an integer";
-  if constexpr (std::is_floating_point_v<T>) return "a number";
-  if constexpr (std::is_same_v<T, std::string>) return "a string";
-  if constexpr (is_vector<T>::value) return "a list, e.g. [a, b]";
-  return "a value";
-}
-
-// One YAML scalar as T, or an error naming where it came from.
-template <typename T>
-T scalar_as(const YAML::Node& node, const std::string& where, const std::string& path) {
-  if (!node.IsScalar()) {
-    fail("{}: '{}' must be {}, got a {}", where, path, expected_form<T>(),
-         node.IsSequence() ? "list"
-         : node.IsMap()    ? "section"
-                           : "null");
+// Gives every field of a section its default.
+struct DefaultSetter {
+  template <typename T>
+  void field(std::string_view, T& value, const std::type_identity_t<T>& default_value,
+             const FieldRule&, std::string_view) {
+    value = default_value;
   }
-  const std::string text = node.Scalar();
-  try {
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      // yaml-cpp would read 3.7 as 3; refuse anything that is not a whole number.
-      const double as_double = node.as<double>();
-      if (as_double != std::floor(as_double)) throw YAML::BadConversion(node.Mark());
-    }
-    return node.as<T>();
-  } catch (const YAML::BadConversion&) {
-    fail("{}: '{}' must be {}, got '{}'", where, path, expected_form<T>(), text);
-  }
-}
+};
 
-template <typename T>
-T node_as(const YAML::Node& node, const std::string& where, const std::string& path) {
-  if constexpr (is_vector<T>::value) {
-    using Item = typename T::value_type;
-    T out;
-    if (node.IsNull()) return out;
-    if (node.IsScalar()) return {scalar_as<Item>(node, where, path)};  // one item
-    if (!node.IsSequence()) fail("{}: '{}' must be {}", where, path, expected_form<T>());
-    for (const YAML::Node& item : node) out.push_back(scalar_as<Item>(item, where, path));
-    return out;
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return node.IsNull() ? std::string() : scalar_as<std::string>(node, where, path);
-  } else {
-    return scalar_as<T>(node, where, path);
-  }
-}
-
-template <typename T>
-void check_rule(const T& value, const FieldRule& rule, const std::string& where,
-                const std::string& path) {
-  if constexpr (is_vector<T>::value) {
-    for (const auto& item : value) check_rule(item, rule, where, path);
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!rule.choices.empty() &&
-        std::find(rule.choices.begin(), rule.choices.end(), value) == rule.choices.end()) {
-      fail("{}: '{}' must be one of {}, got '{}'", where, path, fmt::join(rule.choices, ", "),
-           value);
-    }
-  } else if constexpr (!std::is_same_v<T, bool>) {
-    const double v = static_cast<double>(value);
-    if (v < rule.min || v > rule.max) {
-      fail("{}: '{}' must be in [{}, {}], got {}", where, path, rule.min, rule.max, v);
-    }
-  }
+template <typename Section>
+void fill_defaults(Section& section) {
+  DefaultSetter defaults;
+  visit_fields(section, defaults);
 }
 
 // Assigns the node to the field whose path matches.
@@ -99,11 +43,10 @@ struct Assigner {
   bool found = false;
 
   template <typename T>
-  void field(const std::string& field_path, T& value, const FieldRule& rule) {
+  void field(std::string_view field_path, T& value, const std::type_identity_t<T>&,
+             const FieldRule& rule, std::string_view) {
     if (field_path != path) return;
-    T parsed = node_as<T>(node, where, path);
-    check_rule(parsed, rule, where, path);
-    value = std::move(parsed);
+    value = parse<T>(node, rule, where, path);
     found = true;
   }
 };
@@ -111,31 +54,92 @@ struct Assigner {
 struct KeyLister {
   std::vector<std::string> keys;
   template <typename T>
-  void field(const std::string& path, T&, const FieldRule&) {
-    keys.push_back(path);
+  void field(std::string_view path, T&, const std::type_identity_t<T>&, const FieldRule&,
+             std::string_view) {
+    keys.emplace_back(path);
   }
 };
 
+// Writes the fields in list order as nested block maps, each value followed by its help
+// as a comment. The list keeps a section's keys together, so a section opens once.
 struct YamlWriter {
-  YAML::Node root{YAML::NodeType::Map};
+  YAML::Emitter out;
+  std::vector<std::string> open;  // the sections the emitter is inside, outermost first
+
+  YamlWriter() { out << YAML::BeginMap; }
+
   template <typename T>
-  void field(const std::string& path, T& value, const FieldRule&) {
-    // "training.early_stopping.patience" -> root["training"]["early_stopping"]["patience"]
-    std::vector<std::string> parts;
+  void field(std::string_view path, T& value, const std::type_identity_t<T>&, const FieldRule&,
+             std::string_view help) {
+    // "training.early_stopping.patience" -> sections [training, early_stopping], key patience
+    std::vector<std::string> sections;
     size_t start = 0;
-    for (size_t dot; (dot = path.find('.', start)) != std::string::npos; start = dot + 1) {
-      parts.push_back(path.substr(start, dot - start));
+    for (size_t dot; (dot = path.find('.', start)) != std::string_view::npos; start = dot + 1) {
+      sections.emplace_back(path.substr(start, dot - start));
     }
-    parts.push_back(path.substr(start));
-    // yaml-cpp nodes are handles: operator= copies values, reset() moves the handle.
-    YAML::Node section = root;
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      if (!section[parts[i]].IsMap()) section[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      section.reset(section[parts[i]]);
+    size_t shared = 0;
+    while (shared < open.size() && shared < sections.size() && open[shared] == sections[shared]) {
+      ++shared;
     }
-    section[parts.back()] = value;
+    for (; open.size() > shared; open.pop_back()) out << YAML::EndMap;
+    for (; open.size() < sections.size(); open.push_back(sections[open.size()])) {
+      out << YAML::Key << sections[open.size()] << YAML::Value << YAML::BeginMap;
+    }
+    const std::string key(path.substr(start));
+    out << YAML::Key << key << YAML::Value;
+    emit(out, value);
+    // The comment starts after "<indent><key>: <value>  # " and its lines stay within 100.
+    const size_t column =
+        2 * open.size() + key.size() + config_values::value_text(value).size() + 6;
+    const size_t width = std::max<size_t>(40, 100 - std::min<size_t>(column, 60));
+    out << YAML::Comment(
+        fmt::format("{}", fmt::join(config_values::wrap_words(help, width), "\n")));
+  }
+
+  std::string finish() {
+    for (; !open.empty(); open.pop_back()) out << YAML::EndMap;
+    out << YAML::EndMap;
+    return out.c_str();
   }
 };
+
+}  // namespace
+
+ModelSection::ModelSection() {
+  fill_defaults(*this);
+}
+DataSection::DataSection() {
+  fill_defaults(*this);
+}
+TrainingSection::TrainingSection() {
+  fill_defaults(*this);
+}
+OutputSection::OutputSection() {
+  fill_defaults(*this);
+}
+
+std::optional<DeviceChoice> DeviceChoice::parse(std::string_view text) {
+  if (text == "auto") return DeviceChoice{.automatic = true};
+  if (text == "cpu") return DeviceChoice{.device = Device::cpu()};
+  if (text == "cuda") return DeviceChoice{.device = Device::cuda(0)};
+  const std::string_view digits = text.substr(std::min<size_t>(text.size(), 5));
+  if (text.starts_with("cuda:") && !digits.empty() && digits.size() <= 4 &&
+      digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    return DeviceChoice{.device = Device::cuda(std::stoi(std::string(digits)))};
+  }
+  return std::nullopt;
+}
+
+std::string DeviceChoice::name() const {
+  return automatic ? "auto" : device.str();
+}
+
+Device DeviceChoice::resolve() const {
+  if (!automatic) return device;
+  return cuda_available() ? Device::cuda(0) : Device::cpu();
+}
+
+namespace {
 
 bool is_section(const std::string& path, const std::vector<std::string>& keys) {
   return std::any_of(keys.begin(), keys.end(),
@@ -232,19 +236,16 @@ void apply_override(TrainConfig& config, const std::string& assignment) {
 }
 
 void validate(const TrainConfig& c) {
-  FOVEA_CHECK(c.data.dataset == "fashion_mnist" || !c.data.root.empty(),
-              "config: data.root must name a folder for dataset '{}'", c.data.dataset);
-  FOVEA_CHECK(c.training.class_weights != "given" || !c.training.class_weight_values.empty(),
-              "config: training.class_weights is 'given' but training.class_weight_values is "
-              "empty");
+  FOVEA_CHECK(c.data.dataset == DatasetKind::fashion_mnist || !c.data.root.empty(),
+              "config: data.root must name a folder for dataset '{}'", choice_name(c.data.dataset));
+  FOVEA_CHECK(
+      c.training.class_weights != ClassWeighting::given || !c.training.class_weight_values.empty(),
+      "config: training.class_weights is 'given' but training.class_weight_values is "
+      "empty");
   FOVEA_CHECK(c.data.crop_scale.size() == 2 && c.data.crop_scale[0] <= c.data.crop_scale[1],
               "config: data.crop_scale must be [min, max] with min <= max, got [{}]",
               fmt::join(c.data.crop_scale, ", "));
-  FOVEA_CHECK(c.training.device == "auto" || c.training.device == "cpu" ||
-                  c.training.device.rfind("cuda", 0) == 0,
-              "config: training.device must be auto, cpu, cuda or cuda:N, got '{}'",
-              c.training.device);
-  FOVEA_CHECK(c.training.loss != "bce" || c.data.mixup == 0.0,
+  FOVEA_CHECK(c.training.loss != LossKind::bce || (c.data.mixup == 0.0 && c.data.cutmix == 0.0),
               "config: mixup/cutmix soft targets need loss cross_entropy, not bce");
   const double warmup = c.training.warmup_steps > 0 ? 0.0 : c.training.warmup_epochs;
   FOVEA_CHECK(warmup < static_cast<double>(c.training.epochs),
@@ -256,10 +257,9 @@ std::string to_yaml(const TrainConfig& config) {
   TrainConfig copy = config;
   YamlWriter writer;
   visit_config_fields(copy, writer);
-  YAML::Emitter out;
-  out << writer.root;
-  return std::string("# The configuration this run used, with every default filled in.\n") +
-         out.c_str() + "\n";
+  return "# The configuration this run used, with every default filled in. Each key's help\n"
+         "# follows it; `fovea train --help-config` lists them all with their ranges.\n" +
+         writer.finish() + "\n";
 }
 
 }  // namespace fovea::train

@@ -19,7 +19,7 @@ struct Splits {
 std::shared_ptr<const data::Dataset> open_split(const DataSection& d, const std::string& split,
                                                 const std::string& class_map) {
   const fs::path folder = fs::path(d.root) / split;
-  if (d.dataset == "packed") return std::make_shared<data::PackedDataset>(folder);
+  if (d.dataset == DatasetKind::packed) return std::make_shared<data::PackedDataset>(folder);
   data::ImageFolderOptions options;
   options.color = d.in_chans == 1 ? data::ColorMode::gray : data::ColorMode::rgb;
   options.class_map = class_map;
@@ -29,7 +29,7 @@ std::shared_ptr<const data::Dataset> open_split(const DataSection& d, const std:
 Splits open_splits(const TrainConfig& config, const std::string& output_dir) {
   const DataSection& d = config.data;
   Splits s;
-  if (d.dataset == "fashion_mnist") {
+  if (d.dataset == DatasetKind::fashion_mnist) {
     std::tie(s.train, s.val) = data::train_validation_subsets(data::fashion_mnist("train"),
                                                               d.val_fraction, config.training.seed);
     s.test = data::fashion_mnist("test");
@@ -44,7 +44,7 @@ Splits open_splits(const TrainConfig& config, const std::string& output_dir) {
   if (auto* folder = dynamic_cast<const data::ImageFolder*>(s.train.get())) {
     folder->write_class_map(class_map);
   }
-  const std::string map_for_others = d.dataset == "imagefolder" ? class_map : "";
+  const std::string map_for_others = d.dataset == DatasetKind::imagefolder ? class_map : "";
   if (fs::is_directory(fs::path(d.root) / d.val_split)) {
     s.val = open_split(d, d.val_split, map_for_others);
   } else {
@@ -137,7 +137,7 @@ std::unique_ptr<data::Loader> make_loader(const TrainConfig& config, const RunDa
   data::LoaderOptions options;
   options.batch_size = config.training.batch_size;
   options.workers = static_cast<int>(d.workers);
-  options.sampler = train ? data::parse_sampler(d.sampler) : data::SamplerKind::sequential;
+  options.sampler = train ? d.sampler : data::SamplerKind::sequential;
   options.drop_last = train && dataset->size() > config.training.batch_size;
   options.seed = config.training.seed;
   if (train && (d.mixup > 0 || d.cutmix > 0)) {
@@ -161,10 +161,10 @@ RunData prepare_data(const TrainConfig& config, int64_t model_img_size,
   run.val = limited(splits.val, d.max_eval_samples, seed);
   run.test = limited(splits.test, d.max_eval_samples, seed);
   run.class_names = run.train->classes();
-  const bool grayscale_source = d.dataset == "fashion_mnist";
+  const bool grayscale_source = d.dataset == DatasetKind::fashion_mnist;
   run.in_chans = d.in_chans > 0 ? d.in_chans : (grayscale_source ? 1 : 3);
   run.img_size = d.img_size > 0 ? d.img_size : (grayscale_source ? 28 : model_img_size);
-  run.normalization = d.normalize == "imagenet"
+  run.normalization = d.normalize == Normalize::imagenet
                           ? data::imagenet_normalization()
                           : dataset_statistics(*run.train, run.in_chans, seed);
   if (run.in_chans == 1 && run.normalization.mean.size() == 3) {

@@ -3,19 +3,15 @@
 // value has not improved for `patience` epochs in a row (patience 0: never).
 #include <cmath>
 #include <cstdint>
-#include <string>
 
-#include "kernels/error.h"
+#include "train/config_choices.h"
 
 namespace fovea::train {
 
 class EarlyStopper {
  public:
-  EarlyStopper(const std::string& mode, int64_t patience)
-      : maximize_(mode == "max"), patience_(patience) {
-    FOVEA_CHECK(mode == "max" || mode == "min", "early stopping mode must be max or min, got '{}'",
-                mode);
-  }
+  EarlyStopper(MonitorMode mode, int64_t patience)
+      : maximize_(mode == MonitorMode::max), patience_(patience) {}
 
   // Records epoch `epoch` (1-based); returns true when it is the best so far. NaN never
   // improves.

@@ -201,12 +201,15 @@ void SGD::step(double lr, double grad_scale) {
   }
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const Module& model, const TrainingSection& config) {
+std::unique_ptr<Optimizer> create_optimizer(const Module& model, const TrainingSection& config) {
   std::vector<ParamGroup> groups = make_param_groups(model, config);
-  if (config.optimizer == "sgd") {
-    return std::make_unique<SGD>(std::move(groups), config.momentum, config.nesterov);
+  switch (config.optimizer) {
+    case OptimizerKind::adamw:
+      return std::make_unique<AdamW>(std::move(groups), config.beta1, config.beta2, config.eps);
+    case OptimizerKind::sgd:
+      return std::make_unique<SGD>(std::move(groups), config.momentum, config.nesterov);
   }
-  return std::make_unique<AdamW>(std::move(groups), config.beta1, config.beta2, config.eps);
+  fail("config: unknown training.optimizer");
 }
 
 }  // namespace fovea::train

@@ -81,6 +81,8 @@ class SGD : public Optimizer {
 double grad_norm_of(const Tensor& summary);
 double grad_norm_of(double sum_of_squares, double non_finite);
 
-std::unique_ptr<Optimizer> make_optimizer(const Module& model, const TrainingSection& config);
+// The optimizer training.optimizer names, over make_param_groups(model, config), with its
+// settings from the config (as timm's create_optimizer_v2).
+std::unique_ptr<Optimizer> create_optimizer(const Module& model, const TrainingSection& config);
 
 }  // namespace fovea::train

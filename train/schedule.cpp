@@ -16,7 +16,7 @@ LrSchedule::LrSchedule(const TrainingSection& config, int64_t steps_per_epoch)
                         : static_cast<int64_t>(std::llround(
                               config.warmup_epochs * static_cast<double>(steps_per_epoch_)))),
       total_steps_(config.epochs * steps_per_epoch_),
-      maximize_(config.early_stopping.mode == "max") {}
+      maximize_(config.early_stopping.mode == MonitorMode::max) {}
 
 double LrSchedule::lr(int64_t step) const {
   const double base = config_.lr;
@@ -25,26 +25,29 @@ double LrSchedule::lr(int64_t step) const {
     return config_.warmup_lr + (base - config_.warmup_lr) * t;
   }
   const int64_t epoch = step / steps_per_epoch_;
-  const std::string& kind = config_.schedule;
-  if (kind == "cosine") {
-    const double span = static_cast<double>(std::max<int64_t>(total_steps_ - warmup_steps_, 1));
-    const double t = std::min(1.0, static_cast<double>(step - warmup_steps_) / span);
-    return config_.min_lr + 0.5 * (base - config_.min_lr) * (1.0 + std::cos(M_PI * t));
+  switch (config_.schedule) {
+    case ScheduleKind::cosine: {
+      const double span = static_cast<double>(std::max<int64_t>(total_steps_ - warmup_steps_, 1));
+      const double t = std::min(1.0, static_cast<double>(step - warmup_steps_) / span);
+      return config_.min_lr + 0.5 * (base - config_.min_lr) * (1.0 + std::cos(M_PI * t));
+    }
+    case ScheduleKind::step:
+      return base * std::pow(config_.gamma, static_cast<double>(epoch / config_.step_epochs));
+    case ScheduleKind::multistep: {
+      const auto passed = std::count_if(config_.milestones.begin(), config_.milestones.end(),
+                                        [epoch](int64_t m) { return epoch >= m; });
+      return base * std::pow(config_.gamma, static_cast<double>(passed));
+    }
+    case ScheduleKind::plateau:
+      return std::max(config_.min_lr, base * plateau_scale_);
+    case ScheduleKind::constant:
+      return base;
   }
-  if (kind == "step") {
-    return base * std::pow(config_.gamma, static_cast<double>(epoch / config_.step_epochs));
-  }
-  if (kind == "multistep") {
-    const auto passed = std::count_if(config_.milestones.begin(), config_.milestones.end(),
-                                      [epoch](int64_t m) { return epoch >= m; });
-    return base * std::pow(config_.gamma, static_cast<double>(passed));
-  }
-  if (kind == "plateau") return std::max(config_.min_lr, base * plateau_scale_);
-  return base;  // constant
+  return base;
 }
 
 void LrSchedule::end_epoch(double value) {
-  if (config_.schedule != "plateau" || std::isnan(value)) return;
+  if (config_.schedule != ScheduleKind::plateau || std::isnan(value)) return;
   const bool better = !plateau_seen_ || (maximize_ ? value > plateau_best_ : value < plateau_best_);
   if (better) {
     plateau_best_ = value;

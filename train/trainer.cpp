@@ -53,9 +53,15 @@ class StopSignals {
   void (*previous_term_)(int);
 };
 
-AutocastState precision_of(const std::string& amp) {
-  if (amp == "bf16") return {true, DType::bf16};
-  if (amp == "fp16") return {true, DType::f16};
+AutocastState precision_of(Amp amp) {
+  switch (amp) {
+    case Amp::off:
+      return {};
+    case Amp::bf16:
+      return {true, DType::bf16};
+    case Amp::fp16:
+      return {true, DType::f16};
+  }
   return {};
 }
 
@@ -96,7 +102,7 @@ struct Trainer::State {
   std::unique_ptr<ModelEma> ema;
   std::unique_ptr<Criterion> criterion;
   LossScaler scaler{false};
-  EarlyStopper stopper{"max", 0};
+  EarlyStopper stopper{MonitorMode::max, 0};
   std::unique_ptr<HistoryWriter> history;
   TrainProgress progress;
   bool interrupted = false;
@@ -304,7 +310,7 @@ struct Trainer::State {
     summary.config_name = config.output.run_name;
     summary.model_name = config.model.name;
     summary.device = device.str();
-    summary.amp = config.training.amp;
+    summary.amp = choice_name(config.training.amp);
     summary.total_parameters = model->num_parameters();
     summary.trainable_parameters = model->num_parameters(/*trainable_only=*/true);
     summary.train_images_per_second =
@@ -313,7 +319,7 @@ struct Trainer::State {
     summary.epochs_run = progress.epoch;
     summary.best_epoch = stopper.best_epoch();
     summary.monitor = config.training.early_stopping.monitor;
-    summary.monitor_mode = config.training.early_stopping.mode;
+    summary.monitor_mode = choice_name(config.training.early_stopping.mode);
     summary.best_monitor_value = stopper.best_epoch() > 0 ? stopper.best() : kNotMeasured;
     summary.stopped_early = stopped_early;
     summary.wall_seconds = wall_seconds;
@@ -352,11 +358,9 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   TrainConfig placeless = s.config;
   placeless.output.dir.clear();
   s.resume_identity = to_yaml(placeless);
-  s.device = s.config.training.device == "auto"
-                 ? (cuda_available() ? Device::cuda(0) : Device::cpu())
-                 : Device::parse(s.config.training.device);
+  s.device = s.config.training.device.resolve();
   s.precision = precision_of(s.config.training.amp);
-  s.scaler = LossScaler(s.config.training.amp == "fp16");
+  s.scaler = LossScaler(s.config.training.amp == Amp::fp16);
   s.stopper = EarlyStopper(s.config.training.early_stopping.mode,
                            s.config.training.early_stopping.patience);
   manual_seed(s.config.training.seed);
@@ -376,14 +380,14 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   s.model->set_grad_checkpointing(s.config.model.grad_checkpointing);
   apply_freezing(*s.model, s.config.model);
   s.model->to(s.device);
-  s.optimizer = make_optimizer(*s.model, s.config.training);
+  s.optimizer = create_optimizer(*s.model, s.config.training);
   const int64_t steps_per_epoch =
       (s.data.train_loader->batches_per_epoch() + s.config.training.accumulation_steps - 1) /
       s.config.training.accumulation_steps;
   s.schedule = std::make_unique<LrSchedule>(s.config.training, steps_per_epoch);
   if (s.config.training.ema)
     s.ema = std::make_unique<ModelEma>(*s.model, s.config.training.ema_decay);
-  s.criterion = std::make_unique<Criterion>(s.config.training, s.data.train->class_counts());
+  s.criterion = create_criterion(s.config.training, s.data.train->class_counts());
 
   if (options.resume) {
     s.restore_state();

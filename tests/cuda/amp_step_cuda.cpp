@@ -3,7 +3,7 @@
 // average and global average pooling, linear) and a small transformer block (LayerNorm,
 // attention through scaled_dot_product_attention, GELU MLP), each through the trainer's
 // pieces: cross-entropy with label smoothing, the gradient norm with clipping, the loss
-// scaler, and AdamW from make_optimizer (the multi-tensor kernel on CUDA), as
+// scaler, and AdamW from create_optimizer (the multi-tensor kernel on CUDA), as
 // Trainer::optimizer_step runs them.
 //   - bf16 autocast on CUDA against f32 on the CPU: loss, gradient norm, every gradient,
 //     the BatchNorm running statistics, and every parameter after the update.
@@ -157,7 +157,7 @@ StepOutcome train_step(Module& net, const Tensor& x, const Tensor& labels, Devic
   config.lr = kLr;
   config.weight_decay = 0.05;
   config.clip_grad_norm = kClipGradNorm;
-  std::unique_ptr<train::Optimizer> optimizer = train::make_optimizer(net, config);
+  std::unique_ptr<train::Optimizer> optimizer = train::create_optimizer(net, config);
   StepOutcome out;
   out.params_before = host_copy(net.named_parameters());
   net.zero_grad();

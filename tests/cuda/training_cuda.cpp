@@ -84,7 +84,7 @@ TEST(CudaFactories, RandintAndFromBlobPlaceTheCpuValuesOnTheDevice) {
 void expect_criterion_matches(const train::TrainingSection& config, const Tensor& soft_targets,
                               const std::string& what) {
   const std::vector<int64_t> counts = {5, 1, 3, 2, 9};
-  const train::Criterion criterion(config, counts);
+  const std::unique_ptr<train::Criterion> criterion = train::create_criterion(config, counts);
   const Tensor labels = from_vector<int64_t>({0, 3, 4, 1, 1, 2}, {6});
   const Tensor logits = uniform_input({6, 5}, 41, -3.0, 3.0);
   Tensor grads[2];
@@ -94,7 +94,7 @@ void expect_criterion_matches(const train::TrainingSection& config, const Tensor
     Tensor leaf = logits.to(devices[d]).clone();  // a fresh leaf on each device
     leaf.requires_grad_(true);
     const Tensor soft = soft_targets.defined() ? soft_targets.to(devices[d]) : Tensor();
-    const Tensor loss = criterion(leaf, labels.to(devices[d]), soft);
+    const Tensor loss = (*criterion)(leaf, labels.to(devices[d]), soft);
     EXPECT_EQ(loss.device(), devices[d]) << what;
     losses[d] = loss.item();
     loss.backward();
@@ -109,9 +109,9 @@ TEST(CudaCriterion, EveryLossTheConfigOffers) {
   train::TrainingSection config;
   config.label_smoothing = 0.1;
   expect_criterion_matches(config, Tensor(), "cross-entropy, label smoothing");
-  config.class_weights = "balanced";
+  config.class_weights = train::ClassWeighting::balanced;
   expect_criterion_matches(config, Tensor(), "cross-entropy, smoothing and balanced weights");
-  config.class_weights = "given";
+  config.class_weights = train::ClassWeighting::given;
   config.class_weight_values = {1.0, 0.5, 2.0, 1.5, 0.25};
   expect_criterion_matches(config, Tensor(), "cross-entropy, given weights");
   // Mixup's soft targets: rows summing to one, with the smoothing already in them.
@@ -119,16 +119,16 @@ TEST(CudaCriterion, EveryLossTheConfigOffers) {
   expect_criterion_matches(config, soft, "cross-entropy, soft targets and weights");
 
   train::TrainingSection focal;
-  focal.loss = "focal";
+  focal.loss = train::LossKind::focal;
   focal.focal_gamma = 2.0;
   focal.focal_alpha = 0.25;  // a scalar alpha, made on the logits' device
   expect_criterion_matches(focal, Tensor(), "focal, scalar alpha");
-  focal.class_weights = "balanced";
+  focal.class_weights = train::ClassWeighting::balanced;
   expect_criterion_matches(focal, Tensor(), "focal, per-class alpha");
 
   train::TrainingSection bce;
-  bce.loss = "bce";
-  bce.class_weights = "given";
+  bce.loss = train::LossKind::bce;
+  bce.class_weights = train::ClassWeighting::given;
   bce.class_weight_values = {2.0, 1.0, 0.5, 3.0, 1.0};
   const Tensor multi_label = gt(uniform_input({6, 5}, 44), 0.0).to(DType::f32);
   expect_criterion_matches(bce, multi_label, "bce, pos_weight");

@@ -7,13 +7,13 @@
 namespace fovea::train {
 namespace {
 
-Tensor run(const std::string& kind, double weight_decay, double momentum, bool nesterov,
+Tensor run(OptimizerKind kind, double weight_decay, double momentum, bool nesterov,
            const testing::Reference& ref, double grad_scale = 1.0) {
   Tensor p = ref["inputs.p0"].clone();
   p.requires_grad_(true);
   std::vector<ParamGroup> groups = {{.names = {"w"}, .params = {p}, .weight_decay = weight_decay}};
   std::unique_ptr<Optimizer> opt;
-  if (kind == "adamw") {
+  if (kind == OptimizerKind::adamw) {
     opt = std::make_unique<AdamW>(groups, 0.9, 0.99, 1e-8);
   } else {
     opt = std::make_unique<SGD>(groups, momentum, nesterov);
@@ -30,11 +30,12 @@ Tensor run(const std::string& kind, double weight_decay, double momentum, bool n
 
 TEST(OptimizerParity, MatchesTorchOptim) {
   const testing::Reference ref("optim");
-  EXPECT_ALL_CLOSE(run("adamw", 0.05, 0, false, ref), ref["adamw.y"], 1e-6, 1e-5);
-  EXPECT_ALL_CLOSE(run("adamw", 0.05, 0, false, ref, 1024.0), ref["adamw.y"], 1e-6, 1e-5);
-  EXPECT_ALL_CLOSE(run("sgd", 1e-3, 0.9, false, ref), ref["sgd.y"], 1e-6, 1e-5);
-  EXPECT_ALL_CLOSE(run("sgd", 0.0, 0.9, true, ref), ref["sgd_nesterov.y"], 1e-6, 1e-5);
-  EXPECT_ALL_CLOSE(run("sgd", 0.0, 0.0, false, ref), ref["sgd_plain.y"], 1e-6, 1e-5);
+  EXPECT_ALL_CLOSE(run(OptimizerKind::adamw, 0.05, 0, false, ref), ref["adamw.y"], 1e-6, 1e-5);
+  EXPECT_ALL_CLOSE(run(OptimizerKind::adamw, 0.05, 0, false, ref, 1024.0), ref["adamw.y"], 1e-6,
+                   1e-5);
+  EXPECT_ALL_CLOSE(run(OptimizerKind::sgd, 1e-3, 0.9, false, ref), ref["sgd.y"], 1e-6, 1e-5);
+  EXPECT_ALL_CLOSE(run(OptimizerKind::sgd, 0.0, 0.9, true, ref), ref["sgd_nesterov.y"], 1e-6, 1e-5);
+  EXPECT_ALL_CLOSE(run(OptimizerKind::sgd, 0.0, 0.0, false, ref), ref["sgd_plain.y"], 1e-6, 1e-5);
 }
 
 TEST(OptimizerParity, StateRoundTripsThroughStateDict) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "models/model.h"
 #include "tests/support/testing.h"
@@ -32,13 +33,13 @@ TEST(Schedule, StepMultistepAndPlateau) {
   TrainingSection t;
   t.lr = 1.0;
   t.epochs = 10;
-  t.schedule = "step";
+  t.schedule = ScheduleKind::step;
   t.step_epochs = 3;
   EXPECT_DOUBLE_EQ(LrSchedule(t, 2).lr(2 * 6), 0.01);
-  t.schedule = "multistep";
+  t.schedule = ScheduleKind::multistep;
   t.milestones = {2, 5};
   EXPECT_DOUBLE_EQ(LrSchedule(t, 2).lr(2 * 4), 0.1);
-  t.schedule = "plateau";
+  t.schedule = ScheduleKind::plateau;
   t.plateau_patience = 1;
   LrSchedule plateau(t, 1);
   for (double metric : {0.5, 0.6, 0.6, 0.55}) plateau.end_epoch(metric);  // 2 bad epochs > 1
@@ -49,7 +50,7 @@ TEST(Schedule, StepMultistepAndPlateau) {
 }
 
 TEST(EarlyStopping, StopsAfterPatienceEpochsWithoutImprovement) {
-  EarlyStopper maximize("max", 2);
+  EarlyStopper maximize(MonitorMode::max, 2);
   const std::vector<double> f1 = {0.50, 0.61, 0.60, 0.61, 0.59, 0.70};
   int64_t stopped_at = 0;
   for (size_t i = 0; i < f1.size() && !stopped_at; ++i) {
@@ -59,11 +60,11 @@ TEST(EarlyStopping, StopsAfterPatienceEpochsWithoutImprovement) {
   EXPECT_EQ(stopped_at, 4);  // best 0.61 at epoch 2; epochs 3 and 4 do not beat it
   EXPECT_EQ(maximize.best_epoch(), 2);
 
-  EarlyStopper minimize("min", 3);
+  EarlyStopper minimize(MonitorMode::min, 3);
   for (double loss : {1.0, 0.8, 0.9, double(NAN), 0.7}) minimize.update(1, loss);
   EXPECT_DOUBLE_EQ(minimize.best(), 0.7);
   EXPECT_FALSE(minimize.should_stop());
-  EarlyStopper never("max", 0);
+  EarlyStopper never(MonitorMode::max, 0);
   for (int e = 1; e < 50; ++e) never.update(e, 0.0);
   EXPECT_FALSE(never.should_stop());
 }
@@ -81,20 +82,29 @@ TEST(LossScaler, SkipsNonFiniteStepsAndGrows) {
   EXPECT_FALSE(off.update(NAN));
 }
 
+// The model section's defaults with one change.
+ModelSection with(const std::function<void(ModelSection&)>& change) {
+  ModelSection section;
+  change(section);
+  return section;
+}
+
 TEST(Freezing, ByPrefixByLayerCountAndBackbone) {
   auto count_trainable = [](const Model& m) { return m.named_parameters().size(); };
   ModelPtr model = create_model("simple_cnn", {.num_classes = 10, .in_chans = 1});
   const size_t all = count_trainable(*model);
-  std::vector<std::string> frozen = apply_freezing(*model, {.freeze = {"stages.0"}});
+  std::vector<std::string> frozen =
+      apply_freezing(*model, with([](ModelSection& m) { m.freeze = {"stages.0"}; }));
   EXPECT_EQ(frozen, (std::vector<std::string>{"stages.0.conv.weight", "stages.0.bn.weight",
                                               "stages.0.bn.bias"}));
   model = create_model("simple_cnn", {.num_classes = 10, .in_chans = 1});
-  EXPECT_EQ(apply_freezing(*model, {.freeze_layers = 2}).size(), 6u);
+  EXPECT_EQ(apply_freezing(*model, with([](ModelSection& m) { m.freeze_layers = 2; })).size(), 6u);
   model = create_model("simple_cnn", {.num_classes = 10, .in_chans = 1});
-  EXPECT_EQ(apply_freezing(*model, {.freeze_backbone = true}).size(), all - 2);  // fc stays
+  EXPECT_EQ(apply_freezing(*model, with([](ModelSection& m) { m.freeze_backbone = true; })).size(),
+            all - 2);  // fc stays
   EXPECT_EQ(model->num_parameters(/*trainable_only=*/true), 256 * 10 + 10);
-  EXPECT_THROW(apply_freezing(*model, {.freeze = {"stem"}}), Error);
-  EXPECT_THROW(apply_freezing(*model, {.freeze_layers = 9}), Error);
+  EXPECT_THROW(apply_freezing(*model, with([](ModelSection& m) { m.freeze = {"stem"}; })), Error);
+  EXPECT_THROW(apply_freezing(*model, with([](ModelSection& m) { m.freeze_layers = 9; })), Error);
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ TEST(ShippedConfigs, SeedModelConfigsFollowSeed000) {
     const TrainConfig config = load_config((kConfigs / (std::string(name) + ".yaml")).string());
     EXPECT_EQ(config.training.batch_size, 32);
     EXPECT_DOUBLE_EQ(config.training.lr, 3e-4);
-    EXPECT_EQ(config.training.optimizer, "adamw");
+    EXPECT_EQ(config.training.optimizer, OptimizerKind::adamw);
     EXPECT_EQ(config.training.epochs, 20);
     EXPECT_EQ(config.training.early_stopping.monitor, "val_macro_f1");
     EXPECT_EQ(config.training.early_stopping.patience, 5);
@@ -74,7 +74,7 @@ TEST(ShippedConfigs, FashionMnistPlanRunsSixSmallModels) {
   std::set<std::string> models;
   for (const TrainConfig& config : configs) {
     models.insert(config.model.name);
-    EXPECT_EQ(config.data.dataset, "fashion_mnist");
+    EXPECT_EQ(config.data.dataset, DatasetKind::fashion_mnist);
   }
   EXPECT_EQ(models, (std::set<std::string>{"logreg", "resnet18", "simple_cnn"}));
 }
@@ -89,7 +89,7 @@ TEST(ShippedConfigs, ImageNet100PlanIsSeed004) {
   std::set<std::pair<int64_t, bool>> efficientnet_variants;
   for (const TrainConfig& config : configs) {
     EXPECT_EQ(config.training.batch_size, 128);
-    EXPECT_EQ(config.training.amp, "bf16");
+    EXPECT_EQ(config.training.amp, Amp::bf16);
     if (config.data.img_size == 224) {
       at_224.insert(config.model.name);
     } else {
