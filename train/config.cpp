@@ -63,6 +63,7 @@ struct KeyLister {
 // Writes the fields in list order as nested block maps, each value followed by its help
 // as a comment. The list keeps a section's keys together, so a section opens once.
 struct YamlWriter {
+  bool with_help = true;
   YAML::Emitter out;
   std::vector<std::string> open;  // the sections the emitter is inside, outermost first
 
@@ -88,6 +89,7 @@ struct YamlWriter {
     const std::string key(path.substr(start));
     out << YAML::Key << key << YAML::Value;
     emit(out, value);
+    if (!with_help) return;
     // The comment starts after "<indent><key>: <value>  # " and its lines stay within 100.
     const size_t column =
         2 * open.size() + key.size() + config_values::value_text(value).size() + 6;
@@ -253,9 +255,10 @@ void validate(const TrainConfig& c) {
               c.training.warmup_epochs, c.training.epochs);
 }
 
-std::string to_yaml(const TrainConfig& config) {
+std::string to_yaml(const TrainConfig& config, YamlHelp help) {
   TrainConfig copy = config;
   YamlWriter writer;
+  writer.with_help = help == YamlHelp::comments;
   visit_config_fields(copy, writer);
   return "# The configuration this run used, with every default filled in. Each key's help\n"
          "# follows it; `fovea train --help-config` lists them all with their ranges.\n" +

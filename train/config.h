@@ -128,8 +128,10 @@ void apply_override(TrainConfig& config, const std::string& assignment);
 // Cross-field checks (e.g. data.root for folder datasets, warmup shorter than training).
 void validate(const TrainConfig& config);
 // The whole configuration, every default filled in, as YAML with each key's help as a
-// comment; load_config reads it back to the same configuration.
-std::string to_yaml(const TrainConfig& config);
+// comment (or without, for comparing two configurations: --resume checks that a help
+// text edited since is no change); load_config reads it back to the same configuration.
+enum class YamlHelp { comments, none };
+std::string to_yaml(const TrainConfig& config, YamlHelp help = YamlHelp::comments);
 // Every key path, for documentation and suggestions.
 std::vector<std::string> config_keys();
 // Every key with its default, its range or choices and its help, by section: the text of

@@ -56,7 +56,7 @@ void visit_fields(ModelSection& m, Visitor& v) {
   v.field("model.freeze_backbone", m.freeze_backbone, false, kAny,
           "freeze every layer group, so that only the classifier trains (a linear probe)");
   v.field("model.grad_checkpointing", m.grad_checkpointing, false, kAny,
-          "recompute each stage's activations in backward instead of keeping them: less "
+          "recompute each block's activations in backward instead of keeping them: less "
           "memory for about one more forward pass of time");
 }
 

@@ -357,7 +357,7 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   s.config_yaml = to_yaml(s.config);
   TrainConfig placeless = s.config;
   placeless.output.dir.clear();
-  s.resume_identity = to_yaml(placeless);
+  s.resume_identity = to_yaml(placeless, YamlHelp::none);
   s.device = s.config.training.device.resolve();
   s.precision = precision_of(s.config.training.amp);
   s.scaler = LossScaler(s.config.training.amp == Amp::fp16);
