@@ -225,19 +225,20 @@ TEST(EfficientNetBuilder, ScalesDepthAsTimm) {
 }
 
 TEST(EfficientNet, TorchvisionKeysMapToTimms) {
+  testing::expect_torchvision_keys(
+      "efficientnet_b0",
+      {{"features.0.0.weight", "conv_stem.weight"},
+       {"features.0.1.running_mean", "bn1.running_mean"},
+       {"features.1.0.block.0.0.weight", "blocks.0.0.conv_dw.weight"},
+       {"features.1.0.block.1.fc2.bias", "blocks.0.0.se.conv_expand.bias"},
+       {"features.1.0.block.2.1.weight", "blocks.0.0.bn2.weight"},
+       {"features.3.1.block.0.0.weight", "blocks.2.1.conv_pw.weight"},
+       {"features.6.3.block.2.fc1.weight", "blocks.5.3.se.conv_reduce.weight"},
+       {"features.7.0.block.3.1.num_batches_tracked", "blocks.6.0.bn3.num_batches_tracked"},
+       {"features.8.0.weight", "conv_head.weight"},
+       {"features.8.1.bias", "bn2.bias"},
+       {"classifier.1.weight", "classifier.weight"}});
   const KeyMap& map = model_info("efficientnet_b0").torchvision_keys;
-  EXPECT_EQ(map("features.0.0.weight"), "conv_stem.weight");
-  EXPECT_EQ(map("features.0.1.running_mean"), "bn1.running_mean");
-  EXPECT_EQ(map("features.1.0.block.0.0.weight"), "blocks.0.0.conv_dw.weight");
-  EXPECT_EQ(map("features.1.0.block.1.fc2.bias"), "blocks.0.0.se.conv_expand.bias");
-  EXPECT_EQ(map("features.1.0.block.2.1.weight"), "blocks.0.0.bn2.weight");
-  EXPECT_EQ(map("features.3.1.block.0.0.weight"), "blocks.2.1.conv_pw.weight");
-  EXPECT_EQ(map("features.6.3.block.2.fc1.weight"), "blocks.5.3.se.conv_reduce.weight");
-  EXPECT_EQ(map("features.7.0.block.3.1.num_batches_tracked"),
-            "blocks.6.0.bn3.num_batches_tracked");
-  EXPECT_EQ(map("features.8.0.weight"), "conv_head.weight");
-  EXPECT_EQ(map("features.8.1.bias"), "bn2.bias");
-  EXPECT_EQ(map("classifier.1.weight"), "classifier.weight");
   EXPECT_THROW(map("features.9.0.weight"), Error);
   EXPECT_THROW(map("features.2.0.block.4.0.weight"), Error);
 }
