@@ -15,42 +15,40 @@
 namespace fovea {
 
 EfficientNet::EfficientNet(const EfficientNetArch& arch, const ModelConfig& config)
-    : Model("EfficientNet"), num_features_(arch.num_features) {
+    : Model("EfficientNet") {
   const ActivationKind act = activation_kind(arch.act);
   const int64_t stem = round_channels(arch.stem_size, arch.channel_multiplier);
-  conv_stem_ = register_module(
-      "conv_stem", std::make_shared<Conv2d>(config.in_chans, stem, 3, 2, 1, /*bias=*/false));
-  bn1_ = register_module("bn1", bn_act(stem, act));
+  conv_stem = register_module(
+      "conv_stem", std::make_shared<Conv2d>(
+                       config.in_chans, stem,
+                       Conv2dConfig{.kernel = 3, .stride = 2, .padding = 1, .bias = false}));
+  bn1 = register_module("bn1", bn_act(stem, act));
   Stages stages = build_stages(stem, decode_arch_def(arch.arch_def, arch.depth_multiplier),
                                {.channel_multiplier = arch.channel_multiplier,
                                 .act = arch.act,
                                 .se_style = arch.se_style,
                                 .drop_path_rate = config.drop_path_rate});
-  blocks_ = register_module("blocks", stages.blocks);
-  conv_head_ = register_module(
-      "conv_head", std::make_shared<Conv2d>(stages.out_chs, num_features_, 1, 1, 1, false));
-  bn2_ = register_module("bn2", bn_act(num_features_, act));
-  global_pool_ = register_module("global_pool", std::make_shared<GlobalAvgPool>());
-  head_drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-  reset_classifier(config.num_classes);
+  blocks = register_module("blocks", stages.blocks);
+  stages_ = stages.stages;
+  conv_head = register_module(
+      "conv_head",
+      std::make_shared<Conv2d>(stages.out_chs, arch.num_features,
+                               Conv2dConfig{.kernel = 1, .padding = 0, .bias = false}));
+  bn2 = register_module("bn2", bn_act(arch.num_features, act));
+  set_head(std::make_shared<ClassifierHead>(
+               arch.num_features, config.num_classes,
+               ClassifierHeadConfig{.drop_rate = config.drop_rate, .fc_name = "classifier"}),
+           "");
   init_efficientnet_weights(*this);
 }
 
 Tensor EfficientNet::forward_features(const Tensor& x) {  // x: [B, H, W, in_chans]
-  Tensor y = (*bn1_)((*conv_stem_)(x));               // [B, H/2, W/2, stem], activated
-  y = run_blocks(*blocks_, y, grad_checkpointing());  // [B, H/32, W/32, 320 * width]
-  return (*bn2_)((*conv_head_)(y));                   // [B, H/32, W/32, num_features]
-}
-
-Tensor EfficientNet::forward_head(const Tensor& features, bool pre_logits) {
-  const Tensor pooled = (*global_pool_)(features);  // [B, num_features]
-  if (pre_logits || !classifier_) return pooled;
-  return (*classifier_)((*head_drop_)(pooled));  // [B, num_classes]
-}
-
-void EfficientNet::reset_classifier(int64_t num_classes) {
-  classifier_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-  replace_module("classifier", classifier_);
+  Tensor y = (*bn1)((*conv_stem)(x));                     // [B, H/2, W/2, stem], activated
+  // Checkpointing recomputes each block, as timm's checkpoint_seq(blocks, flatten=True).
+  for (const auto& stage : stages_) {
+    y = grad_checkpointing() ? checkpoint_seq(*stage, y) : (*stage)(y);
+  }
+  return (*bn2)((*conv_head)(y));  // [B, H/32, W/32, num_features]
 }
 
 namespace {

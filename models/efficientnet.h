@@ -3,8 +3,6 @@
 // head conv with norm and activation, global pooling and a linear classifier. timm builds
 // EfficientNet-B0..B8 with it and also MobileNetV2, which is the same skeleton with other
 // strings (models/mobilenet.cpp), so the class is shared.
-#include "layers/linear.h"
-#include "layers/pooling.h"
 #include "models/efficientnet_builder.h"
 #include "models/model.h"
 
@@ -25,19 +23,16 @@ class EfficientNet : public Model {
   EfficientNet(const EfficientNetArch& arch, const ModelConfig& config);
 
   Tensor forward_features(const Tensor& x) override;
-  Tensor forward_head(const Tensor& features, bool pre_logits = false) override;
-  void reset_classifier(int64_t num_classes) override;
-  std::string classifier_name() const override { return "classifier"; }
-  int64_t num_features() const override { return num_features_; }
+
+  std::shared_ptr<Conv2d> conv_stem;
+  std::shared_ptr<BatchNorm2d> bn1;  // with the model's activation
+  std::shared_ptr<Sequential> blocks;
+  std::shared_ptr<Conv2d> conv_head;
+  std::shared_ptr<BatchNorm2d> bn2;  // with the model's activation
+  // The head (global_pool, classifier) sits inline at the top level: head().
 
  private:
-  std::shared_ptr<Conv2d> conv_stem_, conv_head_;
-  std::shared_ptr<BatchNorm2d> bn1_, bn2_;
-  std::shared_ptr<Sequential> blocks_;
-  std::shared_ptr<GlobalAvgPool> global_pool_;
-  std::shared_ptr<Dropout> head_drop_;
-  std::shared_ptr<Linear> classifier_;  // null without a classifier
-  int64_t num_features_;
+  std::vector<std::shared_ptr<Sequential>> stages_;  // blocks' stages, for checkpointing
 };
 
 }  // namespace fovea

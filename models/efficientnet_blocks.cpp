@@ -41,9 +41,15 @@ std::shared_ptr<SqueezeExcite> make_squeeze_excite(const BlockConfig& config, in
                                     .expand_name = "conv_expand"});
 }
 
-std::shared_ptr<Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
-                             int64_t groups = 1) {
-  return std::make_shared<Conv2d>(in, out, kernel, stride, groups, /*bias=*/false);
+// timm's create_conv2d in these blocks: no bias (a norm follows), symmetric padding.
+std::shared_ptr<Conv2d> create_conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
+                                      int64_t groups = 1) {
+  return std::make_shared<Conv2d>(in, out,
+                                  Conv2dConfig{.kernel = kernel,
+                                               .stride = stride,
+                                               .padding = symmetric_padding(kernel, stride),
+                                               .groups = groups,
+                                               .bias = false});
 }
 
 }  // namespace
@@ -52,15 +58,14 @@ std::shared_ptr<BatchNorm2d> bn_act(int64_t channels, ActivationKind act) {
   return std::make_shared<BatchNorm2d>(channels, 1e-5, 0.1, act);
 }
 
-ConvBnAct::ConvBnAct(const BlockConfig& config)
-    : Module("ConvBnAct") {
-  conv_ =
-      register_module("conv", conv(config.in_chs, config.out_chs, config.kernel, config.stride));
-  bn1_ = register_module("bn1", bn_act(config.out_chs, activation_kind(config.act)));
+ConvBnAct::ConvBnAct(const BlockConfig& config) : Module("ConvBnAct") {
+  conv = register_module(
+      "conv", create_conv2d(config.in_chs, config.out_chs, config.kernel, config.stride));
+  bn1 = register_module("bn1", bn_act(config.out_chs, activation_kind(config.act)));
 }
 
 Tensor ConvBnAct::forward(const Tensor& x) {
-  return (*bn1_)((*conv_)(x));
+  return (*bn1)((*conv)(x));
 }
 
 DepthwiseSeparableConv::DepthwiseSeparableConv(const BlockConfig& config)
@@ -68,21 +73,22 @@ DepthwiseSeparableConv::DepthwiseSeparableConv(const BlockConfig& config)
       has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip) {
   const int64_t in = config.in_chs;
   const ActivationKind act = activation_kind(config.act);
-  conv_dw_ = register_module("conv_dw", conv(in, in, config.kernel, config.stride, /*groups=*/in));
-  bn1_ = register_module("bn1", bn_act(in, act));
-  se_ = make_squeeze_excite(config, in);
-  if (se_) register_module("se", se_);
-  conv_pw_ = register_module("conv_pw", conv(in, config.out_chs, 1));
-  bn2_ = register_module("bn2",
-                         bn_act(config.out_chs, config.pw_act ? act : ActivationKind::identity));
-  drop_path_ = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
+  conv_dw = register_module("conv_dw",
+                            create_conv2d(in, in, config.kernel, config.stride, /*groups=*/in));
+  bn1 = register_module("bn1", bn_act(in, act));
+  se = make_squeeze_excite(config, in);
+  if (se) register_module("se", se);
+  conv_pw = register_module("conv_pw", create_conv2d(in, config.out_chs, 1));
+  bn2 = register_module("bn2",
+                        bn_act(config.out_chs, config.pw_act ? act : ActivationKind::identity));
+  drop_path = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
 }
 
 Tensor DepthwiseSeparableConv::forward(const Tensor& x) {  // x: [B, H, W, in]
-  Tensor y = (*bn1_)((*conv_dw_)(x));                      // [B, H/s, W/s, in]
-  if (se_) y = (*se_)(y);
-  y = (*bn2_)((*conv_pw_)(y));  // [B, H/s, W/s, out], activated when pw_act
-  return has_skip_ ? add((*drop_path_)(y), x) : y;
+  Tensor y = (*bn1)((*conv_dw)(x));                        // [B, H/s, W/s, in]
+  if (se) y = (*se)(y);
+  y = (*bn2)((*conv_pw)(y));  // [B, H/s, W/s, out], activated when pw_act
+  return has_skip_ ? add((*drop_path)(y), x) : y;
 }
 
 InvertedResidual::InvertedResidual(const BlockConfig& config)
@@ -90,23 +96,23 @@ InvertedResidual::InvertedResidual(const BlockConfig& config)
       has_skip_(config.stride == 1 && config.in_chs == config.out_chs && !config.noskip) {
   const ActivationKind act = activation_kind(config.act);
   const int64_t mid = make_divisible(static_cast<double>(config.in_chs) * config.exp_ratio);
-  conv_pw_ = register_module("conv_pw", conv(config.in_chs, mid, 1));
-  bn1_ = register_module("bn1", bn_act(mid, act));
-  conv_dw_ = register_module("conv_dw", conv(mid, mid, config.kernel, config.stride, mid));
-  bn2_ = register_module("bn2", bn_act(mid, act));
-  se_ = make_squeeze_excite(config, mid);
-  if (se_) register_module("se", se_);
-  conv_pwl_ = register_module("conv_pwl", conv(mid, config.out_chs, 1));
-  bn3_ = register_module("bn3", std::make_shared<BatchNorm2d>(config.out_chs));
-  drop_path_ = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
+  conv_pw = register_module("conv_pw", create_conv2d(config.in_chs, mid, 1));
+  bn1 = register_module("bn1", bn_act(mid, act));
+  conv_dw = register_module("conv_dw", create_conv2d(mid, mid, config.kernel, config.stride, mid));
+  bn2 = register_module("bn2", bn_act(mid, act));
+  se = make_squeeze_excite(config, mid);
+  if (se) register_module("se", se);
+  conv_pwl = register_module("conv_pwl", create_conv2d(mid, config.out_chs, 1));
+  bn3 = register_module("bn3", std::make_shared<BatchNorm2d>(config.out_chs));
+  drop_path = register_module("drop_path", std::make_shared<DropPath>(config.drop_path_rate));
 }
 
-Tensor InvertedResidual::forward(const Tensor& x) {    // x: [B, H, W, in]
-  Tensor y = (*bn1_)((*conv_pw_)(x));  // [B, H, W, mid]: expand
-  y = (*bn2_)((*conv_dw_)(y));         // [B, H/s, W/s, mid]: filter
-  if (se_) y = (*se_)(y);
-  y = (*bn3_)((*conv_pwl_)(y));  // [B, H/s, W/s, out]: linear projection
-  return has_skip_ ? add((*drop_path_)(y), x) : y;
+Tensor InvertedResidual::forward(const Tensor& x) {  // x: [B, H, W, in]
+  Tensor y = (*bn1)((*conv_pw)(x));                  // [B, H, W, mid]: expand
+  y = (*bn2)((*conv_dw)(y));                         // [B, H/s, W/s, mid]: filter
+  if (se) y = (*se)(y);
+  y = (*bn3)((*conv_pwl)(y));  // [B, H/s, W/s, out]: linear projection
+  return has_skip_ ? add((*drop_path)(y), x) : y;
 }
 
 void init_efficientnet_weights(Module& model) {

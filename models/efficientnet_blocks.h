@@ -57,9 +57,8 @@ class ConvBnAct : public Module {
   explicit ConvBnAct(const BlockConfig& config);
   Tensor forward(const Tensor& x) override;
 
- private:
-  std::shared_ptr<Conv2d> conv_;
-  std::shared_ptr<BatchNorm2d> bn1_;  // with the block's activation
+  std::shared_ptr<Conv2d> conv;
+  std::shared_ptr<BatchNorm2d> bn1;  // with the block's activation
 };
 
 class DepthwiseSeparableConv : public Module {
@@ -68,11 +67,12 @@ class DepthwiseSeparableConv : public Module {
   Tensor forward(const Tensor& x) override;
   bool has_skip() const { return has_skip_; }
 
+  std::shared_ptr<Conv2d> conv_dw, conv_pw;
+  std::shared_ptr<BatchNorm2d> bn1, bn2;
+  std::shared_ptr<SqueezeExcite> se;  // null without squeeze-excite
+  std::shared_ptr<DropPath> drop_path;
+
  private:
-  std::shared_ptr<Conv2d> conv_dw_, conv_pw_;
-  std::shared_ptr<BatchNorm2d> bn1_, bn2_;
-  std::shared_ptr<SqueezeExcite> se_;  // null without squeeze-excite
-  std::shared_ptr<DropPath> drop_path_;
   bool has_skip_;
 };
 
@@ -82,11 +82,12 @@ class InvertedResidual : public Module {
   Tensor forward(const Tensor& x) override;
   bool has_skip() const { return has_skip_; }
 
+  std::shared_ptr<Conv2d> conv_pw, conv_dw, conv_pwl;
+  std::shared_ptr<BatchNorm2d> bn1, bn2, bn3;
+  std::shared_ptr<SqueezeExcite> se;  // null without squeeze-excite
+  std::shared_ptr<DropPath> drop_path;
+
  private:
-  std::shared_ptr<Conv2d> conv_pw_, conv_dw_, conv_pwl_;
-  std::shared_ptr<BatchNorm2d> bn1_, bn2_, bn3_;
-  std::shared_ptr<SqueezeExcite> se_;  // null without squeeze-excite
-  std::shared_ptr<DropPath> drop_path_;
   bool has_skip_;
 };
 

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <sstream>
 
-#include "engine/checkpoint.h"
-
 namespace fovea {
 
 namespace {
@@ -143,14 +141,15 @@ std::vector<std::vector<BlockArgs>> decode_arch_def(const ArchDef& arch_def,
 
 Stages build_stages(int64_t in_chs, const std::vector<std::vector<BlockArgs>>& stages,
                     const StageOptions& options) {
-  size_t total_blocks = 0;
-  for (const auto& stage : stages) total_blocks += stage.size();
-  auto blocks = std::make_shared<Sequential>();
-  size_t block_index = 0;
-  for (const std::vector<BlockArgs>& stage_args : stages) {
+  std::vector<int64_t> depths;
+  for (const auto& stage : stages) depths.push_back(static_cast<int64_t>(stage.size()));
+  const std::vector<std::vector<double>> drop_path =
+      drop_path_rates(options.drop_path_rate, depths, DropPathEnd::one_past_last_block);
+  Stages built{.blocks = std::make_shared<Sequential>()};
+  for (size_t s = 0; s < stages.size(); ++s) {
     auto stage = std::make_shared<Sequential>();
-    for (size_t i = 0; i < stage_args.size(); ++i, ++block_index) {
-      const BlockArgs& args = stage_args[i];
+    for (size_t i = 0; i < stages[s].size(); ++i) {
+      const BlockArgs& args = stages[s][i];
       const BlockConfig config{.in_chs = in_chs,
                                .out_chs = round_channels(args.out_chs, options.channel_multiplier),
                                .kernel = args.kernel,
@@ -161,30 +160,14 @@ Stages build_stages(int64_t in_chs, const std::vector<std::vector<BlockArgs>>& s
                                .se_style = options.se_style,
                                .noskip = args.noskip,
                                .pw_act = args.pw_act,
-                               .drop_path_rate = options.drop_path_rate *
-                                                 static_cast<double>(block_index) /
-                                                 static_cast<double>(total_blocks)};
+                               .drop_path_rate = drop_path[s][i]};
       stage->add(make_block(args.type, config));
       in_chs = config.out_chs;
     }
-    blocks->add(stage);
+    built.stages.push_back(built.blocks->add(stage));
   }
-  return {blocks, in_chs};
-}
-
-Tensor run_blocks(const Sequential& blocks, const Tensor& x, bool checkpointed) {
-  Tensor y = x;
-  for (const auto& [stage_name, stage] : blocks.children()) {
-    for (const auto& [block_name, block] : stage->children()) {
-      if (checkpointed) {
-        ModulePtr module = block;  // kept alive by the segment until backward replays it
-        y = checkpoint([module](const TensorList& in) { return (*module)(in[0]); }, {y});
-      } else {
-        y = (*block)(y);
-      }
-    }
-  }
-  return y;
+  built.out_chs = in_chs;
+  return built;
 }
 
 }  // namespace fovea

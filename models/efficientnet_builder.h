@@ -53,14 +53,13 @@ struct StageOptions {
 
 struct Stages {
   std::shared_ptr<Sequential> blocks;  // stage "i" -> block "j"
+  // The same stages, typed: a model checkpoints each block in them, as timm's
+  // checkpoint_seq(self.blocks, x, flatten=True).
+  std::vector<std::shared_ptr<Sequential>> stages;
   int64_t out_chs = 0;
 };
 // Only the first block of a stage strides.
 Stages build_stages(int64_t in_chs, const std::vector<std::vector<BlockArgs>>& stages,
                     const StageOptions& options);
-
-// Runs every block of `blocks` in order; with checkpointing, each block is recomputed in
-// backward (timm's checkpoint_seq over the flattened blocks).
-Tensor run_blocks(const Sequential& blocks, const Tensor& x, bool checkpointed);
 
 }  // namespace fovea

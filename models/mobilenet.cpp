@@ -25,11 +25,13 @@ namespace {
 class MobileNetV3 : public Model {
  public:
   MobileNetV3(const ArchDef& arch_def, int64_t num_features, const ModelConfig& config)
-      : Model("MobileNetV3"), num_features_(num_features) {
+      : Model("MobileNetV3") {
     const int64_t stem = 16;
-    conv_stem_ = register_module(
-        "conv_stem", std::make_shared<Conv2d>(config.in_chans, stem, 3, 2, 1, /*bias=*/false));
-    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(stem));
+    conv_stem = register_module(
+        "conv_stem", std::make_shared<Conv2d>(
+                         config.in_chans, stem,
+                         Conv2dConfig{.kernel = 3, .stride = 2, .padding = 1, .bias = false}));
+    bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(stem));
     Stages stages = build_stages(stem, decode_arch_def(arch_def),
                                  {.act = "hard_swish",
                                   .se_style = {.gate = "hard_sigmoid",
@@ -37,43 +39,44 @@ class MobileNetV3 : public Model {
                                                .ratio_of_expanded = true,
                                                .round_to_divisor = true},
                                   .drop_path_rate = config.drop_path_rate});
-    blocks_ = register_module("blocks", stages.blocks);
-    global_pool_ = register_module("global_pool", std::make_shared<GlobalAvgPool>());
-    conv_head_ =
-        register_module("conv_head", std::make_shared<Conv2d>(stages.out_chs, num_features_, 1));
-    head_drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    blocks = register_module("blocks", stages.blocks);
+    stages_ = stages.stages;
+    conv_head = register_module("conv_head",
+                                std::make_shared<Conv2d>(stages.out_chs, num_features,
+                                                         Conv2dConfig{.kernel = 1, .padding = 0}));
+    // The classifier reads the head conv's output, so the head is sized for num_features.
+    set_head(std::make_shared<ClassifierHead>(
+                 num_features, config.num_classes,
+                 ClassifierHeadConfig{.drop_rate = config.drop_rate, .fc_name = "classifier"}),
+             "");
     init_efficientnet_weights(*this);
   }
 
-  Tensor forward_features(const Tensor& x) override {       // x: [B, H, W, in_chans]
-    const Tensor y = hardswish((*bn1_)((*conv_stem_)(x)));  // [B, H/2, W/2, 16]
-    return run_blocks(*blocks_, y, grad_checkpointing());   // [B, H/32, W/32, 960]
+  Tensor forward_features(const Tensor& x) override {  // x: [B, H, W, in_chans]
+    Tensor y = hardswish((*bn1)((*conv_stem)(x)));     // [B, H/2, W/2, 16]
+    // Checkpointing recomputes each block, as timm's checkpoint_seq(blocks, flatten=True).
+    for (const auto& stage : stages_) {
+      y = grad_checkpointing() ? checkpoint_seq(*stage, y) : (*stage)(y);
+    }
+    return y;  // [B, H/32, W/32, 960]
   }
 
+  // The efficient last stage: pool, then the 1x1 head conv and hard-swish, then classify.
   Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    Tensor pooled = (*global_pool_)(features);                        // [B, 960]
+    Tensor pooled = head().pool(features);                            // [B, 960]
     pooled = pooled.reshape({pooled.size(0), 1, 1, pooled.size(1)});  // [B, 1, 1, 960]
-    const Tensor head = hardswish((*conv_head_)(pooled)).flatten(1);  // [B, 1280]
-    if (pre_logits || !classifier_) return head;
-    return (*classifier_)((*head_drop_)(head));  // [B, num_classes]
+    const Tensor y = hardswish((*conv_head)(pooled)).flatten(1);      // [B, 1280]
+    return head().classify(y, pre_logits);                            // [B, num_classes]
   }
 
-  void reset_classifier(int64_t num_classes) override {
-    classifier_ = num_classes > 0 ? std::make_shared<Linear>(num_features_, num_classes) : nullptr;
-    replace_module("classifier", classifier_);
-  }
-  std::string classifier_name() const override { return "classifier"; }
-  int64_t num_features() const override { return num_features_; }
+  std::shared_ptr<Conv2d> conv_stem;
+  std::shared_ptr<BatchNorm2d> bn1;
+  std::shared_ptr<Sequential> blocks;
+  std::shared_ptr<Conv2d> conv_head;  // with a bias and no norm
+  // The head (global_pool, classifier) sits inline at the top level: head().
 
  private:
-  std::shared_ptr<Conv2d> conv_stem_, conv_head_;
-  std::shared_ptr<BatchNorm2d> bn1_;
-  std::shared_ptr<Sequential> blocks_;
-  std::shared_ptr<GlobalAvgPool> global_pool_;
-  std::shared_ptr<Dropout> head_drop_;
-  std::shared_ptr<Linear> classifier_;
-  int64_t num_features_;
+  std::vector<std::shared_ptr<Sequential>> stages_;  // blocks' stages, for checkpointing
 };
 
 // MobileNetV2, Table 2 of the paper (t expansion, c channels, n repeats, s stride), with

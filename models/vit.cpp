@@ -78,44 +78,36 @@ class VisionTransformer : public Model {
                 "VisionTransformer: img_size {} is not a positive multiple of the patch size {}",
                 config.img_size, vit.patch_size);
     grid_ = config.img_size / vit.patch_size;
-    register_parameter("cls_token", &cls_token_, zeros({1, 1, dim}));
-    register_parameter("pos_embed", &pos_embed_, zeros({1, 1 + grid_ * grid_, dim}));
-    patch_embed_ = register_module(
+    register_parameter("cls_token", &cls_token, zeros({1, 1, dim}));
+    register_parameter("pos_embed", &pos_embed, zeros({1, 1 + grid_ * grid_, dim}));
+    patch_embed = register_module(
         "patch_embed", std::make_shared<PatchEmbed>(vit.patch_size, config.in_chans, dim));
-    blocks_ = register_module("blocks", std::make_shared<ModuleList>());
-    for (int64_t i = 0; i < vit.depth; ++i) {
-      // timm's stochastic depth rule: rates rise linearly from 0 to drop_path_rate.
-      const double rate =
-          vit.depth > 1 ? config.drop_path_rate * static_cast<double>(i) / (vit.depth - 1) : 0.0;
-      blocks_->add(std::make_shared<Block>(vit, rate));
+    blocks = register_module("blocks", std::make_shared<Sequential>());
+    const std::vector<double> rates = drop_path_rates(config.drop_path_rate, {vit.depth})[0];
+    for (double rate : rates) {
+      block_list_.push_back(blocks->add(std::make_shared<Block>(vit, rate)));
     }
-    norm_ = register_module("norm", std::make_shared<LayerNorm>(dim, kLayerNormEps));
-    head_drop_ = register_module("head_drop", std::make_shared<Dropout>(config.drop_rate));
-    reset_classifier(config.num_classes);
+    norm = register_module("norm", std::make_shared<LayerNorm>(dim, kLayerNormEps));
+    set_head(std::make_shared<ClassifierHead>(
+                 dim, config.num_classes,
+                 ClassifierHeadConfig{
+                     .pool = HeadPool::token, .drop_rate = config.drop_rate, .fc_name = "head"}),
+             "");
     init_weights();
   }
 
   Tensor forward_features(const Tensor& x) override {  // x: [B, H, W, C]
     Tensor tokens = embed(x);                          // [B, 1 + N, D]
-    for (const auto& [name, block] : blocks_->children()) {
-      tokens = grad_checkpointing()
-                   ? checkpoint([&](const TensorList& in) { return (*block)(in[0]); }, {tokens})
-                   : (*block)(tokens);
-    }
-    return (*norm_)(tokens);  // [B, 1 + N, D]
-  }
-
-  Tensor forward_head(const Tensor& features, bool pre_logits) override {
-    const Tensor pooled = (*head_drop_)(features.select(1, 0));  // class token: [B, D]
-    return pre_logits || !head_ ? pooled : (*head_)(pooled);
+    tokens = grad_checkpointing() ? checkpoint_seq(*blocks, tokens) : (*blocks)(tokens);
+    return (*norm)(tokens);  // [B, 1 + N, D]
   }
 
   std::vector<Tensor> attention_maps(const Tensor& x) override {
     std::vector<Tensor> maps;
     Tensor tokens = embed(x);
-    for (const auto& [name, block] : blocks_->children()) {
+    for (const std::shared_ptr<Block>& block : block_list_) {
       maps.emplace_back();
-      tokens = static_cast<Block&>(*block).forward(tokens, &maps.back());
+      tokens = block->forward(tokens, &maps.back());
     }
     return maps;  // per block: [B, heads, 1 + N, 1 + N]
   }
@@ -125,32 +117,32 @@ class VisionTransformer : public Model {
     if (found != state.end()) found->second = resample_abs_pos_embed(found->second, {grid_, grid_});
   }
 
-  void reset_classifier(int64_t num_classes) override {
-    head_ = num_classes > 0 ? std::make_shared<Linear>(embed_dim_, num_classes) : nullptr;
-    replace_module("head", head_);
-  }
-  std::string classifier_name() const override { return "head"; }
-  int64_t num_features() const override { return embed_dim_; }
+  Tensor cls_token;  // [1, 1, D]
+  Tensor pos_embed;  // [1, 1 + grid*grid, D]
+  std::shared_ptr<PatchEmbed> patch_embed;
+  std::shared_ptr<Sequential> blocks;
+  std::shared_ptr<LayerNorm> norm;
+  // The head (the class token's dropout and Linear "head") sits inline: head().
 
  private:
   // Patch tokens, the class token in front, plus the position embedding.
   Tensor embed(const Tensor& x) {
-    const std::array<int64_t, 2> grid = patch_embed_->grid_size(x.size(1), x.size(2));
+    const std::array<int64_t, 2> grid = patch_embed->grid_size(x.size(1), x.size(2));
     FOVEA_CHECK(grid[0] == grid_ && grid[1] == grid_,
                 "VisionTransformer: built for a {}x{} patch grid ({}x{} images), got input {}",
-                grid_, grid_, grid_ * patch_embed_->patch_size, grid_ * patch_embed_->patch_size,
+                grid_, grid_, grid_ * patch_embed->patch_size, grid_ * patch_embed->patch_size,
                 shape_str(x.shape()));
-    const Tensor patches = (*patch_embed_)(x);  // [B, N, D]
-    const Tensor cls = cls_token_.expand({x.size(0), 1, embed_dim_});
-    return add(cat({cls, patches}, 1), pos_embed_);  // [B, 1 + N, D]
+    const Tensor patches = (*patch_embed)(x);  // [B, N, D]
+    const Tensor cls = cls_token.expand({x.size(0), 1, embed_dim_});
+    return add(cat({cls, patches}, 1), pos_embed);  // [B, 1 + N, D]
   }
 
   // timm's init_weights (mode ''): trunc_normal(0.02) position embedding, a nearly-zero
   // class token, trunc_normal(0.02) weights and zero biases for every Linear (the head
   // included); the patch projection keeps PyTorch's conv default, norms ones and zeros.
   void init_weights() {
-    init::trunc_normal_(pos_embed_, 0.0, 0.02);
-    init::normal_(cls_token_, 0.0, 1e-6);
+    init::trunc_normal_(pos_embed, 0.0, 0.02);
+    init::normal_(cls_token, 0.0, 1e-6);
     for (const auto& [name, module] : named_modules()) {
       if (auto* linear = dynamic_cast<Linear*>(module)) {
         init::trunc_normal_(linear->weight, 0.0, 0.02);
@@ -161,13 +153,7 @@ class VisionTransformer : public Model {
 
   int64_t embed_dim_;
   int64_t grid_ = 0;
-  Tensor cls_token_;  // [1, 1, D]
-  Tensor pos_embed_;  // [1, 1 + grid*grid, D]
-  std::shared_ptr<PatchEmbed> patch_embed_;
-  std::shared_ptr<ModuleList> blocks_;
-  std::shared_ptr<LayerNorm> norm_;
-  std::shared_ptr<Dropout> head_drop_;
-  std::shared_ptr<Linear> head_;
+  std::vector<std::shared_ptr<Block>> block_list_;  // blocks, typed, for attention maps
 };
 
 // torchvision's VisionTransformer names -> timm's. Keys it does not know pass unchanged,

@@ -8,19 +8,12 @@
 #include "layers/regularization.h"
 #include "models/efficientnet_builder.h"
 #include "models/import.h"
-#include "tests/support/testing.h"
+#include "tests/support/model_testing.h"
 
 namespace fovea {
 namespace {
 
-using testing::all_close;
-
-Shape shape_of(const ModelPtr& model, const std::string& key) {
-  const TensorMap state = model->state_dict();
-  auto it = state.find(key);
-  if (it == state.end()) ADD_FAILURE() << "no state_dict key " << key;
-  return it == state.end() ? Shape{} : it->second.shape();
-}
+using testing::state_shape;
 
 // The number of blocks in each stage, read from the state_dict names.
 std::vector<int64_t> blocks_per_stage(const ModelPtr& model) {
@@ -96,30 +89,30 @@ TEST(EfficientNet, ParameterCountsAndStructureEqualTimm) {
     EXPECT_EQ(model->state_dict().size(), e.keys);
     EXPECT_EQ(blocks_per_stage(model), e.blocks);
     EXPECT_EQ(model->num_features(), e.num_features);
-    EXPECT_EQ(shape_of(model, "conv_stem.weight"), e.stem);
+    EXPECT_EQ(state_shape(*model, "conv_stem.weight"), e.stem);
     const int64_t last_block = e.blocks.back() - 1;
-    EXPECT_EQ(shape_of(model, fmt::format("blocks.6.{}.conv_pwl.weight", last_block)),
+    EXPECT_EQ(state_shape(*model, fmt::format("blocks.6.{}.conv_pwl.weight", last_block)),
               e.last_projection);
-    EXPECT_EQ(shape_of(model, "blocks.2.0.se.conv_reduce.weight"), e.se_reduce);
+    EXPECT_EQ(state_shape(*model, "blocks.2.0.se.conv_reduce.weight"), e.se_reduce);
   }
 }
 
 TEST(EfficientNet, StateDictNamesAreTimms) {
   ModelPtr model = create_model("efficientnet_b0", {.num_classes = 10});
   // The first stage is depthwise-separable; its SE is sized from the input width (32/4).
-  EXPECT_EQ(shape_of(model, "blocks.0.0.conv_dw.weight"), (Shape{32, 3, 3, 1}));
-  EXPECT_EQ(shape_of(model, "blocks.0.0.se.conv_reduce.weight"), (Shape{8, 1, 1, 32}));
-  EXPECT_EQ(shape_of(model, "blocks.0.0.se.conv_expand.bias"), (Shape{32}));
-  EXPECT_EQ(shape_of(model, "blocks.0.0.conv_pw.weight"), (Shape{16, 1, 1, 32}));
-  EXPECT_EQ(shape_of(model, "blocks.0.0.bn2.running_var"), (Shape{16}));
+  EXPECT_EQ(state_shape(*model, "blocks.0.0.conv_dw.weight"), (Shape{32, 3, 3, 1}));
+  EXPECT_EQ(state_shape(*model, "blocks.0.0.se.conv_reduce.weight"), (Shape{8, 1, 1, 32}));
+  EXPECT_EQ(state_shape(*model, "blocks.0.0.se.conv_expand.bias"), (Shape{32}));
+  EXPECT_EQ(state_shape(*model, "blocks.0.0.conv_pw.weight"), (Shape{16, 1, 1, 32}));
+  EXPECT_EQ(state_shape(*model, "blocks.0.0.bn2.running_var"), (Shape{16}));
   // Inverted residuals: expand, depthwise (5x5 in stage 2), SE, project.
-  EXPECT_EQ(shape_of(model, "blocks.2.1.conv_pw.weight"), (Shape{240, 1, 1, 40}));
-  EXPECT_EQ(shape_of(model, "blocks.2.1.conv_dw.weight"), (Shape{240, 5, 5, 1}));
-  EXPECT_EQ(shape_of(model, "blocks.2.1.se.conv_reduce.weight"), (Shape{10, 1, 1, 240}));
-  EXPECT_EQ(shape_of(model, "blocks.2.1.bn3.num_batches_tracked"), (Shape{}));
-  EXPECT_EQ(shape_of(model, "conv_head.weight"), (Shape{1280, 1, 1, 320}));
-  EXPECT_EQ(shape_of(model, "bn2.weight"), (Shape{1280}));
-  EXPECT_EQ(shape_of(model, "classifier.weight"), (Shape{10, 1280}));
+  EXPECT_EQ(state_shape(*model, "blocks.2.1.conv_pw.weight"), (Shape{240, 1, 1, 40}));
+  EXPECT_EQ(state_shape(*model, "blocks.2.1.conv_dw.weight"), (Shape{240, 5, 5, 1}));
+  EXPECT_EQ(state_shape(*model, "blocks.2.1.se.conv_reduce.weight"), (Shape{10, 1, 1, 240}));
+  EXPECT_EQ(state_shape(*model, "blocks.2.1.bn3.num_batches_tracked"), (Shape{}));
+  EXPECT_EQ(state_shape(*model, "conv_head.weight"), (Shape{1280, 1, 1, 320}));
+  EXPECT_EQ(state_shape(*model, "bn2.weight"), (Shape{1280}));
+  EXPECT_EQ(state_shape(*model, "classifier.weight"), (Shape{10, 1280}));
   EXPECT_EQ(model->classifier_name(), "classifier");
   EXPECT_EQ(model_info("efficientnet_b3").default_img_size, 288);  // timm's default_cfg
 }
@@ -132,7 +125,7 @@ TEST(EfficientNet, AnyInputSizeAndChannelCount) {
   const Tensor features = model->forward_features(randn({2, 50, 50, 1}));
   EXPECT_EQ(features.shape(), (Shape{2, 2, 2, 1280}));
   EXPECT_EQ(model->forward(randn({1, 32, 40, 1})).shape(), (Shape{1, 5}));
-  EXPECT_EQ(shape_of(model, "conv_stem.weight"), (Shape{32, 3, 3, 1}));
+  EXPECT_EQ(state_shape(*model, "conv_stem.weight"), (Shape{32, 3, 3, 1}));
   // Without a classifier the model gives the pooled features.
   model->reset_classifier(0);
   EXPECT_EQ(model->forward(randn({1, 32, 32, 1})).shape(), (Shape{1, 1280}));
@@ -155,27 +148,11 @@ TEST(EfficientNet, DropPathRisesLinearlyOverTheBlocks) {
 
 TEST(EfficientNet, GradCheckpointingGivesTheSameGradients) {
   // Training mode with dropout and drop path: the replay must draw the same masks.
-  const ModelConfig config{.num_classes = 4, .drop_rate = 0.2, .drop_path_rate = 0.3};
+  manual_seed(7);
+  ModelPtr model =
+      create_model("efficientnet_b0", {.num_classes = 4, .drop_rate = 0.2, .drop_path_rate = 0.3});
   manual_seed(3);
-  const Tensor x = randn({2, 32, 32, 3});
-  std::vector<std::vector<Module::NamedTensor>> grads;
-  Tensor logits[2];
-  for (bool checkpointed : {false, true}) {
-    manual_seed(7);
-    ModelPtr model = create_model("efficientnet_b0", config);
-    model->set_grad_checkpointing(checkpointed);
-    manual_seed(11);
-    logits[checkpointed] = model->forward(x);
-    sum(mul(logits[checkpointed], logits[checkpointed])).backward();
-    std::vector<Module::NamedTensor> g;
-    for (const auto& [name, p] : model->named_parameters()) g.emplace_back(name, p.grad());
-    grads.push_back(g);
-  }
-  EXPECT_TRUE(all_close(logits[1], logits[0], 0, 0));
-  ASSERT_EQ(grads[0].size(), grads[1].size());
-  for (size_t i = 0; i < grads[0].size(); ++i) {
-    EXPECT_TRUE(all_close(grads[1][i].second, grads[0][i].second, 1e-6, 1e-5)) << grads[0][i].first;
-  }
+  testing::expect_checkpointing_keeps_gradients(*model, randn({2, 32, 32, 3}), 1e-6, 1e-5);
 }
 
 TEST(EfficientNet, InitialisesAsTimm) {
@@ -225,19 +202,11 @@ TEST(EfficientNetBuilder, DecodesBlockStrings) {
   EXPECT_EQ(decode_block("cn_r1_k1_s1_c960").type, BlockType::conv_bn_act);
   EXPECT_TRUE(decode_block("ir_r1_k3_s1_e4.5_c24_noskip").noskip);
 
-  auto message = [](const std::string& block_string) -> std::string {
-    try {
-      decode_block(block_string);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
-  EXPECT_NE(message("er_r1_k3_s1_e4_c24").find("unknown block type 'er'"), std::string::npos);
-  EXPECT_NE(message("ir_r1_k3_s1_e4_c24_gs8").find("'gs8' is not supported"), std::string::npos);
-  EXPECT_NE(message("ir_r1_k3_s1_e4").find("needs r<repeats>"), std::string::npos);
-  EXPECT_NE(message("ir_r1_k3_s3_e4_c8").find("stride must be 1 or 2"), std::string::npos);
-  EXPECT_NE(message("ir_r1_k3_s1_e4_c8_nxx").find("unknown activation 'nxx'"), std::string::npos);
+  EXPECT_ERROR(decode_block("er_r1_k3_s1_e4_c24"), "unknown block type 'er'");
+  EXPECT_ERROR(decode_block("ir_r1_k3_s1_e4_c24_gs8"), "'gs8' is not supported");
+  EXPECT_ERROR(decode_block("ir_r1_k3_s1_e4"), "needs r<repeats>");
+  EXPECT_ERROR(decode_block("ir_r1_k3_s3_e4_c8"), "stride must be 1 or 2");
+  EXPECT_ERROR(decode_block("ir_r1_k3_s1_e4_c8_nxx"), "unknown activation 'nxx'");
 }
 
 TEST(EfficientNetBuilder, ScalesDepthAsTimm) {
@@ -256,19 +225,20 @@ TEST(EfficientNetBuilder, ScalesDepthAsTimm) {
 }
 
 TEST(EfficientNet, TorchvisionKeysMapToTimms) {
+  testing::expect_torchvision_keys(
+      "efficientnet_b0",
+      {{"features.0.0.weight", "conv_stem.weight"},
+       {"features.0.1.running_mean", "bn1.running_mean"},
+       {"features.1.0.block.0.0.weight", "blocks.0.0.conv_dw.weight"},
+       {"features.1.0.block.1.fc2.bias", "blocks.0.0.se.conv_expand.bias"},
+       {"features.1.0.block.2.1.weight", "blocks.0.0.bn2.weight"},
+       {"features.3.1.block.0.0.weight", "blocks.2.1.conv_pw.weight"},
+       {"features.6.3.block.2.fc1.weight", "blocks.5.3.se.conv_reduce.weight"},
+       {"features.7.0.block.3.1.num_batches_tracked", "blocks.6.0.bn3.num_batches_tracked"},
+       {"features.8.0.weight", "conv_head.weight"},
+       {"features.8.1.bias", "bn2.bias"},
+       {"classifier.1.weight", "classifier.weight"}});
   const KeyMap& map = model_info("efficientnet_b0").torchvision_keys;
-  EXPECT_EQ(map("features.0.0.weight"), "conv_stem.weight");
-  EXPECT_EQ(map("features.0.1.running_mean"), "bn1.running_mean");
-  EXPECT_EQ(map("features.1.0.block.0.0.weight"), "blocks.0.0.conv_dw.weight");
-  EXPECT_EQ(map("features.1.0.block.1.fc2.bias"), "blocks.0.0.se.conv_expand.bias");
-  EXPECT_EQ(map("features.1.0.block.2.1.weight"), "blocks.0.0.bn2.weight");
-  EXPECT_EQ(map("features.3.1.block.0.0.weight"), "blocks.2.1.conv_pw.weight");
-  EXPECT_EQ(map("features.6.3.block.2.fc1.weight"), "blocks.5.3.se.conv_reduce.weight");
-  EXPECT_EQ(map("features.7.0.block.3.1.num_batches_tracked"),
-            "blocks.6.0.bn3.num_batches_tracked");
-  EXPECT_EQ(map("features.8.0.weight"), "conv_head.weight");
-  EXPECT_EQ(map("features.8.1.bias"), "bn2.bias");
-  EXPECT_EQ(map("classifier.1.weight"), "classifier.weight");
   EXPECT_THROW(map("features.9.0.weight"), Error);
   EXPECT_THROW(map("features.2.0.block.4.0.weight"), Error);
 }
