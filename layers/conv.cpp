@@ -31,15 +31,6 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, const Conv2dConfig& co
   }
 }
 
-Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-               int64_t groups, bool with_bias)
-    : Conv2d(in_channels, out_channels,
-             Conv2dConfig{.kernel = kernel,
-                          .stride = stride,
-                          .padding = symmetric_padding(kernel, stride),
-                          .groups = groups,
-                          .bias = with_bias}) {}
-
 Tensor Conv2d::forward(const Tensor& x) {
   return conv2d(x, weight, bias, options_);
 }

@@ -35,9 +35,6 @@ int64_t symmetric_padding(int64_t kernel, int64_t stride = 1, int64_t dilation =
 class Conv2d : public Module {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, const Conv2dConfig& config);
-  // Square kernel shorthand: Conv2d(in, out, k, stride, groups, bias).
-  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride = 1,
-         int64_t groups = 1, bool bias = true);
   Tensor forward(const Tensor& x) override;  // x [N, H, W, in] -> [N, Ho, Wo, out]
   const Conv2dOptions& options() const { return options_; }
   int64_t out_channels() const { return weight.size(0); }

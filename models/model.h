@@ -35,11 +35,11 @@ class Model : public Module {
 
   // Replaces the classifier by a fresh one for `num_classes` (0 removes it), as timm's
   // reset_classifier does for fine-tuning.
-  virtual void reset_classifier(int64_t num_classes) { head().reset(num_classes); }
+  void reset_classifier(int64_t num_classes) { head().reset(num_classes); }
   // The state_dict prefix of the classifier ("fc", "head", "classifier", "head.fc").
-  virtual std::string classifier_name() const;
+  std::string classifier_name() const;
   // Width of the pooled features the classifier reads.
-  virtual int64_t num_features() const { return head().in_features(); }
+  int64_t num_features() const { return head().in_features(); }
   ClassifierHead& head() const;
 
   // The attention probabilities of every attention block for input x, first block first

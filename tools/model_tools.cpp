@@ -25,8 +25,8 @@ ModelPtr build_uninitialised(const std::string& name, const ModelConfig& config)
 }
 
 void list_models() {
-  std::cout << fmt::format("{:<32} {:<14} {:>14} {:>6}  {}\n", "model", "family",
-                           "params (1000)", "size", "torchvision");
+  std::cout << fmt::format("{:<32} {:<14} {:>14} {:>6}  {}\n", "model", "family", "params (1000)",
+                           "size", "torchvision");
   for (const ModelInfo& info : model_registry()) {
     const int64_t params = build_uninitialised(info.name, {})->num_parameters();
     std::cout << fmt::format("{:<32} {:<14} {:>14} {:>6}  {}\n", info.name, info.family,
@@ -39,7 +39,10 @@ void summary(const std::string& name, int64_t img_size, int64_t classes) {
   const int64_t size = img_size > 0 ? img_size : model_info(name).default_img_size;
   ModelPtr model = build_uninitialised(name, {.num_classes = classes, .img_size = size});
   const ModelSummary s = summarize(*model, size);
-  std::cout << format_summary(s, fmt::format("{} at {}x{}, {} classes", name, size, size, classes));
+  // The class count the model was built with, which a model may choose (chexnet: 14).
+  const int64_t built_classes = model->head().fc ? model->head().fc->out_features() : 0;
+  std::cout << format_summary(
+      s, fmt::format("{} at {}x{}, {} classes", name, size, size, built_classes));
 }
 
 void forward(const std::string& name, const std::string& weights, const std::string& input_path,
@@ -55,7 +58,8 @@ void forward(const std::string& name, const std::string& weights, const std::str
   if (state.count(probe->classifier_name() + ".weight")) {
     classes = state.at(probe->classifier_name() + ".weight").size(0);
   }
-  ModelPtr model = build_uninitialised(name, {.num_classes = classes, .in_chans = x.size(3), .img_size = x.size(1)});
+  ModelPtr model = build_uninitialised(
+      name, {.num_classes = classes, .in_chans = x.size(3), .img_size = x.size(1)});
   model->load_state_dict(state);
   const Device device = Device::parse(device_name);
   model->to(device);
@@ -69,7 +73,8 @@ void forward(const std::string& name, const std::string& weights, const std::str
 
 void import_weights(const std::string& in, const std::string& out, const std::string& name,
                     const std::string& source) {
-  const TensorMap converted = import_state_dict(load_safetensors(in).tensors, name, weight_source(source));
+  const TensorMap converted =
+      import_state_dict(load_safetensors(in).tensors, name, weight_source(source));
   const std::string head = build_uninitialised(name, {})->classifier_name() + ".weight";
   const int64_t classes = converted.count(head) ? converted.at(head).size(0) : 0;
   ModelPtr model = build_uninitialised(name, {.num_classes = classes});
@@ -122,10 +127,13 @@ void attention(const std::string& name, const std::string& weights, const std::s
     heat = vit_rollout(maps);
   } else {
     const Tensor last = maps.back();  // [windows, heads, T, T]
-    const int64_t window = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(last.size(2)))));
-    const int64_t per_side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(last.size(0)))));
+    const int64_t window =
+        static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(last.size(2)))));
+    const int64_t per_side =
+        static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(last.size(0)))));
     const Tensor received = mean(last, {1, 2});  // [windows, T]
-    heat = received.reshape({per_side, per_side, window, window}).permute({0, 2, 1, 3})
+    heat = received.reshape({per_side, per_side, window, window})
+               .permute({0, 2, 1, 3})
                .reshape({per_side * window, per_side * window});
   }
   train::plot_attention_overlay(out, resized, heat, fmt::format("{} attention", name));
@@ -148,7 +156,8 @@ void add_models_command(CLI::App& app) {
 
   auto f = std::make_shared<std::array<std::string, 5>>();
   (*f)[4] = "cpu";
-  CLI::App* fwd = app.add_subcommand("forward", "One eval-mode forward: input safetensors -> logits");
+  CLI::App* fwd =
+      app.add_subcommand("forward", "One eval-mode forward: input safetensors -> logits");
   fwd->add_option("--model,-m", (*f)[0], "model name")->required();
   fwd->add_option("--weights,-w", (*f)[1], "fovea weights (safetensors)")->required();
   fwd->add_option("--input,-i", (*f)[2], "safetensors with an NHWC 'input'")->required();
@@ -158,11 +167,13 @@ void add_models_command(CLI::App& app) {
 
   auto i = std::make_shared<std::array<std::string, 4>>();
   (*i)[3] = "timm";
-  CLI::App* imp = app.add_subcommand("import", "Convert a PyTorch state_dict (safetensors) to fovea");
+  CLI::App* imp =
+      app.add_subcommand("import", "Convert a PyTorch state_dict (safetensors) to fovea");
   imp->add_option("input", (*i)[0], "PyTorch state_dict saved as safetensors")->required();
   imp->add_option("output", (*i)[1], "fovea weights to write")->required();
   imp->add_option("--model,-m", (*i)[2], "model name")->required();
-  imp->add_option("--from", (*i)[3], "timm or torchvision")->check(CLI::IsMember({"timm", "torchvision"}));
+  imp->add_option("--from", (*i)[3], "timm or torchvision")
+      ->check(CLI::IsMember({"timm", "torchvision"}));
   imp->callback([i] { import_weights((*i)[0], (*i)[1], (*i)[2], (*i)[3]); });
 
   auto a = std::make_shared<std::array<std::string, 4>>();

@@ -97,17 +97,13 @@ TEST(ConvNeXt, DropRatesAndGradCheckpointing) {
   manual_seed(3);
   ModelPtr model =
       create_model("convnext_tiny", {.num_classes = 5, .drop_rate = 0.25, .drop_path_rate = 0.3});
-  std::map<std::string, double> rates;  // timm: linspace(0, rate, 18) over the blocks
-  double head_drop = -1;
-  for (const auto& [name, module] : model->named_modules()) {
-    if (auto* drop = dynamic_cast<DropPath*>(module)) rates[name] = drop->p;
-    if (name == "head.drop") head_drop = dynamic_cast<Dropout&>(*module).p;
-  }
+  // timm: linspace(0, rate, 18) over the blocks
+  const std::map<std::string, double> rates = testing::drop_path_rates_by_name(*model);
   EXPECT_EQ(rates.size(), 18u);
   EXPECT_DOUBLE_EQ(rates.at("stages.0.blocks.0.drop_path"), 0.0);
   EXPECT_DOUBLE_EQ(rates.at("stages.1.blocks.0.drop_path"), 0.3 * 3 / 17);
   EXPECT_DOUBLE_EQ(rates.at("stages.3.blocks.2.drop_path"), 0.3);
-  EXPECT_DOUBLE_EQ(head_drop, 0.25);  // dropout before the classifier
+  EXPECT_DOUBLE_EQ(model->head().drop->p, 0.25);  // dropout before the classifier
 
   // In training mode, so that the recomputation must replay the same drop-path and
   // dropout masks.

@@ -131,17 +131,13 @@ TEST(RegNet, DropRatesAndGradCheckpointing) {
   manual_seed(3);
   ModelPtr model =
       create_model("regnety_008", {.num_classes = 5, .drop_rate = 0.25, .drop_path_rate = 0.2});
-  std::map<std::string, double> rates;  // timm: linspace(0, rate, 14) over the blocks
-  double head_drop = -1;
-  for (const auto& [name, module] : model->named_modules()) {
-    if (auto* drop = dynamic_cast<DropPath*>(module)) rates[name] = drop->p;
-    if (name == "head.drop") head_drop = dynamic_cast<Dropout&>(*module).p;
-  }
+  // timm: linspace(0, rate, 14) over the blocks
+  const std::map<std::string, double> rates = testing::drop_path_rates_by_name(*model);
   EXPECT_EQ(rates.size(), 14u);
   EXPECT_DOUBLE_EQ(rates.at("s1.b1.drop_path"), 0.0);
   EXPECT_DOUBLE_EQ(rates.at("s2.b2.drop_path"), 0.2 * 2 / 13);
   EXPECT_DOUBLE_EQ(rates.at("s4.b2.drop_path"), 0.2);
-  EXPECT_DOUBLE_EQ(head_drop, 0.25);  // dropout before the classifier
+  EXPECT_DOUBLE_EQ(model->head().drop->p, 0.25);  // dropout before the classifier
 
   // In training mode, so that the recomputation must replay the same drop-path and
   // dropout masks.

@@ -24,6 +24,14 @@ void expect_torchvision_keys(const std::string& model_name,
   }
 }
 
+std::map<std::string, double> drop_path_rates_by_name(Model& model) {
+  std::map<std::string, double> rates;
+  for (const auto& [name, module] : model.named_modules()) {
+    if (auto* drop = dynamic_cast<DropPath*>(module)) rates[name] = drop->p;
+  }
+  return rates;
+}
+
 size_t bytes_held_by_forward(Model& model, const Tensor& x) {
   const size_t before = cpu_allocator().stats().current_bytes;
   const Tensor logits = model.forward(x);

@@ -1,5 +1,8 @@
 #pragma once
 // Checks every model family's unit tests share.
+#include <map>
+#include <string>
+
 #include "models/model.h"
 #include "tests/support/testing.h"
 
@@ -19,6 +22,9 @@ void expect_torchvision_keys(const std::string& model_name,
 // The bytes the CPU allocator still holds after model.forward(x) returns, with its graph
 // alive: what a training step keeps for backward.
 size_t bytes_held_by_forward(Model& model, const Tensor& x);
+
+// Every DropPath's rate, by module name ("stages.1.blocks.0.drop_path").
+std::map<std::string, double> drop_path_rates_by_name(Model& model);
 
 // The gradients of one training step on `x` (loss sum(logits^2); dropout and drop-path
 // masks drawn from a fixed seed): "input" and every parameter by name.
