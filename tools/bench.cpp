@@ -1,5 +1,7 @@
 // `fovea bench --model resnet50 --batch 32 --img-size 224 --amp bf16 [--device cuda]`:
 // training and inference throughput after warm-up, as timm's benchmark.py measures them.
+#include <omp.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -66,10 +68,10 @@ void run_bench(const BenchArgs& args) {
   const size_t train_peak = allocator.stats().peak_bytes;
 
   std::cout << fmt::format(
-      "{} at {}x{}, batch {}, amp {}, on {}\n"
+      "{} at {}x{}, batch {}, amp {}, on {} ({} CPU threads)\n"
       "  inference: {:8.1f} img/s  {:7.2f} ms/batch  peak {:.0f} MiB\n"
       "  training:  {:8.1f} img/s  {:7.2f} ms/step   peak {:.0f} MiB\n",
-      args.model, size, size, args.batch, args.amp, device.str(),
+      args.model, size, size, args.batch, args.amp, device.str(), omp_get_max_threads(),
       static_cast<double>(args.batch) / infer, infer * 1e3, infer_peak / 1048576.0,
       static_cast<double>(args.batch) / step, step * 1e3, train_peak / 1048576.0);
 }

@@ -10,8 +10,13 @@ cross-entropy, backward, AdamW step, zero_grad) on one random batch, plus the pe
 memory. PyTorch runs in channels_last (fovea's NHWC) with torch.autocast, and AdamW
 uses its fused CUDA kernel, i.e. the fastest eager setup a PyTorch user gets without
 torch.compile. The ratio column is fovea / PyTorch: above 1 means fovea is faster.
+
+Both sides run on the same number of CPU threads (--threads, default: OMP_NUM_THREADS or
+every core): PyTorch through torch.set_num_threads, fovea through OMP_NUM_THREADS in its
+environment. Debian's torch would otherwise start with one thread where fovea uses all.
 """
 import argparse
+import os
 import re
 import subprocess
 import time
@@ -105,7 +110,8 @@ def bench_fovea(name, args):
                "--img-size", str(args.img_size), "--amp", args.amp if args.amp != "fp16" else "f16",
                "--device", args.device, "--steps", str(args.steps), "--warmup", str(args.warmup),
                "--classes", str(args.classes)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     found = {kind: (float(rate), float(peak)) for kind, rate, peak in FOVEA_LINE.findall(output)}
     if set(found) != {"inference", "training"}:
         raise RuntimeError(f"unexpected output from {' '.join(command)}:\n{output}")
@@ -124,12 +130,19 @@ def main():
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int,
+                        default=int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())),
+                        help="CPU threads for both PyTorch and fovea")
     args = parser.parse_args()
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"# {name}, torch {torch.__version__}, batch {args.batch}, {args.img_size}px, "
-          f"amp {args.amp}, {args.steps} steps after {args.warmup} warm-up")
+          f"amp {args.amp}, {args.steps} steps after {args.warmup} warm-up, "
+          f"{torch.get_num_threads()} CPU threads on both sides")
     print("| model | PyTorch train img/s | fovea train img/s | ratio | PyTorch infer img/s "
           "| fovea infer img/s | ratio | PyTorch train peak MiB | fovea train peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
