@@ -17,15 +17,7 @@ Tensor ramp(const Shape& shape, DType dtype = DType::f32) {
       .reshape(shape);
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::error_of;
 
 TEST(Dropout, KeepsAboutOneMinusPAndScalesExactly) {
   const double p = 0.3;

@@ -9,15 +9,7 @@
 namespace fovea {
 namespace {
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::error_of;
 
 Tensor counting(const Shape& shape, DType dtype = DType::f32) {
   return arange(0.0, static_cast<double>(shape_numel(shape)), 1.0, {.dtype = dtype}).reshape(shape);

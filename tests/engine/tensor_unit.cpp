@@ -123,15 +123,7 @@ TEST(Tensor, PrintsLikePyTorch) {
 }
 
 // Every kind of bad input throws fovea::Error with a message naming the op and shapes.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 TEST(Tensor, BadInputThrowsClearErrors) {
   const Tensor a = zeros({2, 3}), b = zeros({4, 3});

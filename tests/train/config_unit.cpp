@@ -20,14 +20,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return path;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using testing::error_of;
 
 TEST(Config, LoadsYamlOverTheDefaults) {
   const std::string path = write_temp("convnext_tiny.yaml", R"(

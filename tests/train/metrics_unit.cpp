@@ -12,20 +12,13 @@
 #include <vector>
 
 #include "engine/ops/factory.h"
+#include "tests/support/testing.h"
 #include "train/metrics.h"
 
 namespace fovea::train {
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 // 12 samples of 7 classes, scores on a 0.1 grid so that many tie:
 // - row 1 ties classes 0 and 1 (argmax takes 0, the first);

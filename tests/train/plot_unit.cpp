@@ -7,6 +7,7 @@
 
 #include "data/decode.h"
 #include "tests/data/data_test_util.h"
+#include "tests/support/testing.h"
 #include "train/plot.h"
 
 namespace fovea::train {
@@ -47,15 +48,7 @@ size_t distinct_colours(const data::Image& image) {
   return colours.size();
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 TEST(Plot, ConfusionMatrixOfTenClasses) {
   TempDir dir;

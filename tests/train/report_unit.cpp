@@ -7,6 +7,7 @@
 
 #include "engine/ops/factory.h"
 #include "tests/data/data_test_util.h"
+#include "tests/support/testing.h"
 #include "train/report.h"
 
 namespace fovea::train {
@@ -21,15 +22,7 @@ std::string read_text(const std::filesystem::path& path) {
   return buffer.str();
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 // 3 classes; class 2 never occurs, so its AUC is NaN (null in JSON).
 ClassificationMetrics small_metrics() {
