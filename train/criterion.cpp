@@ -81,7 +81,10 @@ Tensor class_weights_of(const TrainingSection& config, const std::vector<int64_t
 }  // namespace
 
 Tensor Criterion::weights_for(const Tensor& logits) const {
-  return weights_.defined() ? weights_.to(logits.device()) : Tensor();
+  if (weights_.defined() && weights_.device() != logits.device()) {
+    weights_ = weights_.to(logits.device());
+  }
+  return weights_;
 }
 
 std::unique_ptr<Criterion> create_criterion(const TrainingSection& config,

@@ -26,7 +26,8 @@ class Criterion {
   Tensor weights_for(const Tensor& logits) const;
 
  private:
-  Tensor weights_;
+  // Moved to the logits' device on first use, so a step copies nothing host-to-device.
+  mutable Tensor weights_;
 };
 
 // The loss training.loss names, with training.class_weights resolved against
