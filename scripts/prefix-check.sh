@@ -116,6 +116,8 @@ else
     in_prefix=0
     leaked=()
     for header in "${headers[@]}"; do
+      # ccache with CCACHE_BASEDIR set records the headers under it relative to the build.
+      [[ "$header" == /* ]] || header=$(realpath -m "$BUILD/$header")
       case "$header" in
         "$PREFIX"/*) in_prefix=$((in_prefix + 1)) ;;
         /usr/include/* | /usr/local/include/* | /usr/lib/gcc/*)
