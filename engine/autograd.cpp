@@ -7,6 +7,7 @@
 
 #include "engine/ops/elementwise.h"
 #include "engine/ops/factory.h"
+#include "engine/profile.h"
 #include "engine/timeline.h"
 
 namespace fovea {
@@ -19,7 +20,8 @@ std::atomic<uint64_t> next_sequence_nr{0};
 // A node built by record_op: the backward is a closure over what the forward saved.
 class FunctionNode final : public Node {
  public:
-  FunctionNode(const char* name, BackwardFn backward) : name_(name), backward_(std::move(backward)) {}
+  FunctionNode(const char* name, BackwardFn backward)
+      : name_(name), backward_(std::move(backward)) {}
   const char* name() const override { return name_; }
 
   TensorList apply(TensorList&& output_grads) override {
@@ -57,8 +59,7 @@ class AccumulateGrad final : public Node {
       // Keep the incoming buffer when nobody else holds it; otherwise copy, so that two
       // leaves never share one gradient buffer (add's backward hands the same tensor
       // to both operands).
-      const bool exclusive = incoming.is_contiguous() &&
-                             incoming.impl_shared().use_count() == 1 &&
+      const bool exclusive = incoming.is_contiguous() && incoming.impl_shared().use_count() == 1 &&
                              incoming.storage().use_count() == 1;
       meta.grad = exclusive ? incoming : incoming.clone();
     } else {
@@ -82,7 +83,9 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   return node;
 }
 
-TensorMeta meta_of(const Tensor& t) { return {t.shape(), t.dtype(), t.device()}; }
+TensorMeta meta_of(const Tensor& t) {
+  return {t.shape(), t.dtype(), t.device()};
+}
 
 // Sums a gradient into slot `slot` of a node's input buffer.
 void accumulate_into(TensorList& buffer, int slot, const Tensor& grad) {
@@ -95,9 +98,10 @@ void accumulate_into(TensorList& buffer, int slot, const Tensor& grad) {
 Tensor conform_gradient(const Node& node, size_t input, Tensor grad) {
   const TensorMeta& want = node.input_metas[input];
   if (grad.shape() != want.shape) {
-    fail("autograd: backward of '{}' returned a gradient of shape {} for input {}, whose shape "
-         "is {}",
-         node.name(), shape_str(grad.shape()), input, shape_str(want.shape));
+    fail(
+        "autograd: backward of '{}' returned a gradient of shape {} for input {}, whose shape "
+        "is {}",
+        node.name(), shape_str(grad.shape()), input, shape_str(want.shape));
   }
   if (grad.dtype() != want.dtype) grad = grad.to(want.dtype);
   return grad;
@@ -117,8 +121,12 @@ void deliver_retained_grads(Node& node, const TensorList& grads) {
 
 }  // namespace
 
-bool GradMode::enabled() { return tls_grad_enabled; }
-void GradMode::set_enabled(bool enabled) { tls_grad_enabled = enabled; }
+bool GradMode::enabled() {
+  return tls_grad_enabled;
+}
+void GradMode::set_enabled(bool enabled) {
+  tls_grad_enabled = enabled;
+}
 
 bool should_record(const TensorList& inputs) {
   if (!GradMode::enabled()) return false;
@@ -158,12 +166,14 @@ void record_op(const char* name, const TensorList& inputs, const TensorList& out
 
 void run_backward(const TensorList& roots, const TensorList& root_grads, bool retain_graph) {
   NoGradGuard no_grad;
+  const profile::PhaseScope phase(profile::Phase::backward);
   std::unordered_map<Node*, TensorList> buffers;
   std::unordered_map<Node*, int> dependencies;
 
   auto buffer_of = [&](Node* node) -> TensorList& {
     auto it = buffers.find(node);
-    if (it == buffers.end()) it = buffers.emplace(node, TensorList(node->output_metas.size())).first;
+    if (it == buffers.end())
+      it = buffers.emplace(node, TensorList(node->output_metas.size())).first;
     return it->second;
   };
 
@@ -221,6 +231,7 @@ void run_backward(const TensorList& roots, const TensorList& root_grads, bool re
         }
       }
       const TimelineRange range(node->name());
+      const profile::OpScope scope(node->name(), grads);
       input_grads = node->apply(std::move(grads));
       FOVEA_CHECK(input_grads.empty() || input_grads.size() == node->next_edges.size(),
                   "autograd: backward of '{}' returned {} gradients for {} inputs", node->name(),

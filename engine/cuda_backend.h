@@ -43,4 +43,11 @@ int64_t uploads_in_flight(Device device);
 void timeline_push(const char* name);
 void timeline_pop();
 
+// The profiler's timing marks (engine/profile.h): a CUDA event recorded now on `device`'s
+// current stream, named by an index. profile_elapsed_ms waits for the later mark. The
+// marks live until profile_release_marks().
+int64_t profile_mark(int device);
+double profile_elapsed_ms(int64_t from, int64_t to);
+void profile_release_marks();
+
 }  // namespace fovea::cuda

@@ -6,6 +6,7 @@
 #include "engine/host_sync.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/loops.h"
+#include "engine/profile.h"
 #include "engine/transfer.h"
 #include "kernels/copy.h"
 
@@ -63,8 +64,9 @@ Tensor make_tensor(const Shape& shape, DType dtype, Device device) {
                 shape_str(shape));
   }
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(
-      static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  const int64_t bytes = shape_numel(shape) * static_cast<int64_t>(dtype_size(dtype));
+  profile::count_allocated(bytes);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -248,6 +250,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
 // ---------------------------------------------------------------- in-place
 
 Tensor& Tensor::fill_(double value) {
+  const profile::OpScope scope("fill_", *this);  // the bytes it writes
   check_inplace(*this, "fill_");
   if (device().is_cpu()) {
     kernels::cpu::fill(loop_over<1>(shape(), {this}), dtype(), raw_data(), value);
@@ -258,6 +261,7 @@ Tensor& Tensor::fill_(double value) {
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
+  const profile::OpScope scope("copy_", *this, src);
   check_inplace(*this, "copy_");
   FOVEA_CHECK(broadcast_shapes(shape(), src.shape(), "copy_") == shape(),
               "copy_: source of shape {} does not broadcast to destination shape {}",

@@ -46,7 +46,9 @@ bool built() {
 int device_count() {
   return 0;
 }
-int current_device() { no_cuda("the current CUDA device"); }
+int current_device() {
+  no_cuda("the current CUDA device");
+}
 
 Allocator& allocator(int device) {
   no_cuda(fmt::format("cuda:{}", device).c_str());
@@ -67,6 +69,14 @@ int64_t uploads_in_flight(Device) {
 
 void timeline_push(const char*) {}
 void timeline_pop() {}
+
+int64_t profile_mark(int) {
+  no_cuda("a CUDA timing mark");
+}
+double profile_elapsed_ms(int64_t, int64_t) {
+  no_cuda("a CUDA timing mark");
+}
+void profile_release_marks() {}
 
 }  // namespace cuda
 

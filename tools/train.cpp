@@ -19,6 +19,7 @@ struct TrainArgs {
   std::string device;
   bool quiet = false;
   bool help_config = false;
+  int64_t profile_steps = 0;
 };
 
 void print_outcome(const train::RunSummary& s, const std::string& out_dir) {
@@ -56,7 +57,9 @@ void run_train(const TrainArgs& args) {
   for (const std::string& assignment : args.overrides) train::apply_override(config, assignment);
   if (!args.amp.empty()) train::apply_override(config, "training.amp=" + args.amp);
   if (!args.device.empty()) train::apply_override(config, "training.device=" + args.device);
-  train::Trainer trainer(config, {.resume = !args.resume.empty(), .quiet = args.quiet});
+  train::Trainer trainer(
+      config,
+      {.resume = !args.resume.empty(), .quiet = args.quiet, .profile_steps = args.profile_steps});
   const train::RunSummary summary = trainer.run();
   if (trainer.interrupted()) {
     set_exit_code(130);
@@ -77,6 +80,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--amp", args->amp, "training.amp: " + train::choice_list<train::Amp>());
   cmd->add_option("--device", args->device, "training.device: auto, cpu, cuda or cuda:N");
   cmd->add_flag("--quiet,-q", args->quiet, "no progress bars");
+  cmd->add_option("--profile-steps", args->profile_steps,
+                  "profile this many optimizer steps after the first and print the per-op "
+                  "table (also written to <run>/profile.txt)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--help-config", args->help_config,
                 "list every config key with its default, range or choices, and help; then exit");
   cmd->callback([args] { run_train(*args); });

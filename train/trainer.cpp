@@ -22,6 +22,7 @@
 #include "train/plot.h"
 #include "train/progress.h"
 #include "train/schedule.h"
+#include "train/step_profile.h"
 
 namespace fovea::train {
 
@@ -104,6 +105,7 @@ struct Trainer::State {
   LossScaler scaler{false};
   EarlyStopper stopper{MonitorMode::max, 0};
   std::unique_ptr<HistoryWriter> history;
+  std::unique_ptr<StepProfile> step_profile;
   TrainProgress progress;
   bool interrupted = false;
   double train_seconds = 0.0;
@@ -161,6 +163,7 @@ struct Trainer::State {
   // One optimizer update from the accumulated gradients. Its one read of the device gives
   // the loss-scaler decision, the clipping factor and the progress numbers.
   void optimizer_step() {
+    const profile::PhaseScope phase(profile::Phase::optimizer);
     const Tensor summary = optimizer->grad_summary().to(device);
     const std::vector<double> read =
         cat({summary, pending.loss_sum.reshape({1}), pending.correct.reshape({1})}, 0)
@@ -226,6 +229,7 @@ struct Trainer::State {
       progress.batch = batch->batch + 1;
       if (++micro % accumulate == 0 || progress.batch == batches) {
         optimizer_step();
+        step_profile->after_step();
         max_host_syncs_per_step =
             std::max(max_host_syncs_per_step, host_sync_count() - syncs_at_step_start);
         syncs_at_step_start = host_sync_count();
@@ -249,6 +253,7 @@ struct Trainer::State {
       }
     }
     if (bar) bar->finish();
+    step_profile->end_of_epoch();
     progress.epoch_seconds += seconds_since(start);
     return true;
   }
@@ -388,6 +393,8 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options) : state_(std::make_
   if (s.config.training.ema)
     s.ema = std::make_unique<ModelEma>(*s.model, s.config.training.ema_decay);
   s.criterion = create_criterion(s.config.training, s.data.train->class_counts());
+  s.step_profile =
+      std::make_unique<StepProfile>(options.profile_steps, s.file("profile.txt"), !options.quiet);
 
   if (options.resume) {
     s.restore_state();

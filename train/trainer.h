@@ -12,6 +12,7 @@
 //   outputs/<run>/history.csv            one row per epoch
 //   outputs/<run>/metrics.json           final validation and test metrics, and more
 //   outputs/<run>/confusion_matrix.png   and curves.png
+//   outputs/<run>/profile.txt            with --profile-steps N: the per-op table
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ namespace fovea::train {
 struct TrainerOptions {
   bool resume = false;  // continue from <output dir>/checkpoint.safetensors
   bool quiet = false;   // no progress bars (tests)
+  // Profile this many optimizer steps after the first (train/step_profile.h); 0: none.
+  int64_t profile_steps = 0;
 };
 
 class Trainer {

@@ -80,6 +80,7 @@ void check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
 
 Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
                                     const AttentionOptions& options) {
+  const profile::OpScope scope("scaled_dot_product_attention", q_in, k_in, v_in);
   const Tensor q = autocast(q_in, AutocastPolicy::lower_precision);
   const Tensor k = autocast(k_in, AutocastPolicy::lower_precision);
   const Tensor v = autocast(v_in, AutocastPolicy::lower_precision);

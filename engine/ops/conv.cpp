@@ -79,6 +79,11 @@ Conv2dShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& bias,
   return s;
 }
 
+// The forward's multiply-adds; backward-data and backward-weight each do as many.
+int64_t macs_of(const Conv2dShape& s) {
+  return s.batch * s.out_h * s.out_w * s.out_channels * s.kernel_h * s.kernel_w * s.group_in();
+}
+
 Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& bias) {
   switch (common_device(kOp, {&x, &w, &bias}).type) {
     case DeviceType::CPU:
@@ -90,6 +95,7 @@ Tensor forward_raw(const Conv2dShape& s, const Tensor& x, const Tensor& w, const
 }
 
 Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& w, DType dtype) {
+  count_macs(macs_of(s));
   switch (common_device(kOp, {&grad_y, &w}).type) {
     case DeviceType::CPU:
       return cpu::conv2d_backward_data(s, grad_y, w, dtype);
@@ -101,6 +107,7 @@ Tensor backward_data_raw(const Conv2dShape& s, const Tensor& grad_y, const Tenso
 
 Tensor backward_weight_raw(const Conv2dShape& s, const Tensor& grad_y, const Tensor& x,
                            DType dtype) {
+  count_macs(macs_of(s));
   switch (common_device(kOp, {&grad_y, &x}).type) {
     case DeviceType::CPU:
       return cpu::conv2d_backward_weight(s, grad_y, x, dtype);
@@ -114,13 +121,13 @@ Tensor backward_weight_raw(const Conv2dShape& s, const Tensor& grad_y, const Ten
 
 Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in,
               const Conv2dOptions& options) {
+  const profile::OpScope scope(kOp, x_in, weight_in, bias_in);
   const Tensor x = autocast(x_in, AutocastPolicy::lower_precision);
   const Tensor weight = autocast(weight_in, AutocastPolicy::lower_precision);
   const Tensor bias = autocast(bias_in, AutocastPolicy::lower_precision);
   common_device(kOp, {&x, &weight, &bias});
   const Conv2dShape shape = conv_shape(x, weight, bias, options);
-  count_macs(shape.batch * shape.out_h * shape.out_w * shape.out_channels * shape.kernel_h *
-             shape.kernel_w * shape.group_in());
+  count_macs(macs_of(shape));
   Tensor y = forward_raw(shape, x, weight, bias);
   if (!should_record({x, weight, bias})) return y;
 

@@ -12,6 +12,7 @@
 #include "engine/ops/dispatch.h"
 #include "engine/ops/factory.h"
 #include "engine/ops/reduction.h"
+#include "engine/profile.h"
 
 namespace fovea {
 
@@ -65,6 +66,7 @@ Tensor unary_backward_raw(UnaryOp op, UnaryParams params, const Tensor& grad_y, 
 namespace {
 
 Tensor compare_raw(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+  const profile::OpScope scope(name, a_in, b_in);
   const Device device = common_device(name, {&a_in, &b_in});
   NoGradGuard no_grad;
   const DType common = promote_types(a_in.dtype(), b_in.dtype());
@@ -101,6 +103,7 @@ Tensor winner_share(const Tensor& self, const Tensor& other, bool self_wins_when
 // ---------------------------------------------------------------- differentiable binary
 
 Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+  const profile::OpScope scope(name, a_in, b_in);
   common_device(name, {&a_in, &b_in});
   DType dtype = promote_types(a_in.dtype(), b_in.dtype());
   if ((op == BinaryOp::div || op == BinaryOp::pow) && is_integral(dtype)) dtype = DType::f32;
@@ -194,6 +197,7 @@ bool computes_in_fp32_under_autocast(UnaryOp op) {
 }
 
 Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other, const char* name) {
+  const profile::OpScope scope(name, self, other);
   check_inplace(self, name);
   FOVEA_CHECK(broadcast_shapes(self.shape(), other.shape(), name) == self.shape(),
               "{}: operand of shape {} does not broadcast to the destination's shape {}", name,
@@ -252,6 +256,7 @@ Tensor pow(const Tensor& base, double exponent) {
 
 Tensor unary(UnaryOp op, const Tensor& x_in, UnaryParams params) {
   const char* name = kernels::unary_op_name(op);
+  const profile::OpScope scope(name, x_in);
   check_floating(x_in, name, "input");
   const Tensor x =
       computes_in_fp32_under_autocast(op) ? autocast(x_in, AutocastPolicy::fp32) : x_in;
@@ -297,6 +302,7 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 }
 
 Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
+  const profile::OpScope scope("where", cond, a_in, b_in);
   FOVEA_CHECK(cond.dtype() == DType::boolean, "where: condition must be bool, got {} of shape {}",
               dtype_name(cond.dtype()), shape_str(cond.shape()));
   const Device device = common_device("where", {&cond, &a_in, &b_in});

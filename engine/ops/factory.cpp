@@ -5,6 +5,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/cpu/factory.h"
 #include "engine/ops/cuda/factory.h"
+#include "engine/profile.h"
 #include "kernels/random.h"
 
 namespace fovea {
@@ -35,6 +36,7 @@ Tensor empty(const Shape& shape, TensorOptions options) {
 }
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {
+  const profile::OpScope scope("full");
   Tensor t = make_tensor(shape, options.dtype, options.device);
   {
     NoGradGuard no_grad;
@@ -64,6 +66,7 @@ Tensor full_like(const Tensor& like, double value) {
 }
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
+  const profile::OpScope scope("arange");
   FOVEA_CHECK(step != 0.0, "arange: step must be non-zero");
   const double span = (end - start) / step;
   const int64_t n = span > 0 ? static_cast<int64_t>(std::ceil(span)) : 0;
@@ -82,6 +85,7 @@ Tensor arange(int64_t end, TensorOptions options) {
 }
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
+  const profile::OpScope scope("rand");
   Generator& gen = generator ? *generator : default_generator();
   const int64_t n = shape_numel(shape);
   const RngState state = gen.reserve(static_cast<uint64_t>(n));
@@ -95,6 +99,7 @@ Tensor rand(const Shape& shape, TensorOptions options, Generator* generator) {
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
+  const profile::OpScope scope("randn");
   Generator& gen = generator ? *generator : default_generator();
   const int64_t n = shape_numel(shape);
   const int64_t pairs = (n + 1) / 2;
@@ -110,6 +115,7 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* generator) {
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options,
                Generator* generator) {
+  const profile::OpScope scope("randint");
   FOVEA_CHECK(high > low, "randint: high ({}) must be greater than low ({})", high, low);
   Generator& gen = generator ? *generator : default_generator();
   const int64_t n = shape_numel(shape);
@@ -127,6 +133,7 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
 }
 
 Tensor from_blob(const void* data, const Shape& shape, DType dtype, TensorOptions options) {
+  const profile::OpScope scope("from_blob");
   Tensor host = make_tensor(shape, dtype, Device::cpu());
   std::memcpy(host.raw_data(), data, host.nbytes());
   Tensor typed = options.dtype == dtype ? host : host.to(options.dtype);

@@ -9,6 +9,7 @@
 #include "engine/ops/cpu/interpolate.h"
 #include "engine/ops/cuda/interpolate.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 #include "kernels/shape.h"
 
 namespace fovea {
@@ -93,6 +94,7 @@ Tensor interpolate_backward_raw(const Tensor& grad_in, const InterpolateShape& s
 }  // namespace
 
 Tensor interpolate(const Tensor& x, const InterpolateOptions& options) {
+  const profile::OpScope scope("interpolate", x);
   const InterpolateShape s = plan(x, options);
   Tensor out;
   {

@@ -17,6 +17,7 @@
 #include "engine/ops/loops.h"
 #include "engine/ops/reduction.h"
 #include "engine/ops/shape.h"
+#include "engine/profile.h"
 #include "kernels/loss.h"
 
 namespace fovea {
@@ -200,6 +201,7 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
                      const CrossEntropyOptions& options) {
+  const profile::OpScope scope("cross_entropy", logits_in, target);
   constexpr const char* op = "cross_entropy";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
@@ -263,6 +265,7 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target,
 
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& weight,
                 int64_t ignore_index, Reduction reduction) {
+  const profile::OpScope scope("nll_loss", log_probs_in, target);
   constexpr const char* op = "nll_loss";
   const Tensor log_probs = loss_input(log_probs_in, op, "log_probs");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
@@ -302,6 +305,7 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
 }
 
 Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLossOptions& options) {
+  const profile::OpScope scope("focal_loss", logits_in, target);
   constexpr const char* op = "focal_loss";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
@@ -355,6 +359,7 @@ Tensor focal_loss(const Tensor& logits_in, const Tensor& target, const FocalLoss
 Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& target,
                                         const Tensor& weight, const Tensor& pos_weight,
                                         Reduction reduction) {
+  const profile::OpScope scope("binary_cross_entropy_with_logits", logits_in, target);
   constexpr const char* op = "binary_cross_entropy_with_logits";
   const Tensor logits = loss_input(logits_in, op, "logits");
   FOVEA_CHECK(target.defined(), "{}: target is an undefined tensor", op);
@@ -407,6 +412,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
 // Composed of differentiable ops (sub, mul, sum/mean) rather than a kernel: the gradient
 // reaches both operands for free and there is nothing to fuse that matters.
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
+  const profile::OpScope scope("mse_loss", input_in, target_in);
   constexpr const char* op = "mse_loss";
   const Tensor input = loss_input(input_in, op, "input");
   const Tensor target = loss_input(target_in, op, "target");

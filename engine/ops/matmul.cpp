@@ -177,6 +177,7 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b) {
   shape.push_back(b.size(-1));
   Tensor out = make_tensor(shape, dtype, a.device());
   matmul_into(out, a, b, /*accumulate=*/false);
+  count_macs(out.numel() * a.size(-1));  // every product, the backward's included
   return out;
 }
 
@@ -225,7 +226,6 @@ Tensor grad_of_right(const Tensor& g, const Tensor& a, const Shape& b_shape) {
 // a [..., M, K] x b [..., K, N] with broadcast batch dims; both at least 2-D.
 Tensor matmul_nd(const Tensor& a, const Tensor& b, const char* op) {
   Tensor out = matmul_raw(a, b);
-  count_macs(out.numel() * a.size(-1));
   if (!should_record({a, b})) return out;
   record_op(op, {a, b}, {out},
             [a_saved = b.requires_grad() ? a.detach() : Tensor(),
@@ -243,6 +243,7 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b, const char* op) {
 // ---------------------------------------------------------------- public ops
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const profile::OpScope scope("matmul", a_in, b_in);
   const Tensor a = autocast(a_in, AutocastPolicy::lower_precision);
   const Tensor b = autocast(b_in, AutocastPolicy::lower_precision);
   check_operands("matmul", a, b);
@@ -264,6 +265,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const profile::OpScope scope("bmm", a_in, b_in);
   const Tensor a = autocast(a_in, AutocastPolicy::lower_precision);
   const Tensor b = autocast(b_in, AutocastPolicy::lower_precision);
   check_operands("bmm", a, b);
@@ -277,6 +279,7 @@ Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
+  const profile::OpScope scope("linear", x_in, weight_in, bias_in);
   const Tensor x = autocast(x_in, AutocastPolicy::lower_precision);
   const Tensor weight = autocast(weight_in, AutocastPolicy::lower_precision);
   const Tensor bias = autocast(bias_in, AutocastPolicy::lower_precision);

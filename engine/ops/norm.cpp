@@ -76,6 +76,7 @@ DType stats_dtype(const NormInputs& in) {
 Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, double momentum, double eps,
                   NormActivation activation) {
+  const profile::OpScope scope("batch_norm", x_in, weight, bias);
   const char* op = "batch_norm";
   // fvcore's count, which timm's published GMACs use: an affine eval-mode batch norm is a
   // multiply-add per element; in training, like the other norms, five per element.
@@ -184,6 +185,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
 
 Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, double eps) {
+  const profile::OpScope scope("layer_norm", x_in, weight, bias);
   const char* op = "layer_norm";
   count_macs(x_in.numel() * (weight.defined() ? 5 : 4));  // fvcore's norm count
   const int64_t norm_dims = static_cast<int64_t>(normalized_shape.size());
@@ -239,6 +241,7 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
 
 Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  const profile::OpScope scope("group_norm", x_in, weight, bias);
   const char* op = "group_norm";
   count_macs(x_in.numel() * (weight.defined() ? 5 : 4));  // fvcore's norm count
   FOVEA_CHECK(x_in.dim() >= 2,

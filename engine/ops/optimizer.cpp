@@ -7,6 +7,7 @@
 #include "engine/ops/cpu/optimizer.h"
 #include "engine/ops/cuda/optimizer.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 
 namespace fovea {
 
@@ -23,10 +24,31 @@ Device device_of(const char* op, const std::vector<Param>& params) {
   return device;
 }
 
+// What one update reads and writes once, for the profiler: every tensor of every record.
+template <typename Param>
+auto inputs_of(const std::vector<Param>& params) {
+  return [&params] {
+    profile::Inputs inputs;
+    for (const Param& p : params) {
+      inputs.add(p.param);
+      inputs.add(p.grad);
+      inputs.add(p.master);
+      if constexpr (requires { p.exp_avg; }) {
+        inputs.add(p.exp_avg);
+        inputs.add(p.exp_avg_sq);
+      } else {
+        inputs.add(p.momentum_buffer);
+      }
+    }
+    return inputs;
+  };
+}
+
 }  // namespace
 
 void adamw_step(const kernels::AdamWStep& step, const std::vector<AdamWParam>& params) {
   if (params.empty()) return;
+  const profile::OpScope scope("adamw_step", inputs_of(params));
   NoGradGuard no_grad;
   switch (device_of("adamw", params).type) {
     case DeviceType::CPU:
@@ -40,6 +62,7 @@ void adamw_step(const kernels::AdamWStep& step, const std::vector<AdamWParam>& p
 
 void sgd_step(const kernels::SgdStep& step, const std::vector<SgdParam>& params) {
   if (params.empty()) return;
+  const profile::OpScope scope("sgd_step", inputs_of(params));
   NoGradGuard no_grad;
   switch (device_of("sgd", params).type) {
     case DeviceType::CPU:
@@ -52,6 +75,7 @@ void sgd_step(const kernels::SgdStep& step, const std::vector<SgdParam>& params)
 }
 
 Tensor grad_summary(const std::vector<Tensor>& grads) {
+  const profile::OpScope scope("grad_summary", grads);
   FOVEA_CHECK(!grads.empty(), "grad_summary: no gradients given");
   const Device device = grads.front().device();
   for (const Tensor& g : grads) {

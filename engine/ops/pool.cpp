@@ -6,6 +6,7 @@
 #include "engine/ops/cpu/pool.h"
 #include "engine/ops/cuda/pool.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 #include "kernels/pool.h"
 
 namespace fovea {
@@ -103,6 +104,7 @@ Tensor avg_pool(const char* op, const Tensor& x, const PoolPlan& plan) {
 
 Tensor max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
                   std::array<int64_t, 2> padding, bool ceil_mode) {
+  const profile::OpScope scope("max_pool2d", x);
   constexpr const char* op = "max_pool2d";
   const PoolPlan plan = strided_plan(op, x, kernel, stride, padding, ceil_mode, true);
   Tensor y, indices;
@@ -138,12 +140,14 @@ Tensor max_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int
 
 Tensor avg_pool2d(const Tensor& x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
                   std::array<int64_t, 2> padding, bool ceil_mode, bool count_include_pad) {
+  const profile::OpScope scope("avg_pool2d", x);
   constexpr const char* op = "avg_pool2d";
   return avg_pool(op, x,
                   strided_plan(op, x, kernel, stride, padding, ceil_mode, count_include_pad));
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size) {
+  const profile::OpScope scope("adaptive_avg_pool2d", x);
   constexpr const char* op = "adaptive_avg_pool2d";
   check_image(x, op);
   FOVEA_CHECK(output_size[0] >= 1 && output_size[1] >= 1 && x.size(1) >= 1 && x.size(2) >= 1,

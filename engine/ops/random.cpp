@@ -14,6 +14,7 @@
 #include "engine/ops/cpu/random.h"
 #include "engine/ops/cuda/random.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 #include "kernels/random.h"
 
 namespace fovea {
@@ -56,6 +57,7 @@ Tensor row_dropout(const char* op, const Tensor& x, int64_t rows, double p, doub
 }  // namespace
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
+  const profile::OpScope scope("dropout", x);
   check_probability(p, x, "dropout");
   if (!training || p == 0.0) return x;
   // At p == 1 every element is dropped whatever the scale (a draw is always < 1).
@@ -65,6 +67,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
 
 Tensor drop_path(const Tensor& x, double p, bool training, bool scale_by_keep,
                  Generator* generator) {
+  const profile::OpScope scope("drop_path", x);
   check_probability(p, x, "drop_path");
   FOVEA_CHECK(x.dim() >= 1, "drop_path: input must have a batch dim, got a 0-dim tensor");
   if (!training || p == 0.0) return x;

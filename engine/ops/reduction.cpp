@@ -8,6 +8,7 @@
 #include "engine/ops/cuda/reduction.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
+#include "engine/profile.h"
 #include "kernels/reduce.h"
 
 namespace fovea {
@@ -98,6 +99,7 @@ Tensor spread(const Tensor& grad, const Shape& kept_shape, const Shape& in_shape
 }  // namespace
 
 Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const profile::OpScope scope("sum", x_in);
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   ReductionPlan plan;
   Tensor out = reduce_raw(kernels::ReduceOp::sum, x, dims, keepdim, "sum", &plan);
@@ -119,6 +121,7 @@ Tensor sum(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const profile::OpScope scope("mean", x_in);
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   check_floating(x, "mean", "input");
   ReductionPlan plan;
@@ -140,6 +143,7 @@ Tensor mean(const Tensor& x) {
 }
 
 Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
+  const profile::OpScope scope("var", x_in);
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);
   check_floating(x, "var", "input");
   const ReductionPlan plan = plan_in(x, x.dtype(), dims, "var");
@@ -164,6 +168,7 @@ Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdi
 }
 
 ValuesIndices max(const Tensor& x, int64_t dim_in, bool keepdim) {
+  const profile::OpScope scope("max", x);
   FOVEA_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor of shape {}",
               shape_str(x.shape()));
   const int64_t dim = x.dim() == 0 ? 0 : normalize_dim(dim_in, x.dim(), "max");
@@ -208,11 +213,13 @@ Tensor max(const Tensor& x) {
 }
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  const profile::OpScope scope("argmax", x);
   NoGradGuard no_grad;
   return max(x, dim, keepdim).indices;
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  const profile::OpScope scope("sum_to", x);
   if (x.shape() == shape) return x;
   const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
   FOVEA_CHECK(lead >= 0, "sum_to: cannot sum shape {} to the larger shape {}", shape_str(x.shape()),

@@ -12,6 +12,7 @@
 #include "engine/ops/cuda/shape.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/factory.h"
+#include "engine/profile.h"
 #include "kernels/shape.h"
 
 namespace fovea {
@@ -213,10 +214,12 @@ Tensor index_select_impl(const Tensor& x, int64_t dim_in, const Tensor& index, c
 }  // namespace
 
 Tensor cat(const TensorList& tensors, int64_t dim) {
+  const profile::OpScope scope("cat", tensors);
   return cat_impl(tensors, dim, "cat");
 }
 
 Tensor stack(const TensorList& tensors, int64_t dim_in) {
+  const profile::OpScope scope("stack", tensors);
   FOVEA_CHECK(!tensors.empty(), "stack: expected a non-empty list of tensors");
   for (size_t k = 0; k < tensors.size(); ++k) {
     FOVEA_CHECK(tensors[k].defined(), "stack: tensor {} is undefined", k);
@@ -278,6 +281,7 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim_in) {
 }
 
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
+  const profile::OpScope scope("pad", x);
   FOVEA_CHECK(pads.size() % 2 == 0,
               "pad: pads must come in (left, right) pairs, got {} values [{}]", pads.size(),
               fmt::join(pads, ", "));
@@ -309,6 +313,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
 }
 
 Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims) {
+  const profile::OpScope scope("roll", x);
   if (dims.empty()) {
     FOVEA_CHECK(shifts.size() == 1, "roll: without dims, expected one shift, got [{}]",
                 fmt::join(shifts, ", "));
@@ -339,6 +344,7 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
 }
 
 Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
+  const profile::OpScope scope("gather", x, index);
   const Device device = common_device("gather", {&x, &index});
   FOVEA_CHECK(index.dim() == x.dim(),
               "gather: index of shape {} and input of shape {} must have the same number of dims",
@@ -391,10 +397,12 @@ Tensor gather(const Tensor& x, int64_t dim_in, const Tensor& index) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  const profile::OpScope scope("index_select", x, index);
   return index_select_impl(x, dim, index, "index_select", "input");
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& indices) {
+  const profile::OpScope scope("embedding", weight, indices);
   FOVEA_CHECK(weight.dim() == 2, "embedding: weight must be [num_embeddings, dim], got shape {}",
               shape_str(weight.shape()));
   FOVEA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
@@ -406,6 +414,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
+  const profile::OpScope scope("one_hot", indices);
   const Device device = common_device("one_hot", {&indices});
   FOVEA_CHECK(indices.dtype() == DType::i64 || indices.dtype() == DType::i32,
               "one_hot: indices must be an i64 or i32 tensor, got {} of shape {}",

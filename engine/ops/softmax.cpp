@@ -9,6 +9,7 @@
 #include "engine/ops/cpu/softmax.h"
 #include "engine/ops/cuda/softmax.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 #include "kernels/softmax.h"
 
 namespace fovea {
@@ -71,9 +72,11 @@ Tensor softmax_op(const Tensor& x_in, int64_t dim_in, bool log) {
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  const profile::OpScope scope("softmax", x);
   return softmax_op(x, dim, false);
 }
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  const profile::OpScope scope("log_softmax", x);
   return softmax_op(x, dim, true);
 }
 

@@ -9,6 +9,7 @@
 #include "engine/ops/cuda/squeeze_excite.h"
 #include "engine/ops/dispatch.h"
 #include "engine/ops/elementwise.h"
+#include "engine/profile.h"
 
 namespace fovea {
 
@@ -57,6 +58,7 @@ Tensor channel_broadcast(const Tensor& x, const Tensor& s, double scale, const S
 }  // namespace
 
 Tensor channel_mean(const Tensor& x_in) {
+  const profile::OpScope scope("channel_mean", x_in);
   constexpr const char* op = "channel_mean";
   check_map(x_in, op);
   const Tensor x = autocast(x_in, AutocastPolicy::fp32);  // as mean() does
@@ -72,6 +74,7 @@ Tensor channel_mean(const Tensor& x_in) {
 }
 
 Tensor channel_scale(const Tensor& x, const Tensor& scale) {
+  const profile::OpScope scope("channel_scale", x, scale);
   constexpr const char* op = "channel_scale";
   check_map(x, op);
   FOVEA_CHECK(scale.defined(), "{}: scale is an undefined tensor", op);

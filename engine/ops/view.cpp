@@ -7,6 +7,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/factory.h"
 #include "engine/ops/reduction.h"
+#include "engine/profile.h"
 #include "engine/tensor.h"
 
 namespace fovea {
@@ -75,9 +76,8 @@ std::optional<Shape> view_strides(const Shape& old_shape_in, const Shape& old_st
 // Records `out` as a view of `self` whose gradient is `backward(grad)`.
 template <typename Backward>
 Tensor record_view(const char* name, const Tensor& self, Tensor out, Backward backward) {
-  record_op(name, {self}, {out}, [backward](const BackwardContext& ctx) {
-    return TensorList{backward(ctx.grad())};
-  });
+  record_op(name, {self}, {out},
+            [backward](const BackwardContext& ctx) { return TensorList{backward(ctx.grad())}; });
   return out;
 }
 
@@ -116,7 +116,8 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     new_strides[i] = strides()[order[i]];
   }
   Tensor out = make_view(*this, new_shape, new_strides, storage_offset());
-  return record_view("permute", *this, out, [inverse](const Tensor& g) { return g.permute(inverse); });
+  return record_view("permute", *this, out,
+                     [inverse](const Tensor& g) { return g.permute(inverse); });
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
@@ -142,12 +143,12 @@ Tensor Tensor::slice(int64_t dim_in, int64_t start, int64_t end, int64_t step) c
   new_shape[d] = (end - start + step - 1) / step;
   new_strides[d] = strides()[d] * step;
   Tensor out = make_view(*this, new_shape, new_strides, storage_offset() + start * strides()[d]);
-  return record_view("slice", *this, out,
-                     [in_shape = shape(), d, start, end, step](const Tensor& g) {
-                       Tensor full_grad = zeros(in_shape, {.dtype = g.dtype(), .device = g.device()});
-                       full_grad.slice(d, start, end, step).copy_(g);
-                       return full_grad;
-                     });
+  return record_view(
+      "slice", *this, out, [in_shape = shape(), d, start, end, step](const Tensor& g) {
+        Tensor full_grad = zeros(in_shape, {.dtype = g.dtype(), .device = g.device()});
+        full_grad.slice(d, start, end, step).copy_(g);
+        return full_grad;
+      });
 }
 
 Tensor Tensor::narrow(int64_t dim_in, int64_t start, int64_t length) const {
@@ -187,8 +188,8 @@ Tensor Tensor::expand(const Shape& requested) const {
       new_shape[i] = have;
       new_strides[i] = strides()[i - lead];
     } else {
-      FOVEA_CHECK(have == 1, "expand: dim {} of size {} cannot expand to {} (shape {} to {})", i - lead,
-                  have, want, shape_str(shape()), shape_str(requested));
+      FOVEA_CHECK(have == 1, "expand: dim {} of size {} cannot expand to {} (shape {} to {})",
+                  i - lead, have, want, shape_str(shape()), shape_str(requested));
       new_shape[i] = want;
     }
   }
@@ -240,24 +241,27 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   return reshape(new_shape);
 }
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
 
 Tensor Tensor::clone() const {
+  const profile::OpScope scope("clone", *this);
   Tensor out = make_tensor(shape(), dtype(), device());
   {
     NoGradGuard no_grad;
     out.copy_(*this);
   }
   if (is_floating(dtype())) {
-    record_op("clone", {*this}, {out}, [](const BackwardContext& ctx) {
-      return TensorList{ctx.grad()};
-    });
+    record_op("clone", {*this}, {out},
+              [](const BackwardContext& ctx) { return TensorList{ctx.grad()}; });
   }
   return out;
 }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
+  const profile::OpScope scope("to_dtype", *this);
   Tensor out = make_tensor(shape(), target, device());
   {
     NoGradGuard no_grad;
@@ -273,6 +277,7 @@ Tensor Tensor::to(DType target) const {
 
 Tensor Tensor::to(Device target) const {
   if (target == device()) return *this;
+  const profile::OpScope scope("to_device", *this);
   Tensor out = make_tensor(shape(), dtype(), target);
   {
     NoGradGuard no_grad;

@@ -74,6 +74,7 @@ Tensor composed(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
 Tensor window_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
                         const Tensor& bias, const Tensor& mask, std::optional<double> scale,
                         Tensor* probabilities) {
+  const profile::OpScope scope("window_attention", q_in, k_in, v_in);
   check_arguments(q_in, k_in, v_in, bias, mask);
   const Device device = common_device(kOp, {&q_in, &k_in, &v_in, &bias, &mask});
   const bool fused =

@@ -8,6 +8,7 @@
 #include "engine/ops/cpu/window_partition.h"
 #include "engine/ops/cuda/window_partition.h"
 #include "engine/ops/dispatch.h"
+#include "engine/profile.h"
 #include "kernels/window_partition.h"
 
 namespace fovea {
@@ -81,6 +82,7 @@ Tensor reverse_raw(const Tensor& windows_in, const WindowPartitionShape& s) {
 }  // namespace
 
 Tensor window_partition(const Tensor& x, Window window, Window shift) {
+  const profile::OpScope scope("window_partition", x);
   FOVEA_CHECK(x.defined() && x.dim() == 4, "{}: expected a grid [B, H, W, C], got {}", kPartition,
               x.defined() ? shape_str(x.shape()) : "an undefined tensor");
   const int64_t height = x.size(1), width = x.size(2);
@@ -97,6 +99,7 @@ Tensor window_partition(const Tensor& x, Window window, Window shift) {
 
 Tensor window_reverse(const Tensor& windows, Window window, int64_t height, int64_t width,
                       Window shift) {
+  const profile::OpScope scope("window_reverse", windows);
   FOVEA_CHECK(windows.defined() && windows.dim() == 3,
               "{}: expected windows [B * nW, Wh * Ww, C], got {}", kReverse,
               windows.defined() ? shape_str(windows.shape()) : "an undefined tensor");

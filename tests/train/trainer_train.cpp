@@ -122,6 +122,24 @@ TEST(Trainer, EachOptimizerStepReadsTheDeviceOnce) {
   EXPECT_EQ(metrics["training"]["max_host_syncs_per_step"], 1) << metrics["training"].dump();
 }
 
+// Issue 13: --profile-steps N profiles N optimizer steps after the first and writes the
+// per-op table into the run folder.
+TEST(Trainer, ProfileStepsWritesThePerOpTable) {
+  const fs::path out = fresh_dir("profile_steps");
+  TrainConfig config = small_config(out);
+  apply_override(config, "data.max_train_samples=512");
+  apply_override(config, "training.epochs=1");
+  Trainer trainer(config, {.quiet = true, .profile_steps = 3});
+  trainer.run();
+  std::ifstream in(out / "profile.txt");
+  ASSERT_TRUE(in.good()) << "no profile.txt in " << out;
+  const std::string table((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* text : {"profile of 3 training steps", "conv2d", "forward", "backward",
+                           "optimizer", "over 3 steps", "account for"}) {
+    EXPECT_NE(table.find(text), std::string::npos) << text << " missing from\n" << table;
+  }
+}
+
 // Runs `fovea train` in a child process; returns its pid.
 pid_t spawn_fovea(const std::vector<std::string>& args) {
   const pid_t pid = fork();
