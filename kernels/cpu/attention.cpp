@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_math.h"
 #include "kernels/gemm.h"
 #include "kernels/philox.h"
 
@@ -61,11 +62,9 @@ void softmax_row(T* row, int64_t len, const T* bias, int64_t bias_stride, const 
     for (int64_t j = 0; j < len; ++j) row[j] = T(0);
     return;
   }
+  for (int64_t j = 0; j < len; ++j) row[j] = exp_of(row[j] - row_max);  // vectorises
   double total = 0.0;
-  for (int64_t j = 0; j < len; ++j) {
-    row[j] = std::exp(row[j] - row_max);
-    total += row[j];
-  }
+  for (int64_t j = 0; j < len; ++j) total += row[j];
   const T inverse = static_cast<T>(1.0 / total);
   for (int64_t j = 0; j < len; ++j) row[j] *= inverse;
 }

@@ -6,10 +6,12 @@
 // kernels/cpu/elementwise.cpp, so the fused op equals batch norm followed by the
 // activation to the last bit.
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/accumulate.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_math.h"
 #include "kernels/norm.h"
 
 namespace fovea::kernels::cpu {
@@ -23,38 +25,36 @@ std::vector<double> column_sums(int64_t rows, int64_t channels, Term term) {
                            [&](int64_t, int64_t r, int64_t c) { return term(r, c); });
 }
 
-template <typename T>
-T sigmoid_of(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
-
-template <typename T>
-T activate(T z, NormActivation activation) {
-  switch (activation) {
-    case NormActivation::relu:
-      return z > 0 ? z : T(0);
-    case NormActivation::silu:
-      return z * sigmoid_of(z);
-    case NormActivation::none:
-      break;
-  }
+template <NormActivation A, typename T>
+T activate(T z) {
+  if constexpr (A == NormActivation::relu) return z > 0 ? z : T(0);
+  if constexpr (A == NormActivation::silu) return z * sigmoid_of(z);
   return z;
 }
 
 // d act / dz at z.
-template <typename T>
-T activation_slope(T z, NormActivation activation) {
-  switch (activation) {
-    case NormActivation::relu:
-      return z > 0 ? T(1) : T(0);
-    case NormActivation::silu: {
-      const T s = sigmoid_of(z);
-      return s * (T(1) + z * (T(1) - s));
-    }
-    case NormActivation::none:
-      break;
+template <NormActivation A, typename T>
+T activation_slope(T z) {
+  if constexpr (A == NormActivation::relu) return z > 0 ? T(1) : T(0);
+  if constexpr (A == NormActivation::silu) {
+    const T s = sigmoid_of(z);
+    return s * (T(1) + z * (T(1) - s));
   }
   return T(1);
+}
+
+// Runs body(std::integral_constant<NormActivation, A>) for the activation given, so each
+// activation gets its own loop, with no switch inside it to stop it vectorising.
+template <typename Body>
+void with_activation(NormActivation activation, Body body) {
+  switch (activation) {
+    case NormActivation::none:
+      return body(std::integral_constant<NormActivation, NormActivation::none>{});
+    case NormActivation::relu:
+      return body(std::integral_constant<NormActivation, NormActivation::relu>{});
+    case NormActivation::silu:
+      return body(std::integral_constant<NormActivation, NormActivation::silu>{});
+  }
 }
 
 }  // namespace
@@ -84,18 +84,18 @@ void batch_norm_forward(const T* x, const T* mean, const T* rstd, const T* weigh
     scale[c] = rstd[c] * (weight ? weight[c] : T(1));
     shift[c] = bias ? bias[c] : T(0);
   }
-  parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const T* xr = x + r * channels;
-      T* yr = y + r * channels;
-      if (activation == NormActivation::none) {
-        for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
-      } else {
+  const T* sc = scale.data();
+  const T* sh = shift.data();
+  with_activation(activation, [&](auto act) {
+    parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = x + r * channels;
+        T* yr = y + r * channels;
         for (int64_t c = 0; c < channels; ++c) {
-          yr[c] = activate((xr[c] - mean[c]) * scale[c] + shift[c], activation);
+          yr[c] = activate<decltype(act)::value>((xr[c] - mean[c]) * sc[c] + sh[c]);
         }
       }
-    }
+    });
   });
 }
 
@@ -115,14 +115,16 @@ void batch_norm_backward(const T* grad_y_in, const T* x, const T* mean, const T*
       scale[c] = rstd[c] * (weight ? weight[c] : T(1));
       shift[c] = bias ? bias[c] : T(0);
     }
-    parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        for (int64_t c = 0; c < channels; ++c) {
-          const int64_t k = r * channels + c;
-          const T z = (x[k] - mean[c]) * scale[c] + shift[c];
-          grad_z[k] = grad_y_in[k] * activation_slope(z, activation);
+    with_activation(activation, [&](auto act) {
+      parallel_for(rows, channels, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          for (int64_t c = 0; c < channels; ++c) {
+            const int64_t k = r * channels + c;
+            const T z = (x[k] - mean[c]) * scale[c] + shift[c];
+            grad_z[k] = grad_y_in[k] * activation_slope<decltype(act)::value>(z);
+          }
         }
-      }
+      });
     });
     grad_y = grad_z.data();
   }

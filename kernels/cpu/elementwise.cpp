@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_math.h"
 
 namespace fovea::kernels {
 
@@ -79,11 +80,6 @@ void unary_loop(const Loop<2>& loop, T* out, const T* x, F f) {
   });
 }
 
-template <typename T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 // Constants of the tanh approximation of GELU (Hendrycks & Gimpel, 2016).
 constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kGeluKappa = 0.044715;
@@ -132,7 +128,7 @@ void unary(UnaryOp op, UnaryParams params, const Loop<2>& loop, T* out, const T*
   const T p = static_cast<T>(params.a), q = static_cast<T>(params.b);
   switch (op) {
     case UnaryOp::neg: return unary_loop(loop, out, x, [](T v) { return -v; });
-    case UnaryOp::exp: return unary_loop(loop, out, x, [](T v) { return std::exp(v); });
+    case UnaryOp::exp: return unary_loop(loop, out, x, [](T v) { return exp_of(v); });
     case UnaryOp::log: return unary_loop(loop, out, x, [](T v) { return std::log(v); });
     case UnaryOp::sqrt: return unary_loop(loop, out, x, [](T v) { return std::sqrt(v); });
     case UnaryOp::rsqrt: return unary_loop(loop, out, x, [](T v) { return T(1) / std::sqrt(v); });
@@ -144,15 +140,15 @@ void unary(UnaryOp op, UnaryParams params, const Loop<2>& loop, T* out, const T*
       return unary_loop(loop, out, x, [](T v) { return std::min(std::max(v, T(0)), T(6)); });
     case UnaryOp::gelu_erf:
       return unary_loop(loop, out, x, [](T v) {
-        return T(0.5) * v * (T(1) + std::erf(v * T(kInvSqrt2)));
+        return T(0.5) * v * (T(1) + erf_of(v * T(kInvSqrt2)));
       });
     case UnaryOp::gelu_tanh:
       return unary_loop(loop, out, x, [](T v) {
-        return T(0.5) * v * (T(1) + std::tanh(T(kSqrt2OverPi) * (v + T(kGeluKappa) * v * v * v)));
+        return T(0.5) * v * (T(1) + tanh_of(T(kSqrt2OverPi) * (v + T(kGeluKappa) * v * v * v)));
       });
     case UnaryOp::silu: return unary_loop(loop, out, x, [](T v) { return v * sigmoid_of(v); });
     case UnaryOp::sigmoid: return unary_loop(loop, out, x, [](T v) { return sigmoid_of(v); });
-    case UnaryOp::tanh: return unary_loop(loop, out, x, [](T v) { return std::tanh(v); });
+    case UnaryOp::tanh: return unary_loop(loop, out, x, [](T v) { return tanh_of(v); });
     case UnaryOp::hardswish:
       return unary_loop(loop, out, x, [](T v) {
         return v * std::min(std::max(v + T(3), T(0)), T(6)) / T(6);
@@ -180,7 +176,7 @@ void unary_backward(UnaryOp op, UnaryParams params, const Loop<3>& loop, T* grad
   };
   switch (op) {
     case UnaryOp::neg: return run([](T) { return T(-1); });
-    case UnaryOp::exp: return run([](T v) { return std::exp(v); });
+    case UnaryOp::exp: return run([](T v) { return exp_of(v); });
     case UnaryOp::log: return run([](T v) { return T(1) / v; });
     case UnaryOp::sqrt: return run([](T v) { return T(0.5) / std::sqrt(v); });
     case UnaryOp::rsqrt: return run([](T v) { return T(-0.5) / (v * std::sqrt(v)); });
@@ -191,14 +187,14 @@ void unary_backward(UnaryOp op, UnaryParams params, const Loop<3>& loop, T* grad
     case UnaryOp::relu6: return run([](T v) { return (v > 0 && v < 6) ? T(1) : T(0); });
     case UnaryOp::gelu_erf:
       return run([](T v) {
-        const T cdf = T(0.5) * (T(1) + std::erf(v * T(kInvSqrt2)));
-        const T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * v * v);
+        const T cdf = T(0.5) * (T(1) + erf_of(v * T(kInvSqrt2)));
+        const T pdf = T(kInvSqrt2Pi) * exp_of(T(-0.5) * v * v);
         return cdf + v * pdf;
       });
     case UnaryOp::gelu_tanh:
       return run([](T v) {
         const T inner = T(kSqrt2OverPi) * (v + T(kGeluKappa) * v * v * v);
-        const T t = std::tanh(inner);
+        const T t = tanh_of(inner);
         const T d_inner = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluKappa) * v * v);
         return T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * d_inner;
       });
@@ -214,7 +210,7 @@ void unary_backward(UnaryOp op, UnaryParams params, const Loop<3>& loop, T* grad
       });
     case UnaryOp::tanh:
       return run([](T v) {
-        const T t = std::tanh(v);
+        const T t = tanh_of(v);
         return T(1) - t * t;
       });
     case UnaryOp::hardswish:

@@ -82,26 +82,40 @@ template <typename T>
 void max_pool2d_forward(const PoolShape& s, const PoolWindows& rows, const PoolWindows& cols,
                         const T* x, T* y, int64_t* indices) {
   const int64_t c = s.channels;
+  // The running maximum of a block of channels lives in local arrays, and the update is a
+  // pair of selects, not a branch: both are what lets the compiler vectorise the channel
+  // loop (through the output pointers, or with a data-dependent branch, it ran scalar
+  // at ~1.5 GB/s).
+  constexpr int64_t kLanes = 64;
   parallel_for(s.batch * s.out_h, s.out_w * c * 4, [&](int64_t begin, int64_t end) {
+    T best[kLanes];
+    int64_t arg[kLanes];
     for (int64_t row = begin; row < end; ++row) {
       const int64_t n = row / s.out_h, oh = row % s.out_h;
       const T* image = x + n * s.in_h * s.in_w * c;
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        T* out = y + (row * s.out_w + ow) * c;
-        int64_t* index = indices + (row * s.out_w + ow) * c;
-        std::fill(out, out + c, -std::numeric_limits<T>::infinity());
-        std::fill(index, index + c, rows.begin[oh] * s.in_w + cols.begin[ow]);
-        for (int64_t ih = rows.begin[oh]; ih < rows.end[oh]; ++ih) {
-          for (int64_t iw = cols.begin[ow]; iw < cols.end[ow]; ++iw) {
-            const T* src = image + (ih * s.in_w + iw) * c;
-            const int64_t at = ih * s.in_w + iw;
-            for (int64_t ch = 0; ch < c; ++ch) {
-              if (src[ch] > out[ch] || std::isnan(src[ch])) {
-                out[ch] = src[ch];
-                index[ch] = at;
+        for (int64_t c0 = 0; c0 < c; c0 += kLanes) {
+          const int64_t lanes = std::min(kLanes, c - c0);
+          const int64_t first = rows.begin[oh] * s.in_w + cols.begin[ow];
+          for (int64_t l = 0; l < lanes; ++l) {
+            best[l] = -std::numeric_limits<T>::infinity();
+            arg[l] = first;
+          }
+          for (int64_t ih = rows.begin[oh]; ih < rows.end[oh]; ++ih) {
+            for (int64_t iw = cols.begin[ow]; iw < cols.end[ow]; ++iw) {
+              const int64_t at = ih * s.in_w + iw;
+              const T* src = image + at * c + c0;
+              for (int64_t l = 0; l < lanes; ++l) {
+                const T v = src[l];
+                const bool take = v > best[l] || v != v;
+                best[l] = take ? v : best[l];
+                arg[l] = take ? at : arg[l];
               }
             }
           }
+          const int64_t out_at = (row * s.out_w + ow) * c + c0;
+          std::copy(best, best + lanes, y + out_at);
+          std::copy(arg, arg + lanes, indices + out_at);
         }
       }
     }

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_math.h"
 
 namespace fovea::kernels::cpu {
 
@@ -28,16 +29,15 @@ template <typename T>
 void softmax_row(int64_t n, bool log, const T* x, T* y) {
   T max = x[0];
   for (int64_t k = 1; k < n; ++k) max = nan_max(max, x[k]);
+  // The exponentials first, in a loop of their own that vectorises (y holds them for a
+  // moment in the log case too), then their sum in order.
+  for (int64_t k = 0; k < n; ++k) y[k] = exp_of(x[k] - max);
   double sum = 0;
+  for (int64_t k = 0; k < n; ++k) sum += y[k];
   if (log) {
-    for (int64_t k = 0; k < n; ++k) sum += std::exp(x[k] - max);
     const T shift = max + static_cast<T>(std::log(sum));
     for (int64_t k = 0; k < n; ++k) y[k] = x[k] - shift;
   } else {
-    for (int64_t k = 0; k < n; ++k) {
-      y[k] = std::exp(x[k] - max);
-      sum += y[k];
-    }
     const T inv = static_cast<T>(1.0 / sum);
     for (int64_t k = 0; k < n; ++k) y[k] *= inv;
   }
@@ -49,7 +49,7 @@ void softmax_row_backward(int64_t n, bool log, const T* y, const T* dy, T* dx) {
   if (log) {
     for (int64_t k = 0; k < n; ++k) dot += dy[k];
     const T s = static_cast<T>(dot);
-    for (int64_t k = 0; k < n; ++k) dx[k] = dy[k] - std::exp(y[k]) * s;
+    for (int64_t k = 0; k < n; ++k) dx[k] = dy[k] - exp_of(y[k]) * s;
   } else {
     for (int64_t k = 0; k < n; ++k) dot += static_cast<double>(dy[k]) * y[k];
     const T s = static_cast<T>(dot);
@@ -69,7 +69,7 @@ void softmax_lanes(int64_t n, int64_t stride, int64_t lanes, bool log, const T* 
   }
   for (int64_t k = 0; k < n; ++k) {
     for (int64_t l = 0; l < lanes; ++l) {
-      const T e = std::exp(x[k * stride + l] - max[l]);
+      const T e = exp_of(x[k * stride + l] - max[l]);
       if (!log) y[k * stride + l] = e;
       sum[l] += e;
     }
@@ -105,7 +105,7 @@ void softmax_lanes_backward(int64_t n, int64_t stride, int64_t lanes, bool log, 
   for (int64_t k = 0; k < n; ++k) {
     for (int64_t l = 0; l < lanes; ++l) {
       const int64_t at = k * stride + l;
-      dx[at] = log ? dy[at] - std::exp(y[at]) * s[l] : y[at] * (dy[at] - s[l]);
+      dx[at] = log ? dy[at] - exp_of(y[at]) * s[l] : y[at] * (dy[at] - s[l]);
     }
   }
 }
