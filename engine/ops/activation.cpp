@@ -1,7 +1,6 @@
 #include "engine/ops/activation.h"
 
 #include "engine/ops/elementwise.h"
-#include "engine/profile.h"
 
 namespace fovea {
 
@@ -14,7 +13,6 @@ Tensor relu6(const Tensor& x) {
   return unary(UnaryOp::relu6, x);
 }
 Tensor gelu(const Tensor& x, const std::string& approximate) {
-  const profile::OpScope scope("gelu", x);
   if (approximate == "none") return unary(UnaryOp::gelu_erf, x);
   if (approximate == "tanh") return unary(UnaryOp::gelu_tanh, x);
   fail("gelu: approximate must be 'none' or 'tanh', got '{}'", approximate);
@@ -35,7 +33,6 @@ Tensor hardsigmoid(const Tensor& x) {
   return unary(UnaryOp::hardsigmoid, x);
 }
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  const profile::OpScope scope("softplus", x);
   return unary(UnaryOp::softplus, x, {beta, threshold});
 }
 
