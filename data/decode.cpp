@@ -50,13 +50,14 @@ JpegFacts inspect_jpeg(std::span<const uint8_t> bytes) {
     pos += 2 + length;
   }
   // Inside entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker,
-  // so FF D9 after the first scan can only be the end-of-image marker.
-  static constexpr uint8_t kEndOfImage[] = {0xFF, 0xD9};
+  // so FF D9 after the first scan can only be the end-of-image marker. It is looked for
+  // from the end, where it nearly always is (a forward search reads the whole scan).
+  static constexpr uint8_t kEndOfImageReversed[] = {0xD9, 0xFF};
   facts.has_scan = scan_start < bytes.size();
   if (facts.has_scan) {
-    facts.has_end_marker =
-        std::search(bytes.begin() + scan_start, bytes.end(), std::begin(kEndOfImage),
-                    std::end(kEndOfImage)) != bytes.end();
+    const auto scan = bytes.subspan(scan_start);
+    facts.has_end_marker = std::search(scan.rbegin(), scan.rend(), std::begin(kEndOfImageReversed),
+                                       std::end(kEndOfImageReversed)) != scan.rend();
   }
   return facts;
 }
