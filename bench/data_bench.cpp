@@ -5,9 +5,12 @@
 //
 // The images: 500 JPEG files of 500x375 (quality 90) in 10 class folders, Fashion-MNIST
 // pictures upscaled, colourised and given a fine texture so that they compress like
-// photographs. They are written once into $FOVEA_DATA_BENCH_DIR (default
-// /tmp/fovea-data-bench), with packs at short side 160 and 256 beside them.
+// photographs; and 100 of 1600x1200 (jpeg-large/), where RandomResizedCrop 224 lets
+// libjpeg-turbo decode most crops at 1/2 or 1/4 of the size. They are written once into
+// $FOVEA_DATA_BENCH_DIR (default /tmp/fovea-data-bench), with packs at short side 160 and
+// 256 beside them.
 #include <benchmark/benchmark.h>
+#include <stb_image.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -28,29 +31,48 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kImages = 500, kClasses = 10, kWidth = 500, kHeight = 375;
+constexpr int kLargeImages = 100, kLargeWidth = 1600, kLargeHeight = 1200;
 
-Image photo_like(const IdxDataset& source, int index) {
-  const Image gray = resize(source.load(index), kHeight, kWidth, Interpolation::bicubic);
-  Image rgb(kHeight, kWidth, 3);
+Image photo_like(const IdxDataset& source, int index, int height, int width) {
+  const Image gray = resize(source.load(index), height, width, Interpolation::bicubic);
+  Image rgb(height, width, 3);
   uint32_t noise = 2463534242u + index;
-  for (int y = 0; y < kHeight; ++y) {
-    for (int x = 0; x < kWidth; ++x) {
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
       noise ^= noise << 13, noise ^= noise >> 17, noise ^= noise << 5;  // xorshift32 texture
       const int v = gray.at(y, x, 0), grain = static_cast<int>(noise % 17) - 8;
-      const int sky = 40 + (y * 120) / kHeight;
+      const int sky = 40 + (y * 120) / height;
       rgb.at(y, x, 0) = static_cast<uint8_t>(
           std::clamp((v * (90 + index % 160)) / 255 + sky / 2 + grain, 0, 255));
       rgb.at(y, x, 1) =
-          static_cast<uint8_t>(std::clamp((v * 200) / 255 + (x * 50) / kWidth + grain, 0, 255));
+          static_cast<uint8_t>(std::clamp((v * 200) / 255 + (x * 50) / width + grain, 0, 255));
       rgb.at(y, x, 2) = static_cast<uint8_t>(std::clamp(sky + (255 - v) / 3 + grain, 0, 255));
     }
   }
   return rgb;
 }
 
+// `count` photo-like JPEGs in class folders under `folder`, written once.
+std::shared_ptr<ImageFolder> jpeg_folder(const fs::path& folder, int count, int height, int width) {
+  const fs::path done = folder.string() + ".done";
+  if (!fs::exists(done)) {
+    const auto source = fashion_mnist("test");
+    for (int i = 0; i < count; ++i) {
+      const fs::path class_folder = folder / ("class" + std::to_string(i % kClasses));
+      fs::create_directories(class_folder);
+      write_jpeg(class_folder / (std::to_string(i) + ".jpg"), photo_like(*source, i, height, width),
+                 90);
+    }
+    std::ofstream(done) << "ok\n";
+  }
+  ImageFolderOptions options;
+  options.quiet = true;
+  return std::make_shared<ImageFolder>(folder, options);
+}
+
 struct BenchData {
   fs::path root;
-  std::shared_ptr<ImageFolder> jpeg;
+  std::shared_ptr<ImageFolder> jpeg, large_jpeg;
   std::shared_ptr<PackedDataset> packed160, packed256;
   std::shared_ptr<Pipeline> train224;
 };
@@ -60,19 +82,8 @@ const BenchData& bench_data() {
     BenchData d;
     const char* env = std::getenv("FOVEA_DATA_BENCH_DIR");
     d.root = env ? fs::path(env) : fs::temp_directory_path() / "fovea-data-bench";
-    const fs::path jpeg_dir = d.root / "jpeg";
-    if (!fs::exists(d.root / "jpeg.done")) {
-      const auto source = fashion_mnist("test");
-      for (int i = 0; i < kImages; ++i) {
-        const fs::path folder = jpeg_dir / ("class" + std::to_string(i % kClasses));
-        fs::create_directories(folder);
-        write_jpeg(folder / (std::to_string(i) + ".jpg"), photo_like(*source, i), 90);
-      }
-      std::ofstream(d.root / "jpeg.done") << "ok\n";
-    }
-    ImageFolderOptions options;
-    options.quiet = true;
-    d.jpeg = std::make_shared<ImageFolder>(jpeg_dir, options);
+    d.jpeg = jpeg_folder(d.root / "jpeg", kImages, kHeight, kWidth);
+    d.large_jpeg = jpeg_folder(d.root / "jpeg-large", kLargeImages, kLargeHeight, kLargeWidth);
     for (int size : {160, 256}) {
       const fs::path pack = d.root / ("pack" + std::to_string(size));
       if (!fs::exists(pack / kPackIndexFile)) pack_dataset(*d.jpeg, pack, {.size = size});
@@ -91,11 +102,15 @@ void report(benchmark::State& state, int64_t images) {
       benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsRate);
 }
 
-// stb's JPEG decode alone, from bytes in memory (one core).
-void BM_DecodeJpeg(benchmark::State& state) {
-  const BenchData& d = bench_data();
+std::vector<std::vector<uint8_t>> file_bytes(const ImageFolder& folder) {
   std::vector<std::vector<uint8_t>> files;
-  for (int64_t i = 0; i < d.jpeg->size(); ++i) files.push_back(read_file_bytes(d.jpeg->path(i)));
+  for (int64_t i = 0; i < folder.size(); ++i) files.push_back(read_file_bytes(folder.path(i)));
+  return files;
+}
+
+// The JPEG decode alone (libjpeg-turbo, full size), from bytes in memory (one core).
+void BM_DecodeJpeg(benchmark::State& state) {
+  const std::vector<std::vector<uint8_t>> files = file_bytes(*bench_data().jpeg);
   int64_t n = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(decode_image(files[n % files.size()], "bench").pixels.data());
@@ -104,15 +119,37 @@ void BM_DecodeJpeg(benchmark::State& state) {
   report(state, n);
 }
 
-// Read + decode + RandomResizedCrop 224 + flip + normalize to f32, one core.
-void run_pipeline(benchmark::State& state, const Dataset& dataset) {
+// The same with stb_image's decoder, which fovea used before libjpeg-turbo.
+void BM_DecodeJpegStb(benchmark::State& state) {
+  const std::vector<std::vector<uint8_t>> files = file_bytes(*bench_data().jpeg);
+  int64_t n = 0;
+  for (auto _ : state) {
+    const std::vector<uint8_t>& bytes = files[n % files.size()];
+    int width = 0, height = 0, channels = 0;
+    uint8_t* pixels = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &width,
+                                            &height, &channels, 3);
+    benchmark::DoNotOptimize(pixels);
+    stbi_image_free(pixels);
+    ++n;
+  }
+  report(state, n);
+}
+
+// Read + decode + RandomResizedCrop 224 + flip + normalize to f32, one core. As the Loader
+// does, the decoder is told the crop (a JPEG may then decode at a reduced scale), unless
+// `full_decode`.
+void run_pipeline(benchmark::State& state, const Dataset& dataset, bool full_decode = false) {
   const BenchData& d = bench_data();
   std::vector<float> out(static_cast<size_t>(d.train224->sample_numel()));
   int64_t n = 0;
   for (auto _ : state) {
     const int64_t index = n % dataset.size();
-    d.train224->run(dataset.load(index), {.seed = 0, .epoch = 0, .index = static_cast<uint64_t>(n)},
-                    out.data());
+    const SampleKey key{.seed = 0, .epoch = 0, .index = static_cast<uint64_t>(n)};
+    if (full_decode) {
+      d.train224->run(dataset.load(index), key, out.data());
+    } else {
+      d.train224->run(dataset.load_for(index, d.train224->decode_need_for(key)), key, out.data());
+    }
     benchmark::DoNotOptimize(out.data());
     ++n;
   }
@@ -136,6 +173,12 @@ void BM_AugmentDecoded(benchmark::State& state) {
 
 void BM_PipelineFromJpeg(benchmark::State& state) {
   run_pipeline(state, *bench_data().jpeg);
+}
+void BM_PipelineFromLargeJpeg(benchmark::State& state) {
+  run_pipeline(state, *bench_data().large_jpeg);
+}
+void BM_PipelineFromLargeJpegFullDecode(benchmark::State& state) {
+  run_pipeline(state, *bench_data().large_jpeg, true);
 }
 void BM_PipelineFromPack160(benchmark::State& state) {
   run_pipeline(state, *bench_data().packed160);
@@ -167,8 +210,11 @@ void BM_LoaderFromPack160(benchmark::State& state) {
 }
 
 BENCHMARK(BM_DecodeJpeg)->MinTime(2.0);
+BENCHMARK(BM_DecodeJpegStb)->MinTime(2.0);
 BENCHMARK(BM_AugmentDecoded)->MinTime(2.0);
 BENCHMARK(BM_PipelineFromJpeg)->MinTime(2.0);
+BENCHMARK(BM_PipelineFromLargeJpeg)->MinTime(2.0);
+BENCHMARK(BM_PipelineFromLargeJpegFullDecode)->MinTime(2.0);
 BENCHMARK(BM_PipelineFromPack160)->MinTime(2.0);
 BENCHMARK(BM_PipelineFromPack256)->MinTime(2.0);
 BENCHMARK(BM_LoaderFromJpeg)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);

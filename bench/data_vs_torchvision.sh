@@ -18,18 +18,28 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
   --benchmark_counters_tabular=true
 /usr/bin/python3 "$here/pytorch/data_pipeline.py" "$FOVEA_DATA_BENCH_DIR/jpeg" \
   --seconds "${SECONDS_PER_CASE:-10}" | tee "$out/torchvision.txt"
+echo "1600x1200 photos:"
+/usr/bin/python3 "$here/pytorch/data_pipeline.py" "$FOVEA_DATA_BENCH_DIR/jpeg-large" \
+  --seconds "${SECONDS_PER_CASE:-10}" | tee "$out/torchvision-large.txt"
 
-/usr/bin/python3 - "$out/fovea.json" "$out/torchvision.txt" "$step_ms" <<'PY'
+/usr/bin/python3 - "$out/fovea.json" "$out/torchvision.txt" "$step_ms" "$out/torchvision-large.txt" <<'PY'
 import json, sys
 runs = {b["name"].split("/min_time")[0]: b for b in json.load(open(sys.argv[1]))["benchmarks"]}
-tv = dict(line.strip().split("=", 1) for line in open(sys.argv[2]) if "=" in line)
+read_tv = lambda path: dict(line.strip().split("=", 1) for line in open(path) if "=" in line)
+tv, tv_large = read_tv(sys.argv[2]), read_tv(sys.argv[4])
 step_ms = float(sys.argv[3])
 rate = lambda name: runs[name]["items_per_second"]
 jpeg, pack160, pack256 = rate("BM_PipelineFromJpeg"), rate("BM_PipelineFromPack160"), rate("BM_PipelineFromPack256")
 tv_pipe, tv_decode = float(tv["torchvision_pipeline_img_per_s"]), float(tv["torchvision_decode_img_per_s"])
+decode, decode_stb = rate("BM_DecodeJpeg"), rate("BM_DecodeJpegStb")
+large, large_full = rate("BM_PipelineFromLargeJpeg"), rate("BM_PipelineFromLargeJpegFullDecode")
+tv_large_pipe = float(tv_large["torchvision_pipeline_img_per_s"])
 print("\nimages/s on one core (RandomResizedCrop 224 + flip + normalize to f32)")
-print(f"  decode only:  fovea/stb {rate('BM_DecodeJpeg'):7.0f}   torchvision/PIL {tv_decode:7.0f}")
+print(f"  decode only:  fovea/libjpeg-turbo {decode:7.0f}   torchvision/PIL {tv_decode:7.0f}   ratio {decode / tv_decode:.2f}x")
+print(f"                fovea/stb (before)  {decode_stb:7.0f}   turbo = {decode / decode_stb:.2f}x stb")
 print(f"  from JPEG:    fovea     {jpeg:7.0f}   torchvision     {tv_pipe:7.0f}   ratio {jpeg / tv_pipe:.2f}x")
+print(f"  1600x1200:    fovea     {large:7.0f}   torchvision     {tv_large_pipe:7.0f}   ratio {large / tv_large_pipe:.2f}x")
+print(f"                fovea, full-size decode {large_full:7.0f}   DCT scaling = {large / large_full:.2f}x")
 print(f"  packed (short side 160): {pack160:7.0f}   = {pack160 / jpeg:.1f}x the JPEG path")
 print(f"  packed (short side 256): {pack256:7.0f}   = {pack256 / jpeg:.1f}x the JPEG path")
 print("\nLoader, batches of 32, wall clock (workers share this machine's cores):")

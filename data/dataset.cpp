@@ -14,6 +14,10 @@ namespace {
 constexpr uint32_t kSplitStream = 0xF001;
 }  // namespace
 
+ScaledImage Dataset::load_for(int64_t index, const DecodeNeedFn&) const {
+  return ScaledImage::unscaled(load(index));
+}
+
 std::vector<int64_t> Dataset::labels() const {
   std::vector<int64_t> out(static_cast<size_t>(size()));
   for (int64_t i = 0; i < size(); ++i) out[i] = label(i);

@@ -21,6 +21,9 @@ class Dataset {
   // Produces sample `index`. Throws DecodeError when the sample cannot be read (a bad
   // file); callers may skip it. Safe to call from several threads at once.
   virtual Image load(int64_t index) const = 0;
+  // load(), for a caller that reads only `need` of the image: a dataset of image files may
+  // then decode a JPEG at a reduced scale (data/decode.h). The default decodes in full.
+  virtual ScaledImage load_for(int64_t index, const DecodeNeedFn& need) const;
   // The class names, in label order.
   virtual const std::vector<std::string>& classes() const = 0;
   // Where sample `index` comes from (a path, or "file[index]"), for messages.
@@ -40,6 +43,9 @@ class SubsetDataset final : public Dataset {
   int64_t size() const override { return static_cast<int64_t>(indices_.size()); }
   int64_t label(int64_t index) const override { return base_->label(indices_.at(index)); }
   Image load(int64_t index) const override { return base_->load(indices_.at(index)); }
+  ScaledImage load_for(int64_t index, const DecodeNeedFn& need) const override {
+    return base_->load_for(indices_.at(index), need);
+  }
   const std::vector<std::string>& classes() const override { return base_->classes(); }
   std::string source(int64_t index) const override { return base_->source(indices_.at(index)); }
   const std::vector<int64_t>& indices() const { return indices_; }

@@ -2,11 +2,13 @@
 
 #include <stb_image.h>
 #include <stb_image_write.h>
+#include <turbojpeg.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 namespace fovea::data {
 
@@ -48,13 +50,14 @@ JpegFacts inspect_jpeg(std::span<const uint8_t> bytes) {
     pos += 2 + length;
   }
   // Inside entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker,
-  // so FF D9 after the first scan can only be the end-of-image marker.
-  static constexpr uint8_t kEndOfImage[] = {0xFF, 0xD9};
+  // so FF D9 after the first scan can only be the end-of-image marker. It is looked for
+  // from the end, where it nearly always is (a forward search reads the whole scan).
+  static constexpr uint8_t kEndOfImageReversed[] = {0xD9, 0xFF};
   facts.has_scan = scan_start < bytes.size();
   if (facts.has_scan) {
-    facts.has_end_marker =
-        std::search(bytes.begin() + scan_start, bytes.end(), std::begin(kEndOfImage),
-                    std::end(kEndOfImage)) != bytes.end();
+    const auto scan = bytes.subspan(scan_start);
+    facts.has_end_marker = std::search(scan.rbegin(), scan.rend(), std::begin(kEndOfImageReversed),
+                                       std::end(kEndOfImageReversed)) != scan.rend();
   }
   return facts;
 }
@@ -77,6 +80,67 @@ int wanted_channels(ColorMode mode, int source_channels) {
       return source_channels <= 2 ? 1 : 3;  // 2 = gray + alpha
   }
   return 3;
+}
+
+// One TurboJPEG decompressor per thread, since making one allocates libjpeg's state. It
+// is replaced after any failure: TurboJPEG 2.1's header reader returns from an error with
+// libjpeg still inside the bad header, and would read the next file's header from there
+// (the next good file then decoded wrong).
+using TurboHandle = std::unique_ptr<void, int (*)(tjhandle)>;
+TurboHandle& turbo_decompressor() {
+  thread_local TurboHandle handle(nullptr, tjDestroy);
+  if (!handle) {
+    handle.reset(tjInitDecompress());
+    FOVEA_CHECK(handle != nullptr, "cannot create a TurboJPEG decompressor: {}",
+                tjGetErrorStr2(nullptr));
+  }
+  return handle;
+}
+
+// The DCT-domain reduction d (the image decodes at 1/d of its size): the largest of 8, 4
+// and 2 that leaves the region at least `output` pixels each way, else 1. Images under 8
+// pixels a side are not reduced: TurboJPEG picks the largest of its sixteen scaling
+// factors that gives the size asked for, and there two factors can give the same size.
+int dct_reduction(Size2 full, const DecodeNeed& need) {
+  if (full.height < 8 || full.width < 8) return 1;
+  for (const int d : {8, 4, 2}) {
+    if (need.region.height >= d * need.output.height &&
+        need.region.width >= d * need.output.width) {
+      return d;
+    }
+  }
+  return 1;
+}
+
+// libjpeg-turbo's decode, at 1/d of the size where `need` allows it, or nothing where
+// TurboJPEG cannot or will not: CMYK and YCCK (it does not convert them to RGB), a header
+// or a scan it reports an error or even a warning on. stb then reads the file as it did
+// before libjpeg-turbo was used, or refuses it with the same message.
+std::optional<ScaledImage> decode_jpeg_turbo(std::span<const uint8_t> bytes, ColorMode mode,
+                                             const DecodeNeedFn* need) {
+  TurboHandle& handle = turbo_decompressor();
+  tjhandle decompressor = handle.get();
+  int width = 0, height = 0, subsampling = 0, colorspace = 0;
+  if (tjDecompressHeader3(decompressor, bytes.data(), bytes.size(), &width, &height, &subsampling,
+                          &colorspace) != 0) {
+    handle.reset();
+    return std::nullopt;
+  }
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) return std::nullopt;
+  const Size2 full{height, width};
+  const int reduction = need != nullptr ? dct_reduction(full, (*need)(full)) : 1;
+  const tjscalingfactor factor{1, reduction};
+  const int channels = wanted_channels(mode, colorspace == TJCS_GRAY ? 1 : 3);
+  ScaledImage out{Image(TJSCALED(height, factor), TJSCALED(width, factor), channels), full,
+                  1.0 / reduction};
+  // Flags 0: the accurate integer IDCT and smooth chroma upsampling, PIL's defaults too.
+  if (tjDecompress2(decompressor, bytes.data(), bytes.size(), out.image.pixels.data(),
+                    out.image.width, 0, out.image.height, channels == 1 ? TJPF_GRAY : TJPF_RGB,
+                    0) != 0) {
+    handle.reset();
+    return std::nullopt;
+  }
+  return out;
 }
 
 void check_writable(const Image& image, const std::filesystem::path& path) {
@@ -114,7 +178,11 @@ const char* format_name(ImageFormat format) {
   return "unknown";
 }
 
-Image decode_image(std::span<const uint8_t> bytes, const std::string& name, ColorMode mode) {
+namespace {
+
+// Everything decode_image and decode_image_for do; `need` is null for a full-size decode.
+ScaledImage decode(std::span<const uint8_t> bytes, const std::string& name, ColorMode mode,
+                   const DecodeNeedFn* need) {
   if (bytes.empty()) {
     throw DecodeError(
         fmt::format("{}: empty file (0 bytes); expected a JPEG, PNG or BMP image", name));
@@ -140,6 +208,9 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& name, Colo
     if (!facts.has_end_marker) {
       throw DecodeError(fmt::format("{}: truncated JPEG (no end-of-image marker)", name));
     }
+    if (std::optional<ScaledImage> decoded = decode_jpeg_turbo(bytes, mode, need)) {
+      return std::move(*decoded);
+    }
   }
   if (format == ImageFormat::bmp && bmp_is_truncated(bytes)) {
     throw DecodeError(fmt::format("{}: truncated BMP (shorter than its header says)", name));
@@ -160,7 +231,18 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& name, Colo
   }
   Image image(height, width, channels);
   std::memcpy(image.pixels.data(), pixels.get(), image.pixels.size());
-  return image;
+  return ScaledImage::unscaled(std::move(image));
+}
+
+}  // namespace
+
+Image decode_image(std::span<const uint8_t> bytes, const std::string& name, ColorMode mode) {
+  return decode(bytes, name, mode, nullptr).image;
+}
+
+ScaledImage decode_image_for(std::span<const uint8_t> bytes, const std::string& name,
+                             ColorMode mode, const DecodeNeedFn& need) {
+  return decode(bytes, name, mode, &need);
 }
 
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
@@ -177,6 +259,11 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path) {
 
 Image read_image(const std::filesystem::path& path, ColorMode mode) {
   return decode_image(read_file_bytes(path), path.string(), mode);
+}
+
+ScaledImage read_image_for(const std::filesystem::path& path, ColorMode mode,
+                           const DecodeNeedFn& need) {
+  return decode_image_for(read_file_bytes(path), path.string(), mode, need);
 }
 
 void write_png(const std::filesystem::path& path, const Image& image) {

@@ -1,7 +1,16 @@
 #pragma once
-// Decoding and writing JPEG, PNG and BMP files with stb_image / stb_image_write (Debian's
-// libstb-dev). fovea never parses pixel data by hand; it only looks at a file's header to
-// name its format and to refuse what stb would decode wrongly.
+// Decoding and writing JPEG, PNG and BMP files. JPEG is decoded by libjpeg-turbo through
+// its TurboJPEG API (Debian's libturbojpeg0-dev); PNG and BMP, and the JPEGs TurboJPEG
+// does not turn into RGB or reports trouble with (CMYK, YCCK, warnings, errors), by
+// stb_image (libstb-dev), which then decodes the file or fails as it always has. Files
+// are written with stb_image_write. fovea never parses pixel data by hand; it only looks
+// at a file's header to name its format and to refuse what stb would decode wrongly.
+//
+// decode_image_for() lets libjpeg-turbo shrink a JPEG while decoding it (DCT-domain
+// scaling to 1/2, 1/4 or 1/8, far cheaper than a full decode): the caller says, once the
+// header has given the full size, which region it will read and the size it will resample
+// that region to (DecodeNeed, data/image.h), and the decoder takes the smallest of those
+// scales that leaves the region at least that many pixels each way.
 //
 // What is converted and what is refused:
 // - grayscale (PNG, JPEG, BMP) stays 1-channel with ColorMode::keep or ::gray, and is
@@ -48,6 +57,13 @@ const char* format_name(ImageFormat format);
 Image decode_image(std::span<const uint8_t> bytes, const std::string& name,
                    ColorMode mode = ColorMode::rgb);
 Image read_image(const std::filesystem::path& path, ColorMode mode = ColorMode::rgb);
+
+// decode_image(), shrunk as far as `need` allows when the file is a JPEG that libjpeg-turbo
+// decodes (scale 1 otherwise). The same files are refused, with the same messages.
+ScaledImage decode_image_for(std::span<const uint8_t> bytes, const std::string& name,
+                             ColorMode mode, const DecodeNeedFn& need);
+ScaledImage read_image_for(const std::filesystem::path& path, ColorMode mode,
+                           const DecodeNeedFn& need);
 
 // The whole file; a missing or unreadable file is a DecodeError naming the path.
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path);

@@ -109,6 +109,10 @@ Image ImageFolder::load(int64_t index) const {
   return read_image(path(index), options_.color);
 }
 
+ScaledImage ImageFolder::load_for(int64_t index, const DecodeNeedFn& need) const {
+  return read_image_for(path(index), options_.color, need);
+}
+
 void ImageFolder::write_class_map(const fs::path& file) const {
   data::write_class_map(file, classes_);
 }

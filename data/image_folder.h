@@ -38,6 +38,7 @@ class ImageFolder final : public Dataset {
   int64_t size() const override { return static_cast<int64_t>(samples_.size()); }
   int64_t label(int64_t index) const override { return samples_.at(index).label; }
   Image load(int64_t index) const override;
+  ScaledImage load_for(int64_t index, const DecodeNeedFn& need) const override;
   const std::vector<std::string>& classes() const override { return classes_; }
   std::string source(int64_t index) const override { return path(index).string(); }
 

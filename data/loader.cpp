@@ -110,7 +110,8 @@ int64_t Loader::load_into(const std::vector<int64_t>& order, uint64_t epoch, int
     const int64_t index = order[p];
     if (bad_.contains(index)) continue;
     try {
-      pipeline_->run(dataset_->load(index), {options_.seed, epoch, static_cast<uint64_t>(p)}, out);
+      const SampleKey key{options_.seed, epoch, static_cast<uint64_t>(p)};
+      pipeline_->run(dataset_->load_for(index, pipeline_->decode_need_for(key)), key, out);
       return index;
     } catch (const DecodeError& e) {
       bad_.record(index, e.what());

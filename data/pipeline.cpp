@@ -23,6 +23,19 @@ Fill mean_fill(const Normalization& normalization) {
   return fill;
 }
 
+// The resampling step's work: `need.region` of the full image, read from the decoded
+// pixels at their scale, resampled to need.output.
+Image resample(ScaledImage input, const DecodeNeed& need, Interpolation interpolation) {
+  const Rect& box = need.region;
+  const Size2 full = input.full_size;
+  if (input.scale == 1.0 && box == Rect{0, 0, full.height, full.width} && need.output == full) {
+    return std::move(input.image);  // already the size asked for
+  }
+  const double s = input.scale;
+  return resize_region(input.image, need.output.height, need.output.width, interpolation,
+                       {box.top * s, box.left * s, box.height * s, box.width * s});
+}
+
 }  // namespace
 
 Pipeline::Pipeline(PipelineSpec spec) : spec_(std::move(spec)) {
@@ -38,7 +51,6 @@ Pipeline::Pipeline(PipelineSpec spec) : spec_(std::move(spec)) {
                 "or {} (ImageNet's defaults are for 3 channels)",
                 values->size(), spec_.channels, spec_.channels);
   }
-  const Interpolation interpolation = spec_.interpolation;
   const bool augment = spec_.train && spec_.augment;
 
   if (spec_.clahe_clip > 0.0) {
@@ -47,21 +59,24 @@ Pipeline::Pipeline(PipelineSpec spec) : spec_(std::move(spec)) {
            return clahe(image, clip, std::min(grid, image.height), std::min(grid, image.width));
          }});
   }
-  steps_.push_back({spec_.channels == 3 ? "to_rgb" : "to_grayscale",
-                    [channels = spec_.channels](Image image, Rng&) {
-                      if (image.channels == channels) return image;
-                      return channels == 3 ? to_rgb(image) : to_grayscale(image, 1);
-                    }});
+  steps_.push_back({.name = spec_.channels == 3 ? "to_rgb" : "to_grayscale",
+                    .apply =
+                        [channels = spec_.channels](Image image, Rng&) {
+                          if (image.channels == channels) return image;
+                          return channels == 3 ? to_rgb(image) : to_grayscale(image, 1);
+                        },
+                    .per_pixel = true});
   if (augment && spec_.random_resized_crop) {
-    steps_.push_back({"random_resized_crop", [=, crop = spec_.crop](Image image, Rng& rng) {
-                        const Rect box =
-                            random_resized_crop_box(image.height, image.width, crop, rng);
-                        return resize(image, size, size, interpolation, box);
-                      }});
+    steps_.push_back(
+        {.name = "random_resized_crop", .need = [size, crop = spec_.crop](Size2 full, Rng& rng) {
+           return DecodeNeed{random_resized_crop_box(full.height, full.width, crop, rng),
+                             {size, size}};
+         }});
   } else {
     const int resize_to = static_cast<int>(std::floor(size / spec_.crop_fraction));
-    steps_.push_back({"resize", [=](Image image, Rng&) {
-                        return resize_short_side(image, resize_to, interpolation);
+    steps_.push_back({.name = "resize", .need = [resize_to](Size2 full, Rng&) {
+                        return DecodeNeed{{0, 0, full.height, full.width},
+                                          scaled_size(full.height, full.width, resize_to)};
                       }});
     steps_.push_back(
         {"center_crop", [=](Image image, Rng&) { return center_crop(image, size, size); }});
@@ -98,14 +113,44 @@ Pipeline::Pipeline(PipelineSpec spec) : spec_(std::move(spec)) {
 }
 
 Image Pipeline::transform(Image image, const SampleKey& key) const {
+  return transform(ScaledImage::unscaled(std::move(image)), key);
+}
+
+Image Pipeline::transform(ScaledImage input, const SampleKey& key) const {
   for (size_t position = 0; position < steps_.size(); ++position) {
     Rng rng(key, static_cast<uint32_t>(position));
-    image = steps_[position].apply(std::move(image), rng);
+    const Step& step = steps_[position];
+    if (step.need) {
+      const DecodeNeed need = step.need(input.full_size, rng);
+      input = ScaledImage::unscaled(resample(std::move(input), need, spec_.interpolation));
+    } else {
+      input.image = step.apply(std::move(input.image), rng);
+    }
   }
-  return image;
+  return std::move(input.image);
+}
+
+DecodeNeed Pipeline::decode_need(Size2 full_size, const SampleKey& key) const {
+  for (size_t position = 0; position < steps_.size(); ++position) {
+    const Step& step = steps_[position];
+    if (step.need) {
+      Rng rng(key, static_cast<uint32_t>(position));
+      return step.need(full_size, rng);
+    }
+    if (!step.per_pixel) break;
+  }
+  return {{0, 0, full_size.height, full_size.width}, full_size};
+}
+
+DecodeNeedFn Pipeline::decode_need_for(const SampleKey& key) const {
+  return [this, key](Size2 full_size) { return decode_need(full_size, key); };
 }
 
 void Pipeline::run(Image image, const SampleKey& key, float* out) const {
+  run(ScaledImage::unscaled(std::move(image)), key, out);
+}
+
+void Pipeline::run(ScaledImage image, const SampleKey& key, float* out) const {
   const Image result = transform(std::move(image), key);
   FOVEA_CHECK(result.height == spec_.image_size && result.width == spec_.image_size &&
                   result.channels == spec_.channels,

@@ -8,6 +8,10 @@
 // Every random step draws from its own Philox stream, Rng({seed, epoch, index}, step
 // position), so a sample's result depends only on (seed, epoch, sample index): not on the
 // worker that makes it, the order, or the other steps' draws.
+//
+// The crop and the eval resize are drawn on the image's full size and read from the
+// decoded pixels, which a JPEG decoder may have shrunk as far as decode_need() allows
+// (data/decode.h): the crop box means the same, and the output has the same size.
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,8 +21,8 @@
 #include "data/normalize.h"
 #include "data/random.h"
 #include "data/resize.h"
-#include "kernels/dtype.h"
 #include "engine/tensor.h"
+#include "kernels/dtype.h"
 
 namespace fovea::data {
 
@@ -48,8 +52,16 @@ class Pipeline {
 
   // The u8 steps: the sample's image before normalisation.
   Image transform(Image image, const SampleKey& key) const;
+  Image transform(ScaledImage image, const SampleKey& key) const;
   // transform(), then normalisation and random erasing into out[0 .. H*W*C) (f32).
   void run(Image image, const SampleKey& key, float* out) const;
+  void run(ScaledImage image, const SampleKey& key, float* out) const;
+
+  // What the sample's resampling step (RandomResizedCrop, or the eval resize) will read of
+  // an image of full size `full_size`: the same draw transform() makes. With a step before
+  // it that needs every pixel at full size (CLAHE), the whole image at its full size.
+  DecodeNeed decode_need(Size2 full_size, const SampleKey& key) const;
+  DecodeNeedFn decode_need_for(const SampleKey& key) const;
 
   const PipelineSpec& spec() const { return spec_; }
   // [H, W, C] of every sample this pipeline produces.
@@ -61,6 +73,10 @@ class Pipeline {
   struct Step {
     std::string name;
     std::function<Image(Image, Rng&)> apply;
+    // Set, instead of `apply`, on the step that resamples the decoded image: the region it
+    // reads of an image of a given full size, and the size it resamples it to.
+    std::function<DecodeNeed(Size2 full_size, Rng&)> need;
+    bool per_pixel = false;  // gives the same result before or after shrinking the image
   };
   PipelineSpec spec_;
   std::vector<Step> steps_;

@@ -32,8 +32,11 @@ struct Taps {
   int max_taps = 0;
 };
 
-Taps compute_taps(int in_size, int out_size, Interpolation interpolation) {
-  const double scale = static_cast<double>(in_size) / out_size;
+// The window [begin, begin + size) of the source pixels [0, in_size) resampled to out_size
+// pixels; only those pixels are read. A whole-pixel window has begin 0 and size in_size.
+Taps compute_taps(double begin, double size, int in_size, int out_size,
+                  Interpolation interpolation) {
+  const double scale = size / out_size;
   const double stretch = std::max(scale, 1.0);
   double support = 0.0;
   switch (interpolation) {
@@ -57,9 +60,9 @@ Taps compute_taps(int in_size, int out_size, Interpolation interpolation) {
   taps.weights.assign(static_cast<size_t>(out_size) * taps.max_taps, 0.0f);
   std::vector<double> w(taps.max_taps);
   for (int i = 0; i < out_size; ++i) {
-    const double center = (i + 0.5) * scale;
+    const double center = begin + (i + 0.5) * scale;
     if (interpolation == Interpolation::nearest) {
-      taps.first[i] = std::min(static_cast<int>(std::floor(center)), in_size - 1);
+      taps.first[i] = std::clamp(static_cast<int>(std::floor(center)), 0, in_size - 1);
       taps.count[i] = 1;
       taps.weights[static_cast<size_t>(i) * taps.max_taps] = 1.0f;
       continue;
@@ -71,7 +74,8 @@ Taps compute_taps(int in_size, int out_size, Interpolation interpolation) {
     for (int x = lo; x < hi && n < taps.max_taps; ++x, ++n) {
       if (interpolation == Interpolation::area) {
         // Overlap of source pixel [x, x + 1) with the footprint [i, i + 1) * scale.
-        w[n] = std::max(0.0, std::min(x + 1.0, (i + 1) * scale) - std::max<double>(x, i * scale));
+        w[n] = std::max(0.0, std::min(x + 1.0, begin + (i + 1) * scale) -
+                                 std::max<double>(x, begin + i * scale));
       } else {
         const double t = (x + 0.5 - center) / stretch;
         w[n] = interpolation == Interpolation::bilinear ? triangle(t) : keys_cubic(t);
@@ -155,11 +159,30 @@ Image resize(const Image& source, int height, int width, Interpolation interpola
                   box.top + box.height <= source.height && box.left + box.width <= source.width,
               "resize: box (top {}, left {}, {}x{}) is not inside the {}x{} image", box.top,
               box.left, box.height, box.width, source.height, source.width);
+  return resize_region(source, height, width, interpolation,
+                       {static_cast<double>(box.top), static_cast<double>(box.left),
+                        static_cast<double>(box.height), static_cast<double>(box.width)});
+}
+
+Image resize_region(const Image& source, int height, int width, Interpolation interpolation,
+                    const Region& region) {
+  FOVEA_CHECK(region.top >= 0 && region.left >= 0 && region.height > 0 && region.width > 0 &&
+                  region.top + region.height <= source.height &&
+                  region.left + region.width <= source.width,
+              "resize: region (top {}, left {}, {}x{}) is not inside the {}x{} image", region.top,
+              region.left, region.height, region.width, source.height, source.width);
   FOVEA_CHECK(height > 0 && width > 0, "resize: output size must be positive, got {}x{}", height,
               width);
+  // The whole pixels the region overlaps, and where the region starts inside them.
+  const int top = static_cast<int>(std::floor(region.top));
+  const int left = static_cast<int>(std::floor(region.left));
+  const Rect box = {top, left, static_cast<int>(std::ceil(region.top + region.height)) - top,
+                    static_cast<int>(std::ceil(region.left + region.width)) - left};
   const int channels = source.channels;
-  const Taps across = compute_taps(box.width, width, interpolation);
-  const Taps down = compute_taps(box.height, height, interpolation);
+  const Taps across =
+      compute_taps(region.left - left, region.width, box.width, width, interpolation);
+  const Taps down =
+      compute_taps(region.top - top, region.height, box.height, height, interpolation);
   // Only the rows some output row reads are resampled along x.
   const int first_row = down.first.front();
   const int last_row = down.first.back() + down.count.back();

@@ -26,13 +26,19 @@ const char* interpolation_name(Interpolation interpolation);
 Image resize(const Image& source, int height, int width,
              Interpolation interpolation = Interpolation::bilinear, Rect box = {});
 
+// resize() of a region whose edges may fall inside pixels, as they do once a decoder has
+// shrunk the image (a Rect of the full image times ScaledImage::scale). The filter is
+// centred exactly as for that region, and reads only the pixels the region overlaps; with
+// whole-pixel edges this is resize() with the Rect, to the bit.
+struct Region {
+  double top = 0, left = 0, height = 0, width = 0;
+};
+Image resize_region(const Image& source, int height, int width, Interpolation interpolation,
+                    const Region& region);
+
 // The output size of torchvision's Resize(size) with an int: the short side becomes
 // `size` and the long side int(size * long / short). With `long_side`, the long side
 // becomes `size` instead (packing with --max-side).
-struct Size2 {
-  int height = 0;
-  int width = 0;
-};
 Size2 scaled_size(int height, int width, int size, bool long_side = false);
 
 Image resize_short_side(const Image& source, int size,

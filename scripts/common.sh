@@ -11,7 +11,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # Debian packages the product, its tests and its benchmarks need.
 FOVEA_PACKAGES=(
   cmake g++ make
-  libeigen3-dev libstb-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libeigen3-dev libstb-dev libturbojpeg0-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   zlib1g-dev libcairo2-dev libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
   python3 python3-pip python3-numpy python3-torch python3-torchvision

@@ -12,10 +12,10 @@
 # scripts/gpu-check.sh unpacks them into a prefix (never into /, which they could break) and
 # points CMake and the loader at it. Found by CMake's find_package or find_path/find_library
 # (cmake/dependencies.cmake), so no pkg-config is needed. The runtime libraries below are
-# the closure of the shared ones (fmt, yaml-cpp, stb, benchmark, cairo) minus glibc,
-# libstdc++ and zlib, which every image has. scripts/prefix-check.sh (run by ./test.sh)
-# unpacks the same files into a fresh prefix, checks that closure, and configures and
-# compiles against the prefix alone.
+# the closure of the shared ones (fmt, yaml-cpp, stb, turbojpeg, benchmark, cairo) minus
+# glibc, libstdc++ and zlib, which every image has. scripts/prefix-check.sh (run by
+# ./test.sh) unpacks the same files into a fresh prefix, checks that closure, and
+# configures and compiles against the prefix alone.
 #
 # --unpack PREFIX (no network needed) empties PREFIX, extracts every .deb of $DEBS into it
 # with dpkg-deb -x, re-points the absolute symbolic links the packages carry (libz.so ->
@@ -36,7 +36,8 @@ PACKAGES=(
   # header-only
   libeigen3-dev nlohmann-json3-dev libcli11-dev
   # compiled, with their shared libraries
-  libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 libstb-dev libstb0 zlib1g-dev
+  libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 libstb-dev libstb0 libturbojpeg0-dev
+  libturbojpeg0 zlib1g-dev
   libgtest-dev libbenchmark-dev libbenchmark1debian
   # cairo for the PNG charts, and what libcairo.so.2 loads
   libcairo2-dev libcairo2 libpixman-1-0 libfontconfig1 fontconfig-config libfreetype6

@@ -90,11 +90,11 @@ outside=()
 while IFS='=' read -r key value; do
   [ -n "$value" ] || continue
   case "$value" in "$PREFIX"/*) ;; *) outside+=("${key%%:*}=$value") ;; esac
-done < <(grep -E '^(Eigen3_DIR|nlohmann_json_DIR|fmt_DIR|CLI11_DIR|yaml-cpp_DIR|GTest_DIR|benchmark_DIR|STB_INCLUDE_DIR|STB_LIBRARY|CAIRO_INCLUDE_DIR|CAIRO_LIBRARY|ZLIB_INCLUDE_DIR):' \
+done < <(grep -E '^(Eigen3_DIR|nlohmann_json_DIR|fmt_DIR|CLI11_DIR|yaml-cpp_DIR|GTest_DIR|benchmark_DIR|STB_INCLUDE_DIR|STB_LIBRARY|TURBOJPEG_INCLUDE_DIR|TURBOJPEG_LIBRARY|CAIRO_INCLUDE_DIR|CAIRO_LIBRARY|ZLIB_INCLUDE_DIR):' \
   "$BUILD/CMakeCache.txt")
 [ ${#outside[@]} -eq 0 ] || fail "CMake resolved these outside the prefix:" "${outside[@]}"
-found=$(grep -cE '^(Eigen3_DIR|nlohmann_json_DIR|fmt_DIR|CLI11_DIR|yaml-cpp_DIR|GTest_DIR|benchmark_DIR|STB_INCLUDE_DIR|STB_LIBRARY|CAIRO_INCLUDE_DIR|CAIRO_LIBRARY|ZLIB_INCLUDE_DIR):[^=]*=.+' "$BUILD/CMakeCache.txt" || true)
-[ "$found" -eq 12 ] || fail "expected 12 resolved third-party entries in CMakeCache.txt, found $found"
+found=$(grep -cE '^(Eigen3_DIR|nlohmann_json_DIR|fmt_DIR|CLI11_DIR|yaml-cpp_DIR|GTest_DIR|benchmark_DIR|STB_INCLUDE_DIR|STB_LIBRARY|TURBOJPEG_INCLUDE_DIR|TURBOJPEG_LIBRARY|CAIRO_INCLUDE_DIR|CAIRO_LIBRARY|ZLIB_INCLUDE_DIR):[^=]*=.+' "$BUILD/CMakeCache.txt" || true)
+[ "$found" -eq 14 ] || fail "expected 14 resolved third-party entries in CMakeCache.txt, found $found"
 
 # 5. Compile one C++ and one CUDA object of libfovea, then read what they included.
 objects=("CMakeFiles/fovea.dir/$CXX_SOURCE.o")

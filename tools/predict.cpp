@@ -28,12 +28,15 @@ void run_predict(const PredictArgs& args) {
   const data::Pipeline pipeline(spec);
   NoGradGuard no_grad;
   for (const std::string& path : args.images) {
-    const data::Image image = data::read_image(
-        path, run.data.in_chans == 1 ? data::ColorMode::gray : data::ColorMode::rgb);
+    // A large photo is decoded at the reduced scale the eval resize allows (data/decode.h).
+    const data::SampleKey key{0, 0, 0};
+    data::ScaledImage image = data::read_image_for(
+        path, run.data.in_chans == 1 ? data::ColorMode::gray : data::ColorMode::rgb,
+        pipeline.decode_need_for(key));
     Shape shape = pipeline.sample_shape();
     shape.insert(shape.begin(), 1);
     Tensor x = empty(shape);
-    pipeline.run(image, {0, 0, 0}, x.data<float>());
+    pipeline.run(std::move(image), key, x.data<float>());
     const Tensor probabilities = softmax(run.model->forward(x), 1).select(0, 0);
     const std::vector<float> p = probabilities.to_vector<float>();
     std::vector<int64_t> order(p.size());
@@ -41,7 +44,8 @@ void run_predict(const PredictArgs& args) {
     std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
     std::cout << path << "\n";
     for (int k = 0; k < args.top_k && k < static_cast<int>(order.size()); ++k) {
-      std::cout << fmt::format("  {:>6.2f}%  {}\n", 100.0 * p[order[k]], run.data.class_names[order[k]]);
+      std::cout << fmt::format("  {:>6.2f}%  {}\n", 100.0 * p[order[k]],
+                               run.data.class_names[order[k]]);
     }
   }
 }

@@ -57,6 +57,29 @@ TEST(Resize, SameSizeIsIdentityForEveryFilterAndBoxReadsOnlyTheBox) {
   EXPECT_EQ(down.channels, 3);
 }
 
+// A region whose edges fall inside pixels, as a crop box does in a JPEG decoded at 1/2:
+// with whole-pixel edges it is resize() with the Rect, to the bit; on an image averaged
+// 2x2, half the box gives what the box gives on the full image, up to that averaging.
+TEST(Resize, RegionWithFractionalEdges) {
+  const Image image = testing::colourised(8, 64, 80);
+  const Rect box = {5, 7, 41, 50};
+  for (Interpolation f : {Interpolation::nearest, Interpolation::bilinear, Interpolation::bicubic,
+                          Interpolation::area}) {
+    EXPECT_EQ(resize_region(image, 20, 24, f, {5, 7, 41, 50}), resize(image, 20, 24, f, box))
+        << interpolation_name(f);
+  }
+  const Image half = resize(image, 32, 40, Interpolation::area);
+  const Image from_half =
+      resize_region(half, 20, 24, Interpolation::bilinear, {2.5, 3.5, 20.5, 25});
+  const Image from_full = resize(image, 20, 24, Interpolation::bilinear, box);
+  double error = 0;
+  for (size_t i = 0; i < from_full.pixels.size(); ++i) {
+    error += std::abs(from_half.pixels[i] - from_full.pixels[i]);
+  }
+  EXPECT_LT(error / from_full.pixels.size(), 1.5);
+  EXPECT_THROW(resize_region(half, 4, 4, Interpolation::bilinear, {30, 0, 2.5, 4}), Error);
+}
+
 TEST(Resize, ShortSideFollowsTorchvision) {
   const Size2 size = scaled_size(375, 500, 256);
   EXPECT_EQ(size.height, 256);
