@@ -34,14 +34,13 @@ def build_files():
         torch.manual_seed(0)
         model = getattr(torchvision.models, name)(weights=None, num_classes=10)
         randomize_norms(model)
-        yield name, model_case(model, torch.randn(2, 3, size, size), GRADS + [middle],
-                               float64=True)
+        yield name, model_case(model, torch.randn(2, 3, size, size), GRADS + [middle])
 
     torch.manual_seed(0)
     model = torchvision.models.densenet121(weights=None, num_classes=14)
     randomize_norms(model)
     case = model_case(model, torch.randn(2, 3, 32, 32),
-                      GRADS + ["features.denseblock2.denselayer3.conv2.weight"], float64=True)
+                      GRADS + ["features.denseblock2.denselayer3.conv2.weight"])
     renamed = {}
     for key, value in case.items():
         role, _, param = key.partition(".")

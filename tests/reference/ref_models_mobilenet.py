@@ -37,9 +37,10 @@ def conditioned_case(model, seed, grad_params, tolerance=1e-5, tries=10):
     generator = torch.Generator().manual_seed(seed)
     for _ in range(tries):
         model.zero_grad(set_to_none=True)
-        case = model_case(model, torch.randn(2, 3, 64, 64, generator=generator), grad_params)
+        x = torch.randn(2, 3, 64, 64, generator=generator)
+        case = model_case(model, x, grad_params, float64=False)
         if _agrees_with_float64(model64, case, tolerance):
-            return case
+            return model_case(model, x, grad_params)  # stored as computed in float64
     raise SystemExit(f"no well-conditioned input for {type(model).__name__} in {tries} tries")
 
 

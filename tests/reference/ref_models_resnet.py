@@ -28,7 +28,7 @@ def build_files():
         model = getattr(torchvision.models, name)(weights=None, num_classes=NUM_CLASSES)
         randomize_norms(model)
         yield name, model_case(model, torch.randn(2, 3, size, size),
-                               ["conv1.weight", middle, "fc.weight", "fc.bias"], float64=True)
+                               ["conv1.weight", middle, "fc.weight", "fc.bias"])
 
     torch.manual_seed(0)
     model = timm.create_model("seresnext50_32x4d", num_classes=NUM_CLASSES)
@@ -36,4 +36,4 @@ def build_files():
     yield "seresnext50_32x4d", model_case(
         model, torch.randn(2, 3, 64, 64),
         ["conv1.weight", "layer2.0.se.fc1.weight", "layer3.2.se.fc2.bias",
-         "layer3.2.conv2.weight", "fc.weight"], float64=True)
+         "layer3.2.conv2.weight", "fc.weight"])
