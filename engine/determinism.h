@@ -6,6 +6,12 @@
 // algorithm search also pick the non-deterministic algorithms when they are faster. The
 // trainer sets it from the config key `training.deterministic`.
 //
+// On the CPU there is no switch: every kernel is deterministic, and its results do not
+// depend on the OpenMP thread count either. Reductions cut their work into pieces fixed
+// by the shape (kernels/cpu/accumulate.h, conv2d_internal.h's sum_over_parts) and GEMMs
+// split only C's rows (kernels/cpu/gemm.cpp), so one seed trains to bit-identical weights
+// on 1, 2 or 16 threads (tests/train/thread_determinism_train.cpp).
+//
 // Global to the process, read when an algorithm is chosen (choices are cached per value).
 namespace fovea {
 

@@ -21,8 +21,10 @@
 // cache between im2col and GEMM. Inside an item the rows go in pieces whose col buffer
 // holds at most kColBudget elements. An image never spans two items, so col2im's
 // scatter-add needs no locks. With fewer items than threads (batch 1), the items run one
-// after another and each parallelises inside: Eigen threads the GEMM, im2col splits rows
-// and col2im splits channels.
+// after another and each parallelises inside: the GEMM shares its blocks among the threads,
+// im2col splits rows and col2im splits channels. Backward-weight adds the items' sums in
+// a fixed number of partials (sum_over_parts), so the result does not depend on the
+// thread count.
 #include <algorithm>
 #include <cstring>
 
@@ -44,6 +46,9 @@ namespace {
 // Elements in one piece's col buffer: 4 MB in f32, about what one core's L2 holds, so the
 // GEMM reads back what im2col just wrote from cache.
 constexpr int64_t kColBudget = int64_t{1} << 20;
+// Images are grouped into at least this many work items (batch allowing), enough to share
+// among the threads of a small machine.
+constexpr int64_t kTargetItems = 8;
 
 struct Geometry {
   explicit Geometry(const Conv2dShape& s)
@@ -66,8 +71,9 @@ struct WorkPlan {
 WorkPlan plan_work(const Conv2dShape& s, const Geometry& g) {
   WorkPlan plan;
   plan.piece_budget = std::max<int64_t>(1, kColBudget / g.width);
-  const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const int64_t fair_share = (s.batch + threads - 1) / threads;
+  // Fixed by the shape, not by the thread count: backward-weight sums each piece's rows
+  // in one GEMM, so the pieces set the order of its additions.
+  const int64_t fair_share = (s.batch + kTargetItems - 1) / kTargetItems;
   plan.images_per_item =
       std::clamp<int64_t>(plan.piece_budget / std::max<int64_t>(g.rows_per_image, 1), 1,
                           std::max<int64_t>(fair_share, 1));
@@ -270,7 +276,7 @@ void im2col_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T
       });
     }
   };
-  sum_over_parts(plan.items, plan.parts, s.out_channels * g.k, grad_w, accumulate);
+  sum_over_parts(plan.items, s.out_channels * g.k, grad_w, accumulate);
 }
 
 // Stride 1: grad_x is the forward convolution of grad_y (padding (k-1)*dilation - pad)

@@ -26,19 +26,34 @@ inline int64_t item_parts(int64_t items, int64_t cost_per_item) {
   return items >= threads ? parallel_part_count(items, cost_per_item) : 1;
 }
 
-// out[0, size) = the sum over parts of what body(acc, begin, end) accumulates into its
-// zeroed acc for items [begin, end). Part 0 accumulates into out itself; the other
-// partials are added in part order, so the result does not depend on scheduling.
+// out[0, size) = the sum of what body(acc, begin, end) accumulates into its zeroed acc for
+// items [begin, end), over weight_grad_parts(items) parts. Part 0 accumulates into out
+// itself; the other partials are added in part order. The parts are fixed by the item
+// count, so the result depends neither on scheduling nor on the thread count. With more
+// threads than parts, the parts run one after another and each parallelises inside (its
+// GEMMs share their blocks among the threads), which gives the same sums.
+constexpr int64_t kWeightGradParts = 2;  // partials of the size of the weight, at most
+inline int64_t weight_grad_parts(int64_t items) {
+  return std::clamp<int64_t>(items, 1, kWeightGradParts);
+}
+
 template <typename T, typename Body>
-void sum_over_parts(int64_t items, int64_t parts, int64_t size, T* out, Body&& body) {
+void sum_over_parts(int64_t items, int64_t size, T* out, Body&& body) {
+  const int64_t parts = weight_grad_parts(items);
   std::fill(out, out + size, T(0));
   std::vector<std::unique_ptr<T[]>> partials(static_cast<size_t>(parts));
   for (int64_t p = 1; p < parts; ++p) partials[p] = uninitialised<T>(size);
-  parallel_parts(items, parts, [&](int64_t part, int64_t begin, int64_t end) {
+  const auto run_part = [&](int64_t part, int64_t begin, int64_t end) {
     T* acc = part == 0 ? out : partials[part].get();
     if (part != 0) std::fill(acc, acc + size, T(0));
     body(acc, begin, end);
-  });
+  };
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads > parts) {
+    for (int64_t p = 0; p < parts; ++p) run_part(p, items * p / parts, items * (p + 1) / parts);
+  } else {
+    parallel_parts(items, parts, run_part);
+  }
   if (parts <= 1) return;
   parallel_for(size, parts, [&](int64_t begin, int64_t end) {
     for (int64_t p = 1; p < parts; ++p) {

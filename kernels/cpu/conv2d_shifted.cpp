@@ -128,7 +128,6 @@ template <typename T>
 void shifted_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const T* x, T* grad_w) {
   const Shifted g(s);
   const int64_t cout = s.out_channels, image_size = s.in_h * s.in_w * s.in_channels;
-  const int64_t parts = item_parts(s.batch, s.out_h * g.wp * cout * g.k);
   const auto accumulate = [&](T* acc, int64_t begin, int64_t end) {
     std::unique_ptr<T[]> padded = uninitialised<T>(g.padded_size);
     std::unique_ptr<T[]> grad = uninitialised<T>(g.piece_rows * g.wp * cout);
@@ -158,7 +157,7 @@ void shifted_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, const
       });
     }
   };
-  sum_over_parts(s.batch, parts, cout * g.k, grad_w, accumulate);
+  sum_over_parts(s.batch, cout * g.k, grad_w, accumulate);
 }
 
 template void shifted_conv2d_forward<float>(const Conv2dShape&, const float*, const float*,

@@ -159,7 +159,10 @@ void depthwise_conv2d_backward_weight(const Conv2dShape& s, const T* grad_y, con
   const int64_t taps = s.kernel_h * s.kernel_w, cin = s.in_channels, cout = s.out_channels;
   const int64_t mult = cout / cin, weight_size = taps * cout;
   const int64_t rows = s.batch * s.out_h;
-  const int64_t parts = parallel_part_count(rows, s.out_w * taps * cout);
+  // A part count fixed by the shape (rows, then at most kParts): the threads only share
+  // the parts out, so the sums are the same on any number of threads.
+  constexpr int64_t kParts = 16;
+  const int64_t parts = std::clamp<int64_t>(rows, 1, kParts);
   // One tap-major partial per part. Each (output row, tap) is summed in registers along
   // the row first, so a weight's gradient is a sum of row sums rather than one running
   // sum over N*Ho*Wo terms.

@@ -54,7 +54,11 @@ void parallel_parts(int64_t n, int64_t parts, Body&& body) {
     body(int64_t{0}, int64_t{0}, n);
     return;
   }
-#pragma omp parallel for schedule(static) num_threads(static_cast <int>(parts))
+  // More parts than threads is fine (kernels that fix their part count by the shape):
+  // each thread takes a contiguous run of them.
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#pragma omp parallel for schedule(static) \
+    num_threads(static_cast <int>(std::min <int64_t>(parts, threads)))
   for (int64_t p = 0; p < parts; ++p) {
     const int64_t begin = n * p / parts, end = n * (p + 1) / parts;
     if (begin < end) body(p, begin, end);

@@ -140,10 +140,12 @@ TEST(Trainer, ProfileStepsWritesThePerOpTable) {
   }
 }
 
-// Runs `fovea train` in a child process; returns its pid.
-pid_t spawn_fovea(const std::vector<std::string>& args) {
+// Runs `fovea train` in a child process (on `omp_threads` OpenMP threads when given);
+// returns its pid.
+pid_t spawn_fovea(const std::vector<std::string>& args, int omp_threads = 0) {
   const pid_t pid = fork();
   if (pid == 0) {
+    if (omp_threads > 0) setenv("OMP_NUM_THREADS", std::to_string(omp_threads).c_str(), 1);
     std::vector<char*> argv;
     const std::string binary = std::string(FOVEA_BINARY_DIR) + "/fovea";
     argv.push_back(const_cast<char*>(binary.c_str()));
@@ -179,6 +181,29 @@ std::vector<std::string> train_args(const fs::path& out) {
           "output.dir=" + out.string()};
 }
 
+void expect_same_weights(const fs::path& a_dir, const fs::path& b_dir, const std::string& why) {
+  const TensorMap a = load_safetensors((a_dir / "last.safetensors").string()).tensors;
+  const TensorMap b = load_safetensors((b_dir / "last.safetensors").string()).tensors;
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    const Tensor diff = abs(sub(tensor.to(DType::f64), b.at(name).to(DType::f64)));
+    EXPECT_EQ(max(diff).item(), 0.0) << name << " differs " << why;
+  }
+}
+
+TEST(Trainer, OneSeedGivesTheSameWeightsOnOneOrThreeThreads) {
+  const fs::path one = fresh_dir("threads_1");
+  const fs::path three = fresh_dir("threads_3");
+  std::vector<std::string> args = train_args(one);
+  const int one_status = wait_for(spawn_fovea(args, 1));
+  ASSERT_TRUE(WIFEXITED(one_status) && WEXITSTATUS(one_status) == 0);
+  args.back() = "output.dir=" + three.string();
+  const int three_status = wait_for(spawn_fovea(args, 3));
+  ASSERT_TRUE(WIFEXITED(three_status) && WEXITSTATUS(three_status) == 0);
+  expect_same_weights(one, three, "between 1 and 3 threads");
+}
+
 TEST(Trainer, ResumeAfterSigkillEndsBitIdentical) {
   const fs::path straight = fresh_dir("resume_straight");
   const fs::path killed = fresh_dir("resume_killed");
@@ -205,14 +230,7 @@ TEST(Trainer, ResumeAfterSigkillEndsBitIdentical) {
   const int resumed_status = wait_for(spawn_fovea(resume));
   ASSERT_TRUE(WIFEXITED(resumed_status) && WEXITSTATUS(resumed_status) == 0);
 
-  const TensorMap a = load_safetensors((straight / "last.safetensors").string()).tensors;
-  const TensorMap b = load_safetensors((killed / "last.safetensors").string()).tensors;
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, tensor] : a) {
-    ASSERT_TRUE(b.count(name)) << name;
-    const Tensor diff = abs(sub(tensor.to(DType::f64), b.at(name).to(DType::f64)));
-    EXPECT_EQ(max(diff).item(), 0.0) << name << " differs after resume";
-  }
+  expect_same_weights(straight, killed, "after resume");
   EXPECT_EQ(read_csv(straight / "history.csv").size(), read_csv(killed / "history.csv").size());
 }
 

@@ -1,0 +1,84 @@
+// One seed gives bit-identical weights whatever the OpenMP thread count: a few AdamW
+// steps of several architectures in train mode (batch-statistics BatchNorm, dropout off)
+// on 1, 2 and 8 threads. Reductions (backward-weight, norm statistics, losses) cut their
+// work into pieces fixed by the shape, so the threads change only who adds which piece.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include "engine/rng.h"
+#include "models/model.h"
+#include "tests/support/testing.h"
+#include "train/optimizer.h"
+
+namespace fovea {
+namespace {
+
+struct Case {
+  std::string model;
+  int64_t img_size, batch, in_chans;
+};
+
+// The weights after `steps` AdamW steps on a fixed random batch, run on `threads` threads.
+TensorMap train_weights(const Case& c, int threads, int steps) {
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  manual_seed(0);
+  ModelPtr model =
+      create_model(c.model, {.num_classes = 10, .in_chans = c.in_chans, .img_size = c.img_size});
+  model->train();
+  train::AdamW opt({{.params = model->parameters(), .weight_decay = 0.05}}, 0.9, 0.999, 1e-8);
+  Generator gen(1);
+  const Tensor x = randn({c.batch, c.img_size, c.img_size, c.in_chans}, {}, &gen);
+  const Tensor target = randint(0, 10, {c.batch}, {.dtype = DType::i64}, &gen);
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    cross_entropy(model->forward(x), target).backward();
+    opt.step(1e-3, 1.0);
+  }
+  omp_set_num_threads(before);
+  return model->state_dict();
+}
+
+void expect_same_weights_on_any_thread_count(const Case& c) {
+  SCOPED_TRACE(c.model);
+  const TensorMap one = train_weights(c, 1, 2);
+  for (int threads : {2, 8}) {
+    const TensorMap other = train_weights(c, threads, 2);
+    int64_t differing = 0;
+    for (const auto& [name, w] : one) {
+      if (!testing::all_close(other.at(name), w, 0, 0)) {
+        ++differing;
+        ADD_FAILURE() << name << " differs between 1 and " << threads << " threads";
+        if (differing >= 5) return;
+      }
+    }
+  }
+}
+
+TEST(ThreadDeterminism, SimpleCnn) {
+  expect_same_weights_on_any_thread_count({"simple_cnn", 28, 8, 1});
+}
+TEST(ThreadDeterminism, ResNet18) {
+  expect_same_weights_on_any_thread_count({"resnet18", 32, 8, 3});
+}
+TEST(ThreadDeterminism, ResNet50) {
+  expect_same_weights_on_any_thread_count({"resnet50", 32, 4, 3});
+}
+TEST(ThreadDeterminism, EfficientNetB0) {
+  expect_same_weights_on_any_thread_count({"efficientnet_b0", 32, 4, 3});
+}
+TEST(ThreadDeterminism, MobileNetV3) {
+  expect_same_weights_on_any_thread_count({"mobilenetv3_large_100", 32, 4, 3});
+}
+TEST(ThreadDeterminism, DenseNet121) {
+  expect_same_weights_on_any_thread_count({"densenet121", 32, 4, 3});
+}
+TEST(ThreadDeterminism, ConvNeXt) {
+  expect_same_weights_on_any_thread_count({"convnext_tiny", 32, 2, 3});
+}
+TEST(ThreadDeterminism, ViT) {
+  expect_same_weights_on_any_thread_count({"vit_base_patch16_224", 32, 2, 3});
+}
+
+}  // namespace
+}  // namespace fovea
