@@ -61,31 +61,40 @@ const bool eigen_single_threaded = [] {
 
 // Below this many multiply-adds a product is one Eigen call: a parallel region costs more.
 constexpr int64_t kParallelGemmFlops = int64_t{1} << 21;
-// Row blocks are at least this tall: a single row would make Eigen take its GEMV path, and
-// a handful its coefficient-wise one, which both sum in another order.
-constexpr int64_t kMinBlockRows = 16;
+// Row blocks are whole multiples of this many rows (the last one takes the rest): a block
+// that starts inside one of Eigen's register tiles, or a few rows (its GEMV and
+// coefficient-wise paths), would round differently.
+constexpr int64_t kBlockRows = 16;
 
-// C = alpha op(A) op(B) + beta C, its rows cut into one block per thread unless the caller
-// already runs in parallel. Cutting C's rows leaves every element's sum as it was: a
-// single-threaded Eigen product blocks k by k alone, so an element of C adds the same
-// terms in the same order whichever block holds it (checked bit for bit over random
-// shapes and transposes). Cutting columns would not: Eigen's edge tiles along n round
-// differently. So the block count may follow the thread count and the result does not.
+// C = alpha op(A) op(B) + beta C, its rows cut into about one block per thread unless the
+// caller already runs in parallel. Cutting C's rows on tile boundaries leaves every
+// element's sum as it was: a single-threaded Eigen product blocks k by k alone, so an
+// element of C adds the same terms in the same order whichever block holds it (checked
+// bit for bit: tests/engine/thread_count_unit.cpp). Cutting columns would not: Eigen's
+// edge tiles along n round differently. So the block count may follow the thread count
+// and the result does not.
 template <typename T>
 void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   const int64_t flops = s.m * s.n * std::max<int64_t>(s.k, 1);
-  const int64_t blocks =
-      flops < kParallelGemmFlops ? 1 : std::min<int64_t>(threads, s.m / kMinBlockRows);
-  if (blocks <= 1) {
+  const int64_t wanted =
+      flops < kParallelGemmFlops ? 1 : std::min<int64_t>(threads, s.m / kBlockRows);
+  if (wanted <= 1) {
     gemm_one(s, alpha, a, b, beta, c);
     return;
   }
-  parallel_parts(s.m, blocks, [&](int64_t, int64_t first, int64_t last) {
-    GemmShape rows = s;
-    rows.m = last - first;
-    // Row `first` of op(A) starts `first` rows into A, or `first` columns when transposed.
-    gemm_one(rows, alpha, a + first * (s.trans_a ? 1 : s.lda), b, beta, c + first * s.ldc);
+  const int64_t tiles = (s.m + kBlockRows - 1) / kBlockRows;
+  const int64_t rows_per_block = (tiles + wanted - 1) / wanted * kBlockRows;
+  // Rounded down: the last block takes the rest, so that no block is shorter than a tile.
+  const int64_t blocks = std::max<int64_t>(1, s.m / rows_per_block);
+  parallel_for(blocks, flops / blocks, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const int64_t first = block * rows_per_block;
+      GemmShape rows = s;
+      rows.m = block + 1 == blocks ? s.m - first : rows_per_block;
+      // Row `first` of op(A) starts `first` rows into A, or `first` columns when transposed.
+      gemm_one(rows, alpha, a + first * (s.trans_a ? 1 : s.lda), b, beta, c + first * s.ldc);
+    }
   });
 }
 
