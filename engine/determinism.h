@@ -10,7 +10,8 @@
 // depend on the OpenMP thread count either. Reductions cut their work into pieces fixed
 // by the shape (kernels/cpu/accumulate.h, conv2d_internal.h's sum_over_parts) and GEMMs
 // split only C's rows (kernels/cpu/gemm.cpp), so one seed trains to bit-identical weights
-// on 1, 2 or 16 threads (tests/train/thread_determinism_train.cpp).
+// on any number of threads (tests/engine/thread_count_unit.cpp compares 1, 2, 3, 5 and 8;
+// tests/train/thread_determinism_train.cpp trains models on 1, 2 and 8).
 //
 // Global to the process, read when an algorithm is chosen (choices are cached per value).
 namespace fovea {
