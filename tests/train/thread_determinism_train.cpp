@@ -39,8 +39,10 @@ TensorMap train_weights(const Case& c, int threads, int steps) {
   return model->state_dict();
 }
 
-void expect_same_weights_on_any_thread_count(const Case& c) {
-  SCOPED_TRACE(c.model);
+class ThreadDeterminism : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ThreadDeterminism, SameWeightsOnOneTwoAndEightThreads) {
+  const Case& c = GetParam();
   const TensorMap one = train_weights(c, 1, 2);
   for (int threads : {2, 8}) {
     const TensorMap other = train_weights(c, threads, 2);
@@ -55,30 +57,15 @@ void expect_same_weights_on_any_thread_count(const Case& c) {
   }
 }
 
-TEST(ThreadDeterminism, SimpleCnn) {
-  expect_same_weights_on_any_thread_count({"simple_cnn", 28, 8, 1});
-}
-TEST(ThreadDeterminism, ResNet18) {
-  expect_same_weights_on_any_thread_count({"resnet18", 32, 8, 3});
-}
-TEST(ThreadDeterminism, ResNet50) {
-  expect_same_weights_on_any_thread_count({"resnet50", 32, 4, 3});
-}
-TEST(ThreadDeterminism, EfficientNetB0) {
-  expect_same_weights_on_any_thread_count({"efficientnet_b0", 32, 4, 3});
-}
-TEST(ThreadDeterminism, MobileNetV3) {
-  expect_same_weights_on_any_thread_count({"mobilenetv3_large_100", 32, 4, 3});
-}
-TEST(ThreadDeterminism, DenseNet121) {
-  expect_same_weights_on_any_thread_count({"densenet121", 32, 4, 3});
-}
-TEST(ThreadDeterminism, ConvNeXt) {
-  expect_same_weights_on_any_thread_count({"convnext_tiny", 32, 2, 3});
-}
-TEST(ThreadDeterminism, ViT) {
-  expect_same_weights_on_any_thread_count({"vit_base_patch16_224", 32, 2, 3});
-}
+// Plain and grouped convs, depthwise blocks with SE, dense concatenation, LayerNorm and
+// GELU, attention.
+INSTANTIATE_TEST_SUITE_P(
+    Models, ThreadDeterminism,
+    ::testing::Values(Case{"simple_cnn", 28, 8, 1}, Case{"resnet18", 32, 8, 3},
+                      Case{"resnet50", 32, 4, 3}, Case{"efficientnet_b0", 32, 4, 3},
+                      Case{"mobilenetv3_large_100", 32, 4, 3}, Case{"densenet121", 32, 4, 3},
+                      Case{"convnext_tiny", 32, 2, 3}, Case{"vit_base_patch16_224", 32, 2, 3}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.model; });
 
 }  // namespace
 }  // namespace fovea
