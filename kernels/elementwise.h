@@ -8,7 +8,8 @@
 
 namespace fovea::kernels {
 
-enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum };
+// add_relu is relu(a + b) in one pass: the join of a ResNet block's branch and shortcut.
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, add_relu };
 enum class CompareOp { eq, ne, lt, le, gt, ge };
 
 enum class UnaryOp {

@@ -140,7 +140,7 @@ class Bottleneck : public Module {
   Tensor forward(const Tensor& x) override {            // x: [B, H, W, in]
     Tensor y = (*conv3)((*se)((*conv2)((*conv1)(x))));  // [B, H/stride, W/stride, out]
     const Tensor shortcut = downsample ? (*downsample)(x) : x;
-    return relu(add((*drop_path)(y), shortcut));
+    return add_relu((*drop_path)(y), shortcut);  // relu(y + shortcut), fused
   }
 
   std::shared_ptr<ConvNormAct> conv1, conv2, conv3;

@@ -94,7 +94,7 @@ class BasicBlock : public Module {
     if (se) y = (*se)(y);
     if (drop_path) y = (*drop_path)(y);
     const Tensor shortcut = downsample ? (*downsample)(x) : x;
-    return relu(add(y, shortcut));
+    return add_relu(y, shortcut);  // relu(y + shortcut), fused
   }
 
   // Zeroes the scale of the branch's last BatchNorm, so that every block starts as the
@@ -150,7 +150,7 @@ class Bottleneck : public Module {
     if (se) y = (*se)(y);
     if (drop_path) y = (*drop_path)(y);
     const Tensor shortcut = downsample ? (*downsample)(x) : x;
-    return relu(add(y, shortcut));
+    return add_relu(y, shortcut);  // relu(y + shortcut), fused
   }
 
   void zero_init_last() { init::zeros_(bn3->weight); }

@@ -173,6 +173,16 @@ Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char
                   return {grad_a, grad_b};
                 });
       break;
+    case BinaryOp::add_relu:
+      // relu'(a + b) read off the output (positive exactly where the sum is), which the
+      // next layer keeps anyway: the sum itself is never stored.
+      record_op(name, {a, b}, {out},
+                [sa, sb, relu_out = out.detach()](const BackwardContext& ctx) -> TensorList {
+                  const Tensor g = unary_backward_raw(UnaryOp::relu, {}, ctx.grad(), relu_out);
+                  return {ctx.needs_grad(0) ? sum_to(g, sa) : Tensor(),
+                          ctx.needs_grad(1) ? sum_to(g, sb) : Tensor()};
+                });
+      break;
     case BinaryOp::maximum:
     case BinaryOp::minimum: {
       const bool is_max = op == BinaryOp::maximum;
@@ -235,6 +245,9 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary_op(BinaryOp::minimum, a, b, "minimum");
+}
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::add_relu, a, b, "add_relu");
 }
 
 Tensor add(const Tensor& a, double b) {

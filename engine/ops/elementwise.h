@@ -15,6 +15,9 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& base, const Tensor& exponent);
 Tensor maximum(const Tensor& a, const Tensor& b);
+// relu(a + b) in one pass, bit for bit the same as relu(add(a, b)), its gradient too; it
+// stores neither the sum nor a second activation for backward (ResNet's residual join).
+Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 
 // Scalar forms keep the tensor's dtype (an integer tensor with a fractional scalar

@@ -94,6 +94,12 @@ void binary(BinaryOp op, const Loop<3>& loop, T* out, const T* a, const T* b) {
     case BinaryOp::add: return ternary_loop(loop, out, a, b, [](T x, T y) { return T(x + y); });
     case BinaryOp::sub: return ternary_loop(loop, out, a, b, [](T x, T y) { return T(x - y); });
     case BinaryOp::mul: return ternary_loop(loop, out, a, b, [](T x, T y) { return T(x * y); });
+    case BinaryOp::add_relu:
+      // The sum rounded to T first, as add followed by relu would: the same bits.
+      return ternary_loop(loop, out, a, b, [](T x, T y) {
+        const T sum = T(x + y);
+        return sum > 0 ? sum : T(0);
+      });
     case BinaryOp::maximum:
       return ternary_loop(loop, out, a, b, [](T x, T y) { return (x != x || x > y) ? x : y; });
     case BinaryOp::minimum:

@@ -74,6 +74,10 @@ struct BinaryFn {
         return C(x - y);
       case BinaryOp::mul:
         return C(x * y);
+      case BinaryOp::add_relu: {
+        const C sum = C(x + y);
+        return sum > C(0) ? sum : C(0);
+      }
       case BinaryOp::maximum:
         return (x != x || x > y) ? x : y;
       case BinaryOp::minimum:

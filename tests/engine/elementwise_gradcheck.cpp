@@ -20,6 +20,7 @@ TEST(Gradcheck, BinaryOpsWithBroadcasting) {
   EXPECT_TRUE(gradcheck([](const TensorList& in) { return pow(in[0], in[1]); }, {base, b}));
   EXPECT_TRUE(gradcheck([](const TensorList& in) { return maximum(in[0], in[1]); }, {a, b}));
   EXPECT_TRUE(gradcheck([](const TensorList& in) { return minimum(in[0], in[1]); }, {a, b}));
+  EXPECT_TRUE(gradcheck([](const TensorList& in) { return add_relu(in[0], in[1]); }, {a, b}));
 }
 
 TEST(Gradcheck, ScalarForms) {
