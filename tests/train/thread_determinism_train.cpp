@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <ostream>
+
 #include "engine/rng.h"
 #include "models/model.h"
 #include "tests/support/testing.h"
@@ -17,6 +19,11 @@ struct Case {
   std::string model;
   int64_t img_size, batch, in_chans;
 };
+
+// How ctest and GoogleTest name a case (otherwise as its raw bytes).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << " at " << c.img_size << " px, batch " << c.batch;
+}
 
 // The weights after `steps` AdamW steps on a fixed random batch, run on `threads` threads.
 TensorMap train_weights(const Case& c, int threads, int steps) {
