@@ -35,13 +35,12 @@ struct Gradients {
   std::map<std::string, Tensor> params;
 };
 
-// Forward and backward of `model_name` in `dtype` on the reference's input and upstream
-// gradient.
-Gradients run_model(const std::string& model_name, const TensorMap& reference,
-                    const ModelParityOptions& options, DType dtype) {
+// Forward and backward of `model_name` with weights `state` in `dtype`, on the
+// reference's input and upstream gradient.
+Gradients run_model(const std::string& model_name, const TensorMap& state,
+                    const TensorMap& reference, const ModelParityOptions& options, DType dtype) {
   ModelPtr model = create_model(model_name, options.config);
-  model->load_state_dict(
-      import_state_dict(with_prefix_stripped(reference, "state."), model_name, options.source));
+  model->load_state_dict(state);
   model->eval();
   model->to(dtype);
   Tensor input = reference.at("input").to(dtype).clone();
@@ -62,6 +61,8 @@ void check_model_parity(const std::string& model_name, const std::string& refere
   const std::string path = std::string(FOVEA_REFERENCE_DIR) + "/" + reference_file + ".safetensors";
   ASSERT_TRUE(std::filesystem::exists(path)) << path << " is missing (parity_references fixture)";
   const TensorMap reference = load_safetensors(path).tensors;
+  const TensorMap state =
+      import_state_dict(with_prefix_stripped(reference, "state."), model_name, options.source);
   const TensorMap expected_grads =
       import_state_dict(with_prefix_stripped(reference, "grad."), model_name, options.source);
   ASSERT_FALSE(expected_grads.empty()) << "the reference stores no parameter gradients";
@@ -79,7 +80,7 @@ void check_model_parity(const std::string& model_name, const std::string& refere
   };
   for (const Pass& pass : {Pass{DType::f32, options.rtol}, Pass{DType::f64, options.f64_rtol}}) {
     SCOPED_TRACE(std::string("in ") + dtype_name(pass.dtype));
-    const Gradients got = run_model(model_name, reference, options, pass.dtype);
+    const Gradients got = run_model(model_name, state, reference, options, pass.dtype);
     expect_close_scaled(got.logits, reference.at("logits"), pass.rtol, "logits");
     const auto expect_gradient = [&](const Tensor& actual, const Tensor& expected,
                                      const std::string& what) {
