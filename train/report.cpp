@@ -96,8 +96,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   std::error_code error;
   std::filesystem::rename(temp, path, error);
   if (error) {
+    const std::string reason = error.message();  // before remove() reuses `error`
     std::filesystem::remove(temp, error);
-    fail("cannot rename '{}' to '{}': {}", temp.string(), path.string(), error.message());
+    fail("cannot rename '{}' to '{}': {}", temp.string(), path.string(), reason);
   }
 }
 

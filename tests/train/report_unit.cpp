@@ -68,6 +68,13 @@ TEST(Report, AtomicWriteReplacesTheFileAndLeavesNoTemporary) {
   const std::string message = error_of([&] { write_file_atomically(dir / "no/such/a.txt", "x"); });
   EXPECT_NE(message.find("cannot create"), std::string::npos) << message;
   EXPECT_NE(message.find("no/such/a.txt.tmp"), std::string::npos) << message;
+  // A rename that fails (onto a non-empty folder) names the system's reason, and removes
+  // its temporary file.
+  std::filesystem::create_directories(dir / "taken" / "inside");
+  const std::string rename_message = error_of([&] { write_file_atomically(dir / "taken", "x"); });
+  EXPECT_NE(rename_message.find("cannot rename"), std::string::npos) << rename_message;
+  EXPECT_EQ(rename_message.find("Success"), std::string::npos) << rename_message;
+  EXPECT_FALSE(std::filesystem::exists(dir / "taken.tmp"));
 }
 
 TEST(Report, MetricsJsonHasTheDocumentedLayout) {
